@@ -1,0 +1,67 @@
+"""hipback: does the pain around the hip come from the lumbar spine or the hip joint?
+
+The library works without the command line::
+
+    from hipback import load_bank, assess
+    bank = load_bank()
+    result = assess(bank, {"worst_site": "groin", "limp": "yes"})
+    print(result.verdict, result.spine_probability)
+
+Names are imported on first use, so ``hipback --version`` stays fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "load_bank": "loader",
+    "validate_bank": "loader",
+    "default_bank_path": "loader",
+    "Bank": "bank",
+    "Question": "bank",
+    "Finding": "bank",
+    "assess": "classifier",
+    "Assessment": "classifier",
+    "Reason": "classifier",
+    "parse_answers": "answers",
+    "parse_answer": "answers",
+    "HipbackError": "errors",
+    "BankError": "errors",
+    "AnswerError": "errors",
+}
+
+__all__ = [
+    "AnswerError",
+    "Assessment",
+    "Bank",
+    "BankError",
+    "Finding",
+    "HipbackError",
+    "Question",
+    "Reason",
+    "__version__",
+    "assess",
+    "default_bank_path",
+    "load_bank",
+    "parse_answer",
+    "parse_answers",
+    "validate_bank",
+]
+
+if TYPE_CHECKING:
+    from .answers import parse_answer, parse_answers
+    from .bank import Bank, Finding, Question
+    from .classifier import Assessment, Reason, assess
+    from .errors import AnswerError, BankError, HipbackError
+    from .loader import default_bank_path, load_bank, validate_bank
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hipback' has no attribute {name!r}")
+    return getattr(import_module(f".{module}", __name__), name)

@@ -1,0 +1,244 @@
+"""The question bank as frozen data: sections, questions, choices and evidence.
+
+A :class:`Bank` is built once by :mod:`hipback.loader`, which checks everything;
+nothing here validates again.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+QuestionType = Literal["single", "multi", "yesno", "integer"]
+Direction = Literal["spine", "hip"]
+Urgency = Literal["emergency", "same_day", "soon", "none"]
+
+QUESTION_TYPES: tuple[QuestionType, ...] = ("single", "multi", "yesno", "integer")
+DIRECTIONS: tuple[Direction, ...] = ("spine", "hip")
+#: Most pressing first.
+URGENCY_LEVELS: tuple[Urgency, ...] = ("emergency", "same_day", "soon", "none")
+VERDICTS = ("spine", "leaning_spine", "uncertain", "leaning_hip", "hip")
+
+#: A parsed answer: a code (single, yes/no), a set of codes (multi) or a whole number.
+AnswerValue = str | int | frozenset[str]
+Answers = Mapping[str, AnswerValue]
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One term of a condition: an earlier answer includes any of ``codes``,
+    or (integer questions) lies within ``minimum``..``maximum``."""
+
+    question_id: str
+    codes: frozenset[str] = frozenset()
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def holds(self, answers: Answers) -> bool | None:
+        """True or False, or None when the question was not answered."""
+        value = answers.get(self.question_id)
+        if value is None:
+            return None
+        if isinstance(value, int):
+            low = self.minimum if self.minimum is not None else value
+            high = self.maximum if self.maximum is not None else value
+            return low <= value <= high
+        given = value if isinstance(value, frozenset) else frozenset((value,))
+        return not given.isdisjoint(self.codes)
+
+    def describe(self) -> str:
+        if self.codes:
+            return f"{self.question_id} is {' or '.join(sorted(self.codes))}"
+        parts = []
+        if self.minimum is not None:
+            parts.append(f"at least {self.minimum}")
+        if self.maximum is not None:
+            parts.append(f"at most {self.maximum}")
+        return f"{self.question_id} is {' and '.join(parts)}"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """All of its requirements hold."""
+
+    requirements: tuple[Requirement, ...]
+
+    def holds(self, answers: Answers) -> bool:
+        """For evidence: an unanswered requirement does not hold."""
+        return all(r.holds(answers) is True for r in self.requirements)
+
+    def may_hold(self, answers: Answers) -> bool:
+        """For asking: an unanswered requirement might hold, so ask."""
+        return all(r.holds(answers) is not False for r in self.requirements)
+
+    def describe(self) -> str:
+        return " and ".join(r.describe() for r in self.requirements)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Evidence carried by one answer code.
+
+    Attributes:
+        question_id: the question the answer belongs to.
+        code: the answer code that carries it.
+        toward: the side it points to.
+        likelihood_ratio: how many times more likely the answer is with that
+            side's source of pain than with the other (always above 0).
+        group: findings in one group overlap: only the strongest toward each
+            side counts.
+        reason: one sentence a patient can read.
+        source: where the figure comes from.
+        requires: other answers that must be present for it to count.
+    """
+
+    question_id: str
+    code: str
+    toward: Direction
+    likelihood_ratio: float
+    group: str
+    reason: str
+    source: str
+    requires: Condition | None = None
+
+    @property
+    def weight(self) -> float:
+        """Natural log of the likelihood ratio: its share of the log-odds."""
+        return math.log(self.likelihood_ratio)
+
+    @property
+    def signed_weight(self) -> float:
+        """Positive toward the spine, negative toward the hip."""
+        return self.weight if self.toward == "spine" else -self.weight
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """A warning sign: how urgent it is and what to do."""
+
+    code: str
+    urgency: Urgency
+    advice: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One allowed answer code of a question."""
+
+    code: str
+    label: str
+    exclusive: bool = False
+    findings: tuple[Finding, ...] = ()
+    note: str | None = None
+    red_flag: RedFlag | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of the bank.
+
+    Attributes:
+        id: the answer code's column / key name.
+        type: single, multi, yesno or integer.
+        prompt: the plain-language question.
+        section: the id of the section it belongs to.
+        help: optional extra explanation shown when asking.
+        choices: the allowed codes (yes/no questions have ``yes`` and ``no``).
+        minimum, maximum: bounds of an integer answer.
+        ask_when: asked interactively only when this may hold; never changes
+            the meaning of an answer given in a file.
+    """
+
+    id: str
+    type: QuestionType
+    prompt: str
+    section: str
+    help: str | None = None
+    choices: tuple[Choice, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    ask_when: Condition | None = None
+
+    @cached_property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(c.code for c in self.choices)
+
+    @cached_property
+    def exclusive_codes(self) -> frozenset[str]:
+        return frozenset(c.code for c in self.choices if c.exclusive)
+
+    def choice(self, code: str) -> Choice:
+        for choice in self.choices:
+            if choice.code == code:
+                return choice
+        raise KeyError(code)
+
+    def describe_allowed(self) -> str:
+        """What a valid answer looks like, for error messages."""
+        if self.type == "integer":
+            return f"expected a whole number from {self.minimum} to {self.maximum}"
+        if self.type == "yesno":
+            return "expected yes or no (y/n, true/false, 1/0)"
+        allowed = ", ".join(self.codes)
+        if self.type == "multi":
+            return f"expected one or more of {allowed} (separated by ';')"
+        return f"expected one of {allowed}"
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Bank-wide settings: the prior and the cut-offs."""
+
+    prior_spine: float
+    spine_at_least: float
+    leaning_spine_at_least: float
+    leaning_hip_at_most: float
+    hip_at_most: float
+    mixed_pattern_min_lr: float
+    next_checks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Bank:
+    """A whole question bank, in the order questions are asked."""
+
+    sections: tuple[Section, ...]
+    settings: Settings
+    origin: str
+
+    @cached_property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(q for s in self.sections for q in s.questions)
+
+    @cached_property
+    def questions_by_id(self) -> Mapping[str, Question]:
+        return {q.id: q for q in self.questions}
+
+    def question(self, question_id: str) -> Question:
+        return self.questions_by_id[question_id]
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for q in self.questions for c in q.choices for f in c.findings)
+
+    @cached_property
+    def choices_by_answer(self) -> Mapping[tuple[str, str], Choice]:
+        """(question id, code) to its choice: the lookup table scoring runs on."""
+        return {(q.id, c.code): c for q in self.questions for c in q.choices}
+
+    @property
+    def red_flags(self) -> tuple[RedFlag, ...]:
+        return tuple(
+            c.red_flag for q in self.questions for c in q.choices if c.red_flag is not None
+        )

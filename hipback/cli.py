@@ -1,0 +1,255 @@
+"""The command line: each command parses its options and calls one function.
+
+Command modules are imported inside the commands, so ``hipback --version``
+and ``--help`` load neither the question bank nor the prompt library.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional, TypeVar
+
+import typer
+
+from . import __version__
+from .errors import EXIT_INTERRUPTED, HipbackError
+
+app = typer.Typer(
+    help="Does the pain around your hip come from your lower back or from the hip joint? "
+    "hipback asks about your symptoms and explains which way they point. "
+    "It informs; it does not diagnose.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def reports_errors(command: F) -> F:
+    """Turn hipback's one error type, and Ctrl-C, into a message and an exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        try:
+            command(*args, **kwargs)
+        except HipbackError as error:
+            print(f"hipback: {error}", file=sys.stderr)
+            raise typer.Exit(error.exit_code) from None
+        except (KeyboardInterrupt, EOFError):
+            print("\nhipback: stopped; nothing was saved.", file=sys.stderr)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+BankOption = Annotated[
+    Optional[Path],  # noqa: UP045 - typer reads the annotation at run time on Python 3.10
+    typer.Option(
+        "--bank",
+        metavar="PATH",
+        help="Use another question bank (a YAML file or a folder of them)"
+        " instead of the built-in one.",
+        show_default=False,
+    ),
+]
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"hipback {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Tell hip-joint pain from pain referred by the lumbar spine.
+
+    It informs; it does not diagnose.
+    """
+
+
+@app.command()
+@reports_errors
+def ask(
+    answers: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--answers",
+            metavar="FILE",
+            help="Answers already given, as YAML or JSON (same codes as the CSV);"
+            " only the rest are asked.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON on standard output.")
+    ] = False,
+    save: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--save",
+            metavar="FILE",
+            help="Save the answers and the result as JSON (readable by you only).",
+            show_default=False,
+        ),
+    ] = None,
+    bank: BankOption = None,
+) -> None:
+    """Answer the questionnaire in the terminal, then read the assessment."""
+    from .ask import run_ask
+
+    raise typer.Exit(run_ask(answers_file=answers, as_json=as_json, save=save, bank_path=bank))
+
+
+class BatchFormat(str, Enum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+@app.command()
+@reports_errors
+def batch(
+    input: Annotated[
+        str,
+        typer.Argument(
+            metavar="INPUT", help="CSV file with one patient per row; '-' reads standard input."
+        ),
+    ],
+    output: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="FILE",
+            help="Write the results here (replaced atomically) instead of standard output.",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        BatchFormat,
+        typer.Option("--format", help="Output format: csv or jsonl (one JSON object per line)."),
+    ] = BatchFormat.csv,
+    bank: BankOption = None,
+    quiet: Annotated[
+        bool,
+        typer.Option("-q", "--quiet", help="No progress bar and no summary on standard error."),
+    ] = False,
+) -> None:
+    """Assess every row of a CSV file; every row is written, with an error column for bad ones."""
+    from .batch import run_batch
+
+    raise typer.Exit(
+        run_batch(
+            input_path=input,
+            output=output,
+            output_format=output_format.value,
+            bank_path=bank,
+            quiet=quiet,
+        )
+    )
+
+
+class QuestionsFormat(str, Enum):
+    table = "table"
+    csv_template = "csv-template"
+    json = "json"
+
+
+@app.command()
+@reports_errors
+def questions(
+    output_format: Annotated[
+        QuestionsFormat,
+        typer.Option(
+            "--format",
+            help="table (to read), csv-template (the header row a clinic fills in)"
+            " or json (for tools).",
+        ),
+    ] = QuestionsFormat.table,
+    bank: BankOption = None,
+) -> None:
+    """List every question: its id, type, allowed answer codes and wording."""
+    from . import tables
+    from .loader import load_bank
+
+    loaded = load_bank(bank)
+    if output_format is QuestionsFormat.csv_template:
+        sys.stdout.write(tables.csv_template(loaded))
+    elif output_format is QuestionsFormat.json:
+        print(tables.questions_json(loaded))
+    else:
+        from rich.console import Console
+
+        Console().print(tables.questions_table(loaded))
+
+
+class EvidenceFormat(str, Enum):
+    table = "table"
+    markdown = "markdown"
+
+
+@app.command()
+@reports_errors
+def evidence(
+    output_format: Annotated[
+        EvidenceFormat,
+        typer.Option("--format", help="table (to read) or markdown (for documents)."),
+    ] = EvidenceFormat.table,
+    bank: BankOption = None,
+) -> None:
+    """Every finding: which way it points, its likelihood ratio and its published source."""
+    from . import tables
+    from .loader import load_bank
+
+    loaded = load_bank(bank)
+    if output_format is EvidenceFormat.markdown:
+        sys.stdout.write(tables.evidence_markdown(loaded))
+    else:
+        from rich.console import Console
+
+        Console().print(tables.evidence_table(loaded))
+
+
+@app.command()
+@reports_errors
+def validate(
+    path: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(
+            help="A question bank: a YAML file or a folder of them. Default: the built-in bank.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Check a question bank and report every problem with its file and line."""
+    from .errors import EXIT_INVALID_ENTRIES
+    from .loader import default_bank_path, validate_bank
+
+    loaded, problems = validate_bank(path)
+    shown = path if path is not None else default_bank_path()
+    if problems or loaded is None:
+        for problem in problems:
+            print(problem)
+        count = len(problems)
+        print(f"{shown}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
+        raise typer.Exit(EXIT_INVALID_ENTRIES)
+    print(
+        f"{shown}: OK, {len(loaded.questions)} questions in {len(loaded.sections)} sections,"
+        f" {len(loaded.findings)} findings, {len(loaded.red_flags)} red flags"
+    )
+
+
+def main() -> None:
+    app(prog_name="hipback")

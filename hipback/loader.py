@@ -1,0 +1,635 @@
+"""Reads a question bank from YAML files and checks all of it at once.
+
+YAML is read with ``yaml.safe_load`` semantics (the C loader when present):
+no Python objects are ever constructed. Every problem found is collected with
+its file and line, so a maintainer sees them all in one run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+
+from .bank import (
+    DIRECTIONS,
+    QUESTION_TYPES,
+    URGENCY_LEVELS,
+    Bank,
+    Choice,
+    Condition,
+    Finding,
+    Question,
+    RedFlag,
+    Requirement,
+    Section,
+    Settings,
+)
+from .errors import BankError, HipbackError, Problem
+
+try:
+    _SafeLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _SafeLoader = yaml.SafeLoader
+
+_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+_BANK_KEYS = {"settings", "sections"}
+_SETTINGS_KEYS = {
+    "prior_spine",
+    "prior_source",
+    "verdict_bands",
+    "mixed_pattern_min_lr",
+    "next_checks",
+}
+_BAND_KEYS = ("spine_at_least", "leaning_spine_at_least", "leaning_hip_at_most", "hip_at_most")
+_SECTION_KEYS = {"id", "title", "questions"}
+_QUESTION_KEYS = {"id", "type", "prompt", "help", "choices", "min", "max", "ask_when"}
+_CHOICE_KEYS = {"code", "label", "exclusive", "evidence", "note", "urgency", "advice", "source"}
+_EVIDENCE_KEYS = {"toward", "lr", "group", "reason", "source", "requires"}
+_YES_NO = ("yes", "no")
+
+
+def default_bank_path() -> Path:
+    """The question bank shipped inside the installed package.
+
+    In a source checkout that has not been built, the top-level ``questions``
+    folder stands in for it.
+    """
+    packaged = Path(str(resources.files("hipback") / "questions"))
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "questions"
+
+
+def load_bank(path: str | Path | None = None) -> Bank:
+    """Load and check a question bank (a YAML file or a folder of them).
+
+    Raises :class:`BankError` listing every problem, or :class:`HipbackError`
+    when the path does not exist.
+    """
+    bank, problems = _build(Path(path) if path is not None else default_bank_path())
+    if problems or bank is None:
+        raise BankError(problems)
+    return bank
+
+
+def validate_bank(path: str | Path | None = None) -> tuple[Bank | None, list[Problem]]:
+    """Check a question bank; returns the bank (when usable) and every problem."""
+    bank, problems = _build(Path(path) if path is not None else default_bank_path())
+    return (bank if not problems else None), sorted(problems)
+
+
+# --- YAML with line numbers -------------------------------------------------
+
+
+@dataclass
+class _Node:
+    """A YAML value with the line it starts on (1-based)."""
+
+    value: Any
+    line: int
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+
+class _FileReader:
+    def __init__(self, file: str, problems: list[Problem]) -> None:
+        self.file = file
+        self.problems = problems
+
+    def problem(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.file, line, message))
+
+    def parse(self, text: str) -> _Node | None:
+        loader = _SafeLoader(text)
+        try:
+            root = loader.get_single_node()
+            if root is None:
+                self.problem(1, "the file is empty")
+                return None
+            return self._convert(root, loader)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            line = mark.line + 1 if mark is not None else 1
+            self.problem(line, f"malformed YAML: {error.problem or error.context}")
+            return None
+        except yaml.YAMLError as error:
+            self.problem(1, f"malformed YAML: {error}")
+            return None
+        finally:
+            loader.dispose()
+
+    def _convert(self, node: yaml.Node, loader: yaml.SafeLoader) -> _Node:
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            result = _Node({}, line)
+            for key_node, value_node in node.value:
+                key = loader.construct_object(key_node)
+                key_line = key_node.start_mark.line + 1
+                if not isinstance(key, str):
+                    self.problem(key_line, f"a key must be text, not {key!r}")
+                    continue
+                if key in result.value:
+                    self.problem(key_line, f"duplicate key '{key}'")
+                    continue
+                result.value[key] = self._convert(value_node, loader)
+                result.key_lines[key] = key_line
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return _Node([self._convert(item, loader) for item in node.value], line)
+        return _Node(loader.construct_object(node), line)
+
+
+# --- Building the bank --------------------------------------------------------
+
+
+@dataclass
+class _QuestionOutline:
+    """What pass one learns of a question: enough to check references to it."""
+
+    id: str
+    type: str
+    codes: tuple[str, ...]
+    position: int
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.outlines: dict[str, _QuestionOutline] = {}
+
+    # -- small checked readers; each returns None after reporting a problem
+
+    def mapping(
+        self, reader: _FileReader, node: _Node, where: str, required: set[str], optional: set[str]
+    ) -> dict[str, _Node] | None:
+        if not isinstance(node.value, dict):
+            reader.problem(node.line, f"{where} must be a mapping of keys to values")
+            return None
+        for key in node.value:
+            if key not in required | optional:
+                allowed = ", ".join(sorted(required | optional))
+                reader.problem(
+                    node.key_lines[key], f"unknown key '{key}' in {where} (allowed: {allowed})"
+                )
+        for key in sorted(required - node.value.keys()):
+            reader.problem(node.line, f"{where} is missing '{key}'")
+        return cast(dict[str, _Node], node.value)
+
+    def items(self, reader: _FileReader, node: _Node, where: str) -> list[_Node]:
+        if not isinstance(node.value, list) or not node.value:
+            reader.problem(node.line, f"{where} must be a non-empty list")
+            return []
+        return cast(list[_Node], node.value)
+
+    def text(self, reader: _FileReader, node: _Node | None, where: str) -> str | None:
+        if node is None:
+            return None
+        if not isinstance(node.value, str) or not node.value.strip():
+            reader.problem(node.line, f"{where} must be non-empty text")
+            return None
+        return " ".join(node.value.split())
+
+    def code(self, reader: _FileReader, node: _Node | None, where: str) -> str | None:
+        if node is None:
+            return None
+        value = node.value
+        if isinstance(value, bool):  # YAML 1.1 reads a bare yes/no as true/false
+            value = "yes" if value else "no"
+        if not isinstance(value, str) or not _CODE.match(value):
+            reader.problem(
+                node.line,
+                f"{where} must be a lower-case code of letters, digits and '_', not {value!r}",
+            )
+            return None
+        return value
+
+    def number(self, reader: _FileReader, node: _Node | None, where: str) -> float | None:
+        if node is None:
+            return None
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            reader.problem(node.line, f"{where} must be a number, not {node.value!r}")
+            return None
+        return float(node.value)
+
+    def integer(self, reader: _FileReader, node: _Node | None, where: str) -> int | None:
+        if node is None:
+            return None
+        if isinstance(node.value, bool) or not isinstance(node.value, int):
+            reader.problem(node.line, f"{where} must be a whole number, not {node.value!r}")
+            return None
+        return node.value
+
+    def flag(self, reader: _FileReader, node: _Node | None, where: str) -> bool:
+        if node is None:
+            return False
+        if not isinstance(node.value, bool):
+            reader.problem(node.line, f"{where} must be true or false, not {node.value!r}")
+            return False
+        return node.value
+
+    # -- pass one: outline every question so references can be checked
+
+    def outline(self, reader: _FileReader, question: _Node) -> None:
+        if not isinstance(question.value, dict):
+            return
+        qid = question.value.get("id")
+        if qid is None or not isinstance(qid.value, str):
+            return
+        if qid.value in self.outlines:
+            reader.problem(qid.line, f"duplicate question id '{qid.value}'")
+            return
+        qtype = question.value.get("type")
+        codes: tuple[str, ...] = _YES_NO if qtype is not None and qtype.value == "yesno" else ()
+        choices = question.value.get("choices")
+        if choices is not None and isinstance(choices.value, list) and not codes:
+            codes = tuple(
+                c.value["code"].value
+                for c in choices.value
+                if isinstance(c.value, dict)
+                and "code" in c.value
+                and isinstance(c.value["code"].value, str)
+            )
+        self.outlines[qid.value] = _QuestionOutline(
+            qid.value, qtype.value if qtype else "", codes, len(self.outlines)
+        )
+
+    # -- pass two: build
+
+    def settings(self, reader: _FileReader, node: _Node) -> Settings | None:
+        fields = self.mapping(
+            reader,
+            node,
+            "settings",
+            {"prior_spine", "verdict_bands", "mixed_pattern_min_lr"},
+            _SETTINGS_KEYS - {"prior_spine", "verdict_bands", "mixed_pattern_min_lr"},
+        )
+        if fields is None:
+            return None
+        prior = self.number(reader, fields.get("prior_spine"), "prior_spine")
+        if prior is not None and not 0 < prior < 1:
+            reader.problem(fields["prior_spine"].line, "prior_spine must lie between 0 and 1")
+            prior = None
+        mixed = self.number(reader, fields.get("mixed_pattern_min_lr"), "mixed_pattern_min_lr")
+        if mixed is not None and mixed <= 1:
+            reader.problem(
+                fields["mixed_pattern_min_lr"].line, "mixed_pattern_min_lr must be above 1"
+            )
+            mixed = None
+        bands: dict[str, float] = {}
+        band_node = fields.get("verdict_bands")
+        if band_node is not None:
+            band_fields = self.mapping(reader, band_node, "verdict_bands", set(_BAND_KEYS), set())
+            for key in _BAND_KEYS:
+                value = self.number(reader, (band_fields or {}).get(key), key)
+                if value is not None:
+                    bands[key] = value
+            ordered = [bands.get(k) for k in reversed(_BAND_KEYS)]
+            if len(bands) == len(_BAND_KEYS) and not (
+                0 < ordered[0] < ordered[1] <= ordered[2] < ordered[3] < 1  # type: ignore[operator]
+            ):
+                reader.problem(
+                    band_node.line,
+                    "verdict_bands must rise: 0 < hip_at_most < leaning_hip_at_most"
+                    " <= leaning_spine_at_least < spine_at_least < 1",
+                )
+                bands = {}
+        next_checks: dict[str, tuple[str, ...]] = {}
+        checks_node = fields.get("next_checks")
+        if checks_node is not None:
+            checks = self.mapping(reader, checks_node, "next_checks", set(), {*DIRECTIONS, "mixed"})
+            for side, items in (checks or {}).items():
+                texts = [
+                    self.text(reader, item, f"next_checks.{side}")
+                    for item in self.items(reader, items, f"next_checks.{side}")
+                ]
+                next_checks[side] = tuple(t for t in texts if t)
+        if prior is None or mixed is None or len(bands) != len(_BAND_KEYS):
+            return None
+        return Settings(
+            prior_spine=prior,
+            spine_at_least=bands["spine_at_least"],
+            leaning_spine_at_least=bands["leaning_spine_at_least"],
+            leaning_hip_at_most=bands["leaning_hip_at_most"],
+            hip_at_most=bands["hip_at_most"],
+            mixed_pattern_min_lr=mixed,
+            next_checks=next_checks,
+        )
+
+    def condition(
+        self, reader: _FileReader, node: _Node, where: str, before: int | None
+    ) -> Condition | None:
+        """``before``: the position the referenced questions must precede (None: any)."""
+        if not isinstance(node.value, dict) or not node.value:
+            reader.problem(node.line, f"{where} must map question ids to the codes that satisfy it")
+            return None
+        requirements = []
+        for qid, target in node.value.items():
+            line = node.key_lines[qid]
+            outline = self.outlines.get(qid)
+            if outline is None:
+                reader.problem(line, f"{where} names unknown question '{qid}'")
+                continue
+            if before is not None and outline.position >= before:
+                reader.problem(
+                    line, f"{where} names '{qid}', which is not asked before this question"
+                )
+                continue
+            if outline.type == "integer":
+                bounds = self.mapping(reader, target, f"{where}.{qid}", set(), {"min", "max"})
+                if bounds is not None and not bounds:
+                    reader.problem(target.line, f"{where}.{qid} needs min or max")
+                if bounds:
+                    requirements.append(
+                        Requirement(
+                            qid,
+                            minimum=self.integer(reader, bounds.get("min"), "min"),
+                            maximum=self.integer(reader, bounds.get("max"), "max"),
+                        )
+                    )
+                continue
+            targets = target.value if isinstance(target.value, list) else [target]
+            codes = set()
+            for item in targets:
+                code = self.code(reader, item, f"{where}.{qid}")
+                if code is not None and code not in outline.codes:
+                    reader.problem(item.line, f"{where}: '{code}' is not a code of '{qid}'")
+                elif code is not None:
+                    codes.add(code)
+            if codes:
+                requirements.append(Requirement(qid, codes=frozenset(codes)))
+        return Condition(tuple(requirements)) if requirements else None
+
+    def finding(self, reader: _FileReader, node: _Node, qid: str, code: str) -> Finding | None:
+        where = f"evidence of {qid}={code}"
+        fields = self.mapping(
+            reader, node, where, {"toward", "lr", "reason", "source"}, {"group", "requires"}
+        )
+        if fields is None:
+            return None
+        toward = self.code(reader, fields.get("toward"), f"{where}: toward")
+        if toward is not None and toward not in DIRECTIONS:
+            reader.problem(
+                fields["toward"].line, f"{where}: toward must be spine or hip, not '{toward}'"
+            )
+            toward = None
+        lr = self.number(reader, fields.get("lr"), f"{where}: lr")
+        if lr is not None and lr <= 0:
+            reader.problem(
+                fields["lr"].line, f"{where}: the likelihood ratio must be above 0, not {lr:g}"
+            )
+            lr = None
+        elif lr is not None and lr < 1:
+            reader.problem(
+                fields["lr"].line,
+                f"{where}: a likelihood ratio below 1 points away from '{toward}';"
+                f" point toward the other side with {1 / lr:.2g}",
+            )
+            lr = None
+        reason = self.text(reader, fields.get("reason"), f"{where}: reason")
+        source = self.text(reader, fields.get("source"), f"{where}: source")
+        group = (
+            self.code(reader, fields.get("group"), f"{where}: group")
+            if "group" in fields
+            else f"{qid}.{code}"
+        )
+        requires = None
+        if "requires" in fields:
+            requires = self.condition(reader, fields["requires"], f"{where}: requires", None)
+            if requires is None:
+                return None
+        if toward is None or lr is None or reason is None or source is None or group is None:
+            return None
+        return Finding(qid, code, toward, lr, group, reason, source, requires)
+
+    def choice(self, reader: _FileReader, node: _Node, qid: str, qtype: str) -> Choice | None:
+        label_required = {"label"} if qtype != "yesno" else set()
+        fields = self.mapping(
+            reader, node, f"a choice of '{qid}'", {"code"} | label_required, _CHOICE_KEYS
+        )
+        if fields is None:
+            return None
+        code = self.code(reader, fields.get("code"), f"a choice code of '{qid}'")
+        if code is None:
+            return None
+        label = self.text(reader, fields.get("label"), f"the label of {qid}={code}")
+        if label is None:
+            label = code.capitalize() if qtype == "yesno" else code
+        exclusive = self.flag(reader, fields.get("exclusive"), f"exclusive of {qid}={code}")
+        evidence_nodes: list[_Node] = []
+        if "evidence" in fields:
+            raw = fields["evidence"]
+            evidence_nodes = raw.value if isinstance(raw.value, list) else [raw]
+        findings = [self.finding(reader, e, qid, code) for e in evidence_nodes]
+        note = self.text(reader, fields.get("note"), f"the note of {qid}={code}")
+        red_flag = None
+        if "urgency" in fields:
+            urgency = self.code(reader, fields["urgency"], f"urgency of {qid}={code}")
+            if urgency is not None and urgency not in URGENCY_LEVELS[:-1]:
+                reader.problem(
+                    fields["urgency"].line,
+                    f"urgency of {qid}={code} must be one of {', '.join(URGENCY_LEVELS[:-1])}",
+                )
+                urgency = None
+            for key in ("advice", "source"):
+                if key not in fields:
+                    reader.problem(fields["urgency"].line, f"red flag {qid}={code} needs '{key}'")
+            advice = self.text(reader, fields.get("advice"), f"advice of {qid}={code}")
+            source = self.text(reader, fields.get("source"), f"source of {qid}={code}")
+            if urgency and advice and source:
+                red_flag = RedFlag(code, urgency, advice, source)
+        elif "advice" in fields or "source" in fields:
+            key = "advice" if "advice" in fields else "source"
+            reader.problem(
+                fields[key].line, f"'{key}' of {qid}={code} belongs to a red flag: add 'urgency'"
+            )
+        if exclusive:
+            if qtype != "multi":
+                reader.problem(
+                    fields["exclusive"].line,
+                    f"exclusive is for multiple-choice questions; '{qid}' is {qtype}",
+                )
+            if evidence_nodes or "urgency" in fields:
+                reader.problem(
+                    fields["exclusive"].line,
+                    f"{qid}={code} stands alone, so it cannot carry evidence or a red flag",
+                )
+        return Choice(
+            code, label, exclusive, tuple(f for f in findings if f is not None), note, red_flag
+        )
+
+    def question(self, reader: _FileReader, node: _Node, section: str) -> Question | None:
+        fields = self.mapping(reader, node, "a question", {"id", "type", "prompt"}, _QUESTION_KEYS)
+        if fields is None:
+            return None
+        qid = self.code(reader, fields.get("id"), "a question id")
+        if qid is None:
+            return None
+        where = f"question '{qid}'"
+        qtype = self.code(reader, fields.get("type"), f"the type of {where}")
+        if qtype is not None and qtype not in QUESTION_TYPES:
+            reader.problem(
+                fields["type"].line,
+                f"the type of {where} must be one of {', '.join(QUESTION_TYPES)}, not '{qtype}'",
+            )
+            qtype = None
+        prompt = self.text(reader, fields.get("prompt"), f"the prompt of {where}")
+        help_text = self.text(reader, fields.get("help"), f"the help of {where}")
+        minimum = maximum = None
+        choices: list[Choice] = []
+        if qtype == "integer":
+            for key in ("choices",):
+                if key in fields:
+                    reader.problem(
+                        fields[key].line, f"{where} is an integer question: it has no choices"
+                    )
+            for key in ("min", "max"):
+                if key not in fields:
+                    reader.problem(fields["id"].line, f"{where} is missing '{key}'")
+            minimum = self.integer(reader, fields.get("min"), f"min of {where}")
+            maximum = self.integer(reader, fields.get("max"), f"max of {where}")
+            if minimum is not None and maximum is not None and minimum > maximum:
+                reader.problem(fields["min"].line, f"min of {where} is above its max")
+        elif qtype is not None:
+            for key in ("min", "max"):
+                if key in fields:
+                    reader.problem(fields[key].line, f"'{key}' is only for integer questions")
+            choices = self.choices(reader, fields, qid, qtype)
+        ask_when = None
+        if "ask_when" in fields:
+            ask_when = self.condition(
+                reader,
+                fields["ask_when"],
+                f"ask_when of {where}",
+                self.outlines[qid].position if qid in self.outlines else None,
+            )
+        if qtype is None or prompt is None:
+            return None
+        return Question(
+            qid,
+            qtype,
+            prompt,
+            section,
+            help_text,
+            tuple(choices),
+            minimum,
+            maximum,
+            ask_when,
+        )
+
+    def choices(
+        self, reader: _FileReader, fields: dict[str, _Node], qid: str, qtype: str
+    ) -> list[Choice]:
+        nodes = (
+            self.items(reader, fields["choices"], f"the choices of '{qid}'")
+            if "choices" in fields
+            else []
+        )
+        if "choices" not in fields and qtype != "yesno":
+            reader.problem(fields["id"].line, f"question '{qid}' is missing 'choices'")
+        built: dict[str, Choice] = {}
+        for node in nodes:
+            choice = self.choice(reader, node, qid, qtype)
+            if choice is None:
+                continue
+            if choice.code in built:
+                reader.problem(node.line, f"duplicate code '{choice.code}' in '{qid}'")
+            elif qtype == "yesno" and choice.code not in _YES_NO:
+                reader.problem(node.line, f"'{qid}' is a yes/no question: its codes are yes and no")
+            else:
+                built[choice.code] = choice
+        if qtype == "yesno":
+            return [built.get(code) or Choice(code, code.capitalize()) for code in _YES_NO]
+        if nodes and len(nodes) < 2:
+            reader.problem(fields["choices"].line, f"'{qid}' needs at least two choices")
+        return list(built.values())
+
+
+def _bank_files(path: Path) -> list[Path]:
+    if not path.exists():
+        raise HipbackError(f"no question bank at {path}: no such file or folder")
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return [path]
+
+
+def _read_files(path: Path, builder: _Builder) -> Iterator[tuple[_FileReader, dict[str, _Node]]]:
+    files = _bank_files(path)
+    if not files:
+        builder.problems.append(Problem(str(path), 0, "no .yaml files in this folder"))
+    for file in files:
+        reader = _FileReader(str(file), builder.problems)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reader.problem(1, f"cannot read the file: {error}")
+            continue
+        root = reader.parse(text)
+        if root is None:
+            continue
+        fields = builder.mapping(reader, root, "the top level", set(), _BANK_KEYS)
+        if fields is not None:
+            if not fields:
+                reader.problem(root.line, "the file has neither 'settings' nor 'sections'")
+            yield reader, fields
+
+
+def _build(path: Path) -> tuple[Bank | None, list[Problem]]:
+    builder = _Builder()
+    files = list(_read_files(path, builder))
+    section_nodes: list[tuple[_FileReader, _Node]] = []
+    settings_nodes: list[tuple[_FileReader, _Node]] = []
+    for reader, fields in files:
+        if "settings" in fields:
+            settings_nodes.append((reader, fields["settings"]))
+        if "sections" in fields:
+            section_nodes += [
+                (reader, s) for s in builder.items(reader, fields["sections"], "sections")
+            ]
+    for reader, node in section_nodes:
+        questions = node.value.get("questions") if isinstance(node.value, dict) else None
+        if questions is not None and isinstance(questions.value, list):
+            for question in questions.value:
+                builder.outline(reader, question)
+
+    settings = None
+    if not settings_nodes and files:
+        builder.problems.append(Problem(str(path), 0, "the bank has no 'settings'"))
+    for index, (reader, node) in enumerate(settings_nodes):
+        if index:
+            reader.problem(node.line, "'settings' given again: a bank has one")
+        else:
+            settings = builder.settings(reader, node)
+
+    sections: list[Section] = []
+    section_ids: set[str] = set()
+    for reader, node in section_nodes:
+        section_fields = builder.mapping(reader, node, "a section", _SECTION_KEYS, set())
+        if section_fields is None:
+            continue
+        fields = section_fields
+        sid = builder.code(reader, fields.get("id"), "a section id")
+        if sid is not None and sid in section_ids:
+            reader.problem(fields["id"].line, f"duplicate section id '{sid}'")
+        title = builder.text(reader, fields.get("title"), f"the title of section '{sid}'")
+        questions = []
+        for qnode in (
+            builder.items(reader, fields["questions"], f"the questions of section '{sid}'")
+            if "questions" in fields
+            else []
+        ):
+            question = builder.question(reader, qnode, sid or "")
+            if question is not None:
+                questions.append(question)
+        if sid is not None and title is not None:
+            section_ids.add(sid)
+            sections.append(Section(sid, title, tuple(questions)))
+    if files and not section_nodes:
+        builder.problems.append(Problem(str(path), 0, "the bank has no 'sections'"))
+    if builder.problems or settings is None:
+        return None, builder.problems
+    return Bank(tuple(sections), settings, str(path)), builder.problems

@@ -1,0 +1,115 @@
+"""Listings of the bank for people and tools: questions, CSV template, evidence."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from rich.table import Table
+
+from .bank import Bank, Finding, Question
+
+
+def question_rows(bank: Bank) -> list[dict[str, Any]]:
+    """Every question as plain data, in asking order."""
+    rows = []
+    for question in bank.questions:
+        row: dict[str, Any] = {
+            "id": question.id,
+            "section": question.section,
+            "type": question.type,
+            "prompt": question.prompt,
+        }
+        if question.help:
+            row["help"] = question.help
+        if question.type == "integer":
+            row["min"], row["max"] = question.minimum, question.maximum
+        else:
+            row["codes"] = [
+                {"code": c.code, "label": c.label, **({"exclusive": True} if c.exclusive else {})}
+                for c in question.choices
+            ]
+        if question.ask_when is not None:
+            row["asked_when"] = question.ask_when.describe()
+        rows.append(row)
+    return rows
+
+
+def questions_json(bank: Bank) -> str:
+    return json.dumps(question_rows(bank), indent=2, ensure_ascii=False)
+
+
+def csv_template(bank: Bank) -> str:
+    """The header row a clinic fills in: one column per question id."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(q.id for q in bank.questions)
+    return buffer.getvalue()
+
+
+def _allowed(question: Question) -> str:
+    if question.type == "integer":
+        return f"{question.minimum}-{question.maximum}"
+    return ", ".join(question.codes)
+
+
+def questions_table(bank: Bank) -> Table:
+    table = Table(title="hipback questions", show_lines=True)
+    table.add_column("id", style="bold", no_wrap=True)
+    table.add_column("type")
+    table.add_column("allowed answers")
+    table.add_column("question")
+    for question in bank.questions:
+        table.add_row(question.id, question.type, _allowed(question), question.prompt)
+    return table
+
+
+def _finding_name(finding: Finding) -> str:
+    name = f"{finding.question_id} = {finding.code}"
+    if finding.requires is not None:
+        name += f" (with {finding.requires.describe()})"
+    return name
+
+
+def evidence_table(bank: Bank) -> Table:
+    table = Table(title="hipback evidence", show_lines=True)
+    table.add_column("finding", style="bold")
+    table.add_column("points to")
+    table.add_column("LR", justify="right")
+    table.add_column("source")
+    for finding in bank.findings:
+        table.add_row(
+            _finding_name(finding), finding.toward, f"{finding.likelihood_ratio:g}", finding.source
+        )
+    return table
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def evidence_markdown(bank: Bank) -> str:
+    """The evidence and red flags as Markdown tables (the README embeds this)."""
+    lines = [
+        "| finding | points to | likelihood ratio | group | source |",
+        "|---|---|---|---|---|",
+    ]
+    for f in bank.findings:
+        lines.append(
+            f"| `{_cell(_finding_name(f))}` | {f.toward} | {f.likelihood_ratio:g} | {f.group}"
+            f" | {_cell(f.source)} |"
+        )
+    lines += ["", "| red flag | urgency | advice | source |", "|---|---|---|---|"]
+    for flag in bank.red_flags:
+        lines.append(
+            f"| `{flag.code}` | {flag.urgency} | {_cell(flag.advice)} | {_cell(flag.source)} |"
+        )
+    settings = bank.settings
+    lines += [
+        "",
+        f"Prior probability of a spinal source: {settings.prior_spine:g}."
+        f" Mixed pattern: the findings toward each side multiply to a likelihood ratio"
+        f" of at least {settings.mixed_pattern_min_lr:g}.",
+    ]
+    return "\n".join(lines) + "\n"
