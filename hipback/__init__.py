@@ -26,7 +26,6 @@ _EXPORTS = {
     "Finding": "bank",
     "assess": "classifier",
     "Assessment": "classifier",
-    "Reason": "classifier",
     "parse_answers": "answers",
     "parse_answer": "answers",
     "HipbackError": "errors",
@@ -42,7 +41,6 @@ __all__ = [
     "Finding",
     "HipbackError",
     "Question",
-    "Reason",
     "__version__",
     "assess",
     "default_bank_path",
@@ -55,7 +53,7 @@ __all__ = [
 if TYPE_CHECKING:
     from .answers import parse_answer, parse_answers
     from .bank import Bank, Finding, Question
-    from .classifier import Assessment, Reason, assess
+    from .classifier import Assessment, assess
     from .errors import AnswerError, BankError, HipbackError
     from .loader import default_bank_path, load_bank, validate_bank
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from .bank import Answers, AnswerValue, Bank, Question
 from .errors import AnswerError, AnswerProblem
 
-_YES = frozenset({"yes", "y", "true", "1"})
-_NO = frozenset({"no", "n", "false", "0"})
+#: Distinct text answers remembered per question (CSV columns repeat their values).
+_MEMO_SIZE = 4096
 
 
 def _shown(raw: Any) -> str:
@@ -20,6 +20,12 @@ def _shown(raw: Any) -> str:
     return str(raw)
 
 
+def _refused(question: Question, raw: Any, expected: str | None = None) -> AnswerError:
+    return AnswerError(
+        [AnswerProblem(question.id, _shown(raw), expected or question.describe_allowed())]
+    )
+
+
 def parse_answer(question: Question, raw: Any) -> AnswerValue | None:
     """Check one raw answer; None means not answered.
 
@@ -28,83 +34,70 @@ def parse_answer(question: Question, raw: Any) -> AnswerValue | None:
     whole number, or a value this function returned before.
     Raises :class:`AnswerError` naming the question, the value and what is allowed.
     """
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    if isinstance(raw, str):
+        memo = question.parsed_text
+        known = memo.get(raw)
+        if known is not None:
+            return known
+        parsed = _parse_text(question, raw)
+        if parsed is not None and len(memo) < _MEMO_SIZE:
+            memo[raw] = parsed
+        return parsed
+    if raw is None:
         return None
-    problem = AnswerError([AnswerProblem(question.id, _shown(raw), question.describe_allowed())])
-    if question.type == "integer":
-        return _parse_integer(question, raw, problem)
-    if question.type == "yesno":
-        if isinstance(raw, bool):
-            return "yes" if raw else "no"
-        text = str(raw).strip().lower()
-        if text in _YES:
-            return "yes"
-        if text in _NO:
-            return "no"
-        raise problem
-    if question.type == "single":
-        if not isinstance(raw, str) or raw.strip().lower() not in question.codes:
-            raise problem
-        return raw.strip().lower()
-    return _parse_multi(question, raw, problem)
-
-
-def _parse_integer(question: Question, raw: Any, problem: AnswerError) -> int:
     if isinstance(raw, bool):
-        raise problem
+        if question.type != "yesno":
+            raise _refused(question, raw)
+        return "yes" if raw else "no"
     if isinstance(raw, int):
-        number = raw
-    elif isinstance(raw, str) and raw.strip().lstrip("+").isdigit():
-        number = int(raw.strip())
-    else:
-        raise problem
+        if question.type == "yesno" and raw in (0, 1):
+            return "yes" if raw else "no"
+        return _parse_integer(question, raw, str(raw))
+    if question.type == "multi" and isinstance(raw, (list, tuple, set, frozenset)):
+        if not all(isinstance(item, str) for item in raw):
+            raise _refused(question, raw)
+        return _parse_codes(question, raw, [item.strip().lower() for item in raw])
+    raise _refused(question, raw)
+
+
+def _parse_text(question: Question, raw: str) -> AnswerValue | None:
+    text = raw.strip().lower()
+    if not text:
+        return None
+    if question.type == "multi":
+        return _parse_codes(question, raw, text.split(";"))
+    if question.type == "integer":
+        return _parse_integer(question, raw, text)
+    value = question.words.get(text)
+    if value is None:
+        raise _refused(question, raw)
+    return value
+
+
+def _parse_integer(question: Question, raw: Any, text: str) -> int:
+    if question.type != "integer" or not text.lstrip("+").isdigit():
+        raise _refused(question, raw)
+    number = int(text)
     low = question.minimum if question.minimum is not None else number
     high = question.maximum if question.maximum is not None else number
     if not low <= number <= high:
-        raise problem
+        raise _refused(question, raw)
     return number
 
 
-def _parse_multi(question: Question, raw: Any, problem: AnswerError) -> frozenset[str] | None:
-    items: Iterable[Any]
-    if isinstance(raw, str):
-        items = raw.split(";")
-    elif isinstance(raw, (list, tuple, set, frozenset)):
-        items = raw
-    else:
-        raise problem
-    codes = []
-    for item in items:
-        if not isinstance(item, str):
-            raise problem
-        code = item.strip().lower()
-        if code:
-            codes.append(code)
-    if not codes:
+def _parse_codes(question: Question, raw: Any, items: list[str]) -> frozenset[str] | None:
+    chosen = frozenset(item for item in (i.strip() for i in items) if item)
+    if not chosen:
         return None
-    unknown = [code for code in codes if code not in question.codes]
+    unknown = chosen.difference(question.codes)
     if unknown:
-        raise AnswerError(
-            [
-                AnswerProblem(
-                    question.id,
-                    _shown(raw),
-                    f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not allowed;"
-                    f" {question.describe_allowed()}",
-                )
-            ]
-        )
-    chosen = frozenset(codes)
+        names = ", ".join(sorted(unknown))
+        verb = "is" if len(unknown) == 1 else "are"
+        raise _refused(question, raw, f"{names} {verb} not allowed; {question.describe_allowed()}")
     lone = chosen & question.exclusive_codes
     if lone and len(chosen) > 1:
-        raise AnswerError(
-            [
-                AnswerProblem(
-                    question.id,
-                    _shown(raw),
-                    f"{', '.join(sorted(lone))} stands alone, without other codes",
-                )
-            ]
+        raise _refused(
+            question, raw, f"{', '.join(sorted(lone))} stands alone, without other codes"
         )
     return chosen
 

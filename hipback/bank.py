@@ -22,6 +22,10 @@ DIRECTIONS: tuple[Direction, ...] = ("spine", "hip")
 URGENCY_LEVELS: tuple[Urgency, ...] = ("emergency", "same_day", "soon", "none")
 VERDICTS = ("spine", "leaning_spine", "uncertain", "leaning_hip", "hip")
 
+#: The words a yes/no answer may be given in (any case).
+YES_WORDS = ("yes", "y", "true", "1")
+NO_WORDS = ("no", "n", "false", "0")
+
 #: A parsed answer: a code (single, yes/no), a set of codes (multi) or a whole number.
 AnswerValue = str | int | frozenset[str]
 Answers = Mapping[str, AnswerValue]
@@ -104,12 +108,12 @@ class Finding:
     source: str
     requires: Condition | None = None
 
-    @property
+    @cached_property
     def weight(self) -> float:
         """Natural log of the likelihood ratio: its share of the log-odds."""
         return math.log(self.likelihood_ratio)
 
-    @property
+    @cached_property
     def signed_weight(self) -> float:
         """Positive toward the spine, negative toward the hip."""
         return self.weight if self.toward == "spine" else -self.weight
@@ -170,6 +174,37 @@ class Question:
     @cached_property
     def exclusive_codes(self) -> frozenset[str]:
         return frozenset(c.code for c in self.choices if c.exclusive)
+
+    @cached_property
+    def parsed_text(self) -> dict[str, AnswerValue]:
+        """A memo of text answers already checked, filled by :mod:`hipback.answers`."""
+        return {}
+
+    @cached_property
+    def words(self) -> Mapping[str, str]:
+        """Lower-case text an answer may be given in, to its code (single and yes/no)."""
+        if self.type == "yesno":
+            return {**dict.fromkeys(YES_WORDS, "yes"), **dict.fromkeys(NO_WORDS, "no")}
+        return {code: code for code in self.codes}
+
+    @cached_property
+    def _chosen_memo(self) -> dict[AnswerValue, tuple[Choice, ...]]:
+        return {}
+
+    def chosen(self, value: AnswerValue) -> tuple[Choice, ...]:
+        """The choices an answer selects, in bank order (none for a number)."""
+        memo = self._chosen_memo
+        found = memo.get(value)
+        if found is None:
+            if isinstance(value, frozenset):
+                found = tuple(c for c in self.choices if c.code in value)
+            elif isinstance(value, str):
+                found = tuple(c for c in self.choices if c.code == value)
+            else:
+                found = ()
+            if len(memo) < 4096:
+                memo[value] = found
+        return found
 
     def choice(self, code: str) -> Choice:
         for choice in self.choices:

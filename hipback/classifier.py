@@ -13,35 +13,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from .answers import parse_answers
-from .bank import URGENCY_LEVELS, Answers, Bank, Direction, Finding, RedFlag, Settings
+from .bank import URGENCY_LEVELS, Bank, Finding, RedFlag, Settings
 
 
-@dataclass(frozen=True)
-class Reason:
-    """One finding that counted, and by how much."""
-
-    text: str
-    toward: Direction
-    likelihood_ratio: float
-    source: str
-    question_id: str
-    code: str
-
-    @property
-    def weight(self) -> float:
-        """Natural log of the likelihood ratio: what it adds to the log-odds of its side."""
-        return math.log(self.likelihood_ratio)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "toward": self.toward,
-            "weight": round(self.weight, 3),
-            "likelihood_ratio": self.likelihood_ratio,
-            "question": self.question_id,
-            "answer": self.code,
-            "source": self.source,
-        }
+def reason_data(finding: Finding) -> dict[str, Any]:
+    """A counted finding as a JSON reason: ``weight`` is the natural log of its LR."""
+    return {
+        "text": finding.reason,
+        "toward": finding.toward,
+        "weight": round(finding.weight, 3),
+        "likelihood_ratio": finding.likelihood_ratio,
+        "question": finding.question_id,
+        "answer": finding.code,
+        "source": finding.source,
+    }
 
 
 @dataclass(frozen=True)
@@ -56,7 +41,8 @@ class Assessment:
     urgency: str
     red_flags_present: tuple[str, ...]
     answered: int
-    reasons: tuple[Reason, ...]
+    #: The findings that counted, strongest first: exactly the factors of the odds.
+    reasons: tuple[Finding, ...]
     notes: tuple[str, ...]
     red_flag_advice: tuple[RedFlag, ...]
     next_checks: tuple[str, ...]
@@ -75,7 +61,7 @@ class Assessment:
             "urgency": self.urgency,
             "red_flags_present": list(self.red_flags_present),
             "answered": self.answered,
-            "reasons": [reason.as_dict() for reason in self.reasons],
+            "reasons": [reason_data(finding) for finding in self.reasons],
             "notes": list(self.notes),
             "red_flag_advice": [
                 {"code": f.code, "urgency": f.urgency, "advice": f.advice, "source": f.source}
@@ -97,32 +83,50 @@ def assess(bank: Bank, answers: Mapping[str, Any]) -> Assessment:
     only the strongest finding toward each side counts.
     """
     parsed = parse_answers(bank, answers)
-    counted = _counted_findings(bank, parsed)
+    strongest: dict[tuple[str, str], Finding] = {}
+    flags: list[RedFlag] = []
+    notes: dict[str, None] = {}
+    for question in bank.questions:
+        value = parsed.get(question.id)
+        if value is None:
+            continue
+        for choice in question.chosen(value):
+            for finding in choice.findings:
+                if finding.requires is not None and not finding.requires.holds(parsed):
+                    continue
+                slot = (finding.group, finding.toward)
+                held = strongest.get(slot)
+                if held is None or finding.likelihood_ratio > held.likelihood_ratio:
+                    strongest[slot] = finding
+            if choice.red_flag is not None:
+                flags.append(choice.red_flag)
+            if choice.note is not None:
+                notes[choice.note] = None
+
     settings = bank.settings
-    log_odds = _logit(settings.prior_spine) + sum(f.signed_weight for f in counted)
+    counted = sorted(strongest.values(), key=_strength)
+    spine_weight = sum(f.weight for f in counted if f.toward == "spine")
+    hip_weight = sum(f.weight for f in counted if f.toward == "hip")
+    log_odds = _logit(settings.prior_spine) + spine_weight - hip_weight
     spine_probability = round(1.0 / (1.0 + math.exp(-log_odds)), 3)
-    spine_lr = math.exp(sum(f.weight for f in counted if f.toward == "spine"))
-    hip_lr = math.exp(sum(f.weight for f in counted if f.toward == "hip"))
-    flags = _red_flags(bank, parsed)
+    mixed = min(spine_weight, hip_weight) >= math.log(settings.mixed_pattern_min_lr)
+    flags.sort(key=_urgency_rank)
     return Assessment(
         spine_probability=spine_probability,
         hip_probability=round(1.0 - spine_probability, 3),
         verdict=verdict_for(settings, spine_probability),
-        mixed_pattern=min(spine_lr, hip_lr) >= settings.mixed_pattern_min_lr,
+        mixed_pattern=mixed,
         urgent=bool(flags),
-        urgency=min((f.urgency for f in flags), key=URGENCY_LEVELS.index, default="none"),
+        urgency=flags[0].urgency if flags else "none",
         red_flags_present=tuple(f.code for f in flags),
         answered=len(parsed),
-        reasons=tuple(
-            Reason(f.reason, f.toward, f.likelihood_ratio, f.source, f.question_id, f.code)
-            for f in sorted(counted, key=lambda f: -f.weight)
-        ),
-        notes=_notes(bank, parsed),
-        red_flag_advice=tuple(sorted(flags, key=lambda f: URGENCY_LEVELS.index(f.urgency))),
-        next_checks=_next_checks(settings, spine_probability, min(spine_lr, hip_lr)),
+        reasons=tuple(counted),
+        notes=tuple(notes),
+        red_flag_advice=tuple(flags),
+        next_checks=_next_checks(settings, spine_probability, mixed),
         prior_spine=settings.prior_spine,
-        spine_likelihood_ratio=spine_lr,
-        hip_likelihood_ratio=hip_lr,
+        spine_likelihood_ratio=math.exp(spine_weight),
+        hip_likelihood_ratio=math.exp(hip_weight),
     )
 
 
@@ -143,47 +147,12 @@ def _logit(probability: float) -> float:
     return math.log(probability / (1.0 - probability))
 
 
-def _answered_codes(bank: Bank, answers: Answers) -> list[tuple[str, str]]:
-    """(question id, code) for every code given, in bank order."""
-    pairs = []
-    for question in bank.questions:
-        value = answers.get(question.id)
-        if isinstance(value, frozenset):
-            pairs += [(question.id, code) for code in question.codes if code in value]
-        elif isinstance(value, str):
-            pairs.append((question.id, value))
-    return pairs
+def _strength(finding: Finding) -> float:
+    return -finding.weight
 
 
-def _counted_findings(bank: Bank, answers: Answers) -> list[Finding]:
-    strongest: dict[tuple[str, str], Finding] = {}
-    for key in _answered_codes(bank, answers):
-        for finding in bank.choices_by_answer[key].findings:
-            if finding.requires is not None and not finding.requires.holds(answers):
-                continue
-            slot = (finding.group, finding.toward)
-            held = strongest.get(slot)
-            if held is None or finding.likelihood_ratio > held.likelihood_ratio:
-                strongest[slot] = finding
-    return list(strongest.values())
-
-
-def _red_flags(bank: Bank, answers: Answers) -> list[RedFlag]:
-    flags = []
-    for key in _answered_codes(bank, answers):
-        flag = bank.choices_by_answer[key].red_flag
-        if flag is not None:
-            flags.append(flag)
-    return flags
-
-
-def _notes(bank: Bank, answers: Answers) -> tuple[str, ...]:
-    notes: dict[str, None] = {}
-    for key in _answered_codes(bank, answers):
-        note = bank.choices_by_answer[key].note
-        if note is not None:
-            notes[note] = None
-    return tuple(notes)
+def _urgency_rank(flag: RedFlag) -> int:
+    return URGENCY_LEVELS.index(flag.urgency)
 
 
 def _next_checks(
