@@ -109,17 +109,16 @@ def parse_answers(bank: Bank, raw: Mapping[str, Any]) -> dict[str, AnswerValue]:
     CSV row or an answers file reports all its mistakes at once. Unanswered
     questions are left out of the result.
     """
-    answers: dict[str, AnswerValue] = {}
-    problems: list[AnswerProblem] = []
     questions = bank.questions_by_id
-    for key, value in raw.items():
-        question = questions.get(key)
-        if question is None:
-            problems.append(
-                AnswerProblem(
-                    str(key), _shown(value), "that is not a question id; see 'hipback questions'"
-                )
-            )
+    problems = [
+        AnswerProblem(str(key), _shown(value), "that is not a question id; see 'hipback questions'")
+        for key, value in raw.items()
+        if key not in questions
+    ]
+    answers: dict[str, AnswerValue] = {}
+    for question in bank.questions:  # bank order, whatever the order of the input
+        value = raw.get(question.id)
+        if value is None:
             continue
         try:
             parsed = parse_answer(question, value)
@@ -127,7 +126,7 @@ def parse_answers(bank: Bank, raw: Mapping[str, Any]) -> dict[str, AnswerValue]:
             problems.extend(error.problems)
             continue
         if parsed is not None:
-            answers[key] = parsed
+            answers[question.id] = parsed
     if problems:
         raise AnswerError(problems)
     return answers

@@ -52,6 +52,7 @@ _QUESTION_KEYS = {"id", "type", "prompt", "help", "choices", "min", "max", "ask_
 _CHOICE_KEYS = {"code", "label", "exclusive", "evidence", "note", "urgency", "advice", "source"}
 _EVIDENCE_KEYS = {"toward", "lr", "group", "reason", "source", "requires"}
 _YES_NO = ("yes", "no")
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 def default_bank_path() -> Path:
@@ -125,6 +126,10 @@ class _FileReader:
 
     def _convert(self, node: yaml.Node, loader: yaml.SafeLoader) -> _Node:
         line = node.start_mark.line + 1
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"unsupported tag {node.tag!r}", node.start_mark
+            )
         if isinstance(node, yaml.MappingNode):
             result = _Node({}, line)
             for key_node, value_node in node.value:

@@ -1,0 +1,119 @@
+"""The one answer-parsing path shared by the keyboard, answers files and CSV rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hipback import AnswerError, load_bank, parse_answer, parse_answers
+
+BANK = load_bank()
+
+
+@pytest.mark.parametrize(
+    ("raw", "parsed"),
+    [
+        ("yes", "yes"),
+        ("Y", "yes"),
+        (" TRUE ", "yes"),
+        ("1", "yes"),
+        (True, "yes"),
+        (1, "yes"),
+        ("no", "no"),
+        ("n", "no"),
+        ("False", "no"),
+        ("0", "no"),
+        (False, "no"),
+        (0, "no"),
+    ],
+)
+def test_yes_no_accepts_every_contract_spelling(raw: Any, parsed: str) -> None:
+    assert parse_answer(BANK.question("limp"), raw) == parsed
+
+
+@pytest.mark.parametrize("raw", [None, "", "   ", ";", " ; ", []])
+def test_blank_means_not_answered(raw: Any) -> None:
+    assert parse_answer(BANK.question("pain_areas"), raw) is None
+
+
+def test_codes_are_case_insensitive_and_trimmed() -> None:
+    assert parse_answer(BANK.question("worst_site"), " Groin ") == "groin"
+    assert parse_answer(BANK.question("pain_areas"), "Groin; FRONT_THIGH ;") == frozenset(
+        {"groin", "front_thigh"}
+    )
+    assert parse_answer(BANK.question("pain_areas"), ["groin", "Buttock"]) == frozenset(
+        {"groin", "buttock"}
+    )
+
+
+def test_a_parsed_answer_parses_to_itself() -> None:
+    question = BANK.question("pain_areas")
+    value = parse_answer(question, "groin;buttock")
+    assert parse_answer(question, value) == value
+
+
+@pytest.mark.parametrize(
+    ("question_id", "raw", "message"),
+    [
+        (
+            "worst_site",
+            "knee",
+            "worst_site: 'knee' is not allowed; expected one of groin, front_thigh,",
+        ),
+        (
+            "pain_areas",
+            "groin;elbow",
+            "pain_areas: 'groin;elbow' is not allowed; elbow is not allowed;"
+            " expected one or more of low_back,",
+        ),
+        (
+            "red_flags",
+            "none;fever",
+            "red_flags: 'none;fever' is not allowed; none stands alone, without other codes",
+        ),
+        (
+            "eased_by",
+            "Nothing;rest",
+            "eased_by: 'Nothing;rest' is not allowed; nothing stands alone",
+        ),
+        (
+            "limp",
+            "maybe",
+            "limp: 'maybe' is not allowed; expected yes or no (y/n, true/false, 1/0)",
+        ),
+        ("age", "17", "age: '17' is not allowed; expected a whole number from 18 to 120"),
+        ("age", "121", "age: '121' is not allowed; expected a whole number from 18 to 120"),
+        ("age", "42.5", "age: '42.5' is not allowed; expected a whole number from 18 to 120"),
+        ("age", True, "age: 'yes' is not allowed; expected a whole number"),
+        ("worst_site", ["groin"], "worst_site: 'groin' is not allowed; expected one of"),
+    ],
+)
+def test_a_bad_value_names_question_value_and_what_is_allowed(
+    question_id: str, raw: Any, message: str
+) -> None:
+    with pytest.raises(AnswerError) as caught:
+        parse_answer(BANK.question(question_id), raw)
+    assert str(caught.value).startswith(message)
+    assert caught.value.problems[0].question_id == question_id
+
+
+def test_whole_numbers_within_bounds_are_accepted() -> None:
+    age = BANK.question("age")
+    assert parse_answer(age, "18") == 18
+    assert parse_answer(age, " 120 ") == 120
+    assert parse_answer(age, 67) == 67
+
+
+def test_parse_answers_collects_every_problem() -> None:
+    with pytest.raises(AnswerError) as caught:
+        parse_answers(BANK, {"age": "x", "limp": "perhaps", "colour": "red", "sides": "one_side"})
+    ids = [p.question_id for p in caught.value.problems]
+    assert sorted(ids) == ["age", "colour", "limp"]
+    assert "colour: 'red' is not allowed; that is not a question id" in str(caught.value)
+
+
+def test_parse_answers_leaves_out_unanswered_questions_and_keeps_bank_order() -> None:
+    parsed = parse_answers(BANK, {"limp": "y", "age": "", "red_flags": "None"})
+    assert list(parsed) == ["red_flags", "limp"]
+    assert parsed == {"red_flags": frozenset({"none"}), "limp": "yes"}

@@ -1,0 +1,310 @@
+"""The classifier: properties, the overlap rule, calibration, and textbook cases."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hipback import AnswerError, Bank, assess, load_bank
+
+DATA = Path(__file__).parent / "data"
+BANK = load_bank()
+
+
+def _answer_strategy(bank: Bank) -> st.SearchStrategy[dict[str, Any]]:
+    """Any valid set of answers, some questions left out."""
+    fields: dict[str, st.SearchStrategy[Any]] = {}
+    for question in bank.questions:
+        if question.type == "integer":
+            value: st.SearchStrategy[Any] = st.integers(question.minimum, question.maximum)
+        elif question.type == "yesno":
+            value = st.sampled_from(["yes", "no"])
+        elif question.type == "single":
+            value = st.sampled_from(question.codes)
+        else:
+            ordinary = [c.code for c in question.choices if not c.exclusive]
+            exclusive = sorted(question.exclusive_codes)
+            value = st.one_of(
+                st.sets(st.sampled_from(ordinary), min_size=1).map(sorted),
+                *([st.sampled_from(exclusive).map(lambda c: [c])] if exclusive else []),
+            )
+        fields[question.id] = st.one_of(st.none(), value)
+    return st.fixed_dictionaries(fields).map(
+        lambda answers: {k: v for k, v in answers.items() if v is not None}
+    )
+
+
+ANSWERS = _answer_strategy(BANK)
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+@settings(max_examples=300, deadline=None)
+@given(ANSWERS)
+def test_probabilities_lie_in_range_and_sum_to_one(answers: dict[str, Any]) -> None:
+    result = assess(BANK, answers)
+    assert 0.0 <= result.spine_probability <= 1.0
+    assert 0.0 <= result.hip_probability <= 1.0
+    assert result.spine_probability + result.hip_probability == pytest.approx(1.0, abs=1e-9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ANSWERS)
+def test_reasons_are_the_factors_of_the_probability(answers: dict[str, Any]) -> None:
+    result = assess(BANK, answers)
+    log_odds = _logit(BANK.settings.prior_spine) + sum(
+        r.weight if r.toward == "spine" else -r.weight for r in result.reasons
+    )
+    assert result.spine_probability == round(1 / (1 + math.exp(-log_odds)), 3)
+    weights = [r.weight for r in result.reasons]
+    assert weights == sorted(weights, reverse=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ANSWERS, st.randoms(use_true_random=False))
+def test_same_answers_same_result_whatever_their_order(answers: dict[str, Any], rnd: Any) -> None:
+    shuffled_items = list(answers.items())
+    rnd.shuffle(shuffled_items)
+    assert assess(BANK, answers) == assess(BANK, dict(shuffled_items))
+    assert assess(BANK, answers) == assess(BANK, answers)
+
+
+def _pure_codes(bank: Bank, side: str) -> list[tuple[str, str]]:
+    """Codes of multi-choice questions whose findings all point to ``side`` and that
+    no finding of the other side depends on."""
+    required = {
+        (r.question_id, code)
+        for f in bank.findings
+        if f.requires is not None and f.toward != side
+        for r in f.requires.requirements
+        for code in r.codes
+    }
+    pure = []
+    for question in bank.questions:
+        if question.type != "multi":
+            continue
+        for choice in question.choices:
+            if (
+                choice.findings
+                and all(f.toward == side for f in choice.findings)
+                and (question.id, choice.code) not in required
+            ):
+                pure.append((question.id, choice.code))
+    return pure
+
+
+@pytest.mark.parametrize("side", ["spine", "hip"])
+@settings(max_examples=150, deadline=None)
+@given(answers=ANSWERS, data=st.data())
+def test_adding_a_finding_never_moves_the_result_away_from_its_side(
+    side: str, answers: dict[str, Any], data: st.DataObject
+) -> None:
+    question_id, code = data.draw(st.sampled_from(_pure_codes(BANK, side)))
+    before = assess(BANK, answers)
+    given_codes = answers.get(question_id, [])
+    exclusive = BANK.question(question_id).exclusive_codes
+    extended = {**answers, question_id: sorted({*given_codes, code} - exclusive)}
+    after = assess(BANK, extended)
+    if side == "spine":
+        assert after.spine_probability >= before.spine_probability
+    else:
+        assert after.hip_probability >= before.hip_probability
+
+
+def test_there_are_pure_findings_on_both_sides_to_test_monotonicity_with() -> None:
+    assert len(_pure_codes(BANK, "spine")) >= 5
+    assert len(_pure_codes(BANK, "hip")) >= 3
+
+
+def test_no_answers_is_uncertain_at_the_prior() -> None:
+    result = assess(BANK, {})
+    assert result.spine_probability == BANK.settings.prior_spine
+    assert result.verdict == "uncertain"
+    assert result.answered == 0
+    assert result.reasons == ()
+    assert not result.urgent and result.urgency == "none"
+
+
+def _single_answers(bank: Bank) -> list[dict[str, Any]]:
+    singles: list[dict[str, Any]] = []
+    for question in bank.questions:
+        if question.type == "integer":
+            singles.append({question.id: question.minimum})
+            singles.append({question.id: question.maximum})
+        else:
+            singles += [{question.id: code} for code in question.codes]
+    return singles
+
+
+@pytest.mark.parametrize(
+    "answers", _single_answers(BANK), ids=lambda a: ",".join(f"{k}={v}" for k, v in a.items())
+)
+def test_a_single_answer_never_reaches_a_confident_verdict(answers: dict[str, Any]) -> None:
+    assert assess(BANK, answers).verdict not in ("spine", "hip")
+
+
+CLASSIC_HIP = {
+    "red_flags": "none",
+    "age": 68,
+    "sides": "one_side",
+    "worst_site": "groin",
+    "pain_areas": "groin;front_thigh",
+    "c_sign": "yes",
+    "quality": "dull_ache;stiffness",
+    "tingling_numbness": "no",
+    "worse_with": "walking;stairs;socks_shoes;rising_from_chair",
+    "eased_by": "rest",
+    "rotation_pain": "yes",
+    "morning_stiffness": "under_1h",
+    "limp": "yes",
+}
+CLASSIC_STENOSIS = {
+    "red_flags": "none",
+    "age": 72,
+    "sides": "both_sides",
+    "worst_site": "buttock",
+    "pain_areas": "low_back;buttock;back_thigh;below_knee",
+    "quality": "burning",
+    "tingling_numbness": "yes",
+    "worse_with": "walking;standing;leaning_back",
+    "eased_by": "sitting;leaning_forward",
+    "rotation_pain": "no",
+    "limp": "no",
+}
+
+
+def test_a_classic_full_presentation_is_confident() -> None:
+    assert assess(BANK, CLASSIC_HIP).verdict == "hip"
+    assert assess(BANK, CLASSIC_STENOSIS).verdict == "spine"
+
+
+def test_overlapping_findings_count_once_per_group() -> None:
+    worst = assess(BANK, {"worst_site": "below_knee"})
+    both = assess(BANK, {"worst_site": "below_knee", "pain_areas": "below_knee;foot"})
+    assert both.spine_probability == worst.spine_probability
+    assert [(r.question_id, r.code) for r in both.reasons] == [("worst_site", "below_knee")]
+
+
+def test_a_finding_that_requires_another_answer_counts_only_with_it() -> None:
+    alone = assess(BANK, {"eased_by": "leaning_forward"})
+    with_walking = assess(BANK, {"eased_by": "leaning_forward", "worse_with": "walking"})
+    strongest = max(f.likelihood_ratio for f in BANK.findings if f.code == "leaning_forward")
+    assert alone.reasons[0].likelihood_ratio < strongest
+    assert with_walking.reasons[0].likelihood_ratio == strongest
+    assert with_walking.spine_probability > alone.spine_probability
+
+
+def test_mixed_pattern_needs_strong_evidence_on_both_sides() -> None:
+    threshold = BANK.settings.mixed_pattern_min_lr
+    hip_only = assess(BANK, CLASSIC_HIP)
+    assert not hip_only.mixed_pattern
+    both = assess(
+        BANK,
+        {
+            **CLASSIC_HIP,
+            "sides": "both_sides",
+            "tingling_numbness": "yes",
+            "pain_areas": "groin;low_back;below_knee",
+            "quality": "shooting",
+        },
+    )
+    assert both.spine_likelihood_ratio >= threshold and both.hip_likelihood_ratio >= threshold
+    assert both.mixed_pattern
+
+
+@pytest.mark.parametrize(
+    ("flags", "urgency"),
+    [
+        ("none", "none"),
+        ("night_pain", "soon"),
+        ("weight_loss;cancer_history", "soon"),
+        ("trauma", "same_day"),
+        ("fever;night_pain", "same_day"),
+        ("saddle_numbness", "emergency"),
+        ("night_pain;bladder_bowel;fever", "emergency"),
+        ("progressive_weakness", "emergency"),
+    ],
+)
+def test_urgency_is_the_most_pressing_flag_present(flags: str, urgency: str) -> None:
+    result = assess(BANK, {"red_flags": flags})
+    assert result.urgency == urgency
+    assert result.urgent is (urgency != "none")
+    present = [] if flags == "none" else flags.split(";")
+    assert sorted(result.red_flags_present) == sorted(present)
+    assert [f.code for f in result.red_flag_advice] == list(result.red_flags_present)
+
+
+def test_red_flags_do_not_move_the_likelihood() -> None:
+    assert assess(BANK, {"red_flags": "fever;trauma"}).spine_probability == 0.5
+
+
+@pytest.mark.parametrize(
+    ("p", "verdict"),
+    [
+        (0.0, "hip"),
+        (0.2, "hip"),
+        (0.201, "leaning_hip"),
+        (0.4, "leaning_hip"),
+        (0.401, "uncertain"),
+        (0.599, "uncertain"),
+        (0.6, "leaning_spine"),
+        (0.799, "leaning_spine"),
+        (0.8, "spine"),
+        (1.0, "spine"),
+    ],
+)
+def test_verdict_bands_follow_the_contract(p: float, verdict: str) -> None:
+    from hipback.classifier import verdict_for
+
+    assert verdict_for(BANK.settings, p) == verdict
+
+
+def test_a_bad_answer_names_question_value_and_allowed_codes() -> None:
+    with pytest.raises(AnswerError) as caught:
+        assess(BANK, {"worst_site": "knee", "age": "old"})
+    message = str(caught.value)
+    assert "worst_site: 'knee' is not allowed; expected one of groin," in message
+    assert "age: 'old' is not allowed; expected a whole number from 18 to 120" in message
+
+
+def _cases(name: str) -> list[dict[str, str]]:
+    with (DATA / name).open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _meets(expected: str, result: Any) -> bool:
+    if expected == "spine":
+        return result.verdict in ("spine", "leaning_spine")
+    if expected == "hip":
+        return result.verdict in ("hip", "leaning_hip")
+    if expected == "mixed":
+        return result.mixed_pattern or result.verdict not in ("spine", "hip")
+    return result.verdict not in ("spine", "hip")
+
+
+def _check_case(case: dict[str, str]) -> None:
+    answers = {q.id: case[q.id] for q in BANK.questions if q.id in case}
+    result = assess(BANK, answers)
+    assert _meets(case["expected"], result), (case["case_id"], result.verdict)
+    if case["expect_urgent"] == "yes":
+        assert result.urgent
+    wrong = {"spine": "hip", "hip": "spine"}.get(case["expected"])
+    assert result.verdict != wrong
+
+
+@pytest.mark.parametrize("case", _cases("public_vignettes.csv"), ids=lambda c: c["case_id"])
+def test_public_vignette_meets_its_expectation(case: dict[str, str]) -> None:
+    _check_case(case)
+
+
+@pytest.mark.parametrize("case", _cases("textbook_cases.csv"), ids=lambda c: c["case_id"])
+def test_blinded_textbook_case_meets_its_expectation(case: dict[str, str]) -> None:
+    _check_case(case)
