@@ -1,0 +1,142 @@
+"""The command line: version, help on everything, listings, bank errors, start-up imports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from hipback import __version__, load_bank
+from hipback.cli import app
+
+BANK = load_bank()
+runner = CliRunner()
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"hipback {__version__}\n"
+
+
+def test_python_dash_m_runs_the_same_program() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "hipback", "--version"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    assert done.stdout == f"hipback {__version__}\n"
+
+
+def _commands() -> dict[str, Any]:
+    group = typer.main.get_command(app)
+    return dict(group.commands)  # type: ignore[attr-defined]
+
+
+def test_every_contract_command_exists() -> None:
+    assert set(_commands()) == {"ask", "batch", "questions", "validate", "evidence"}
+
+
+@pytest.mark.parametrize("name", sorted(_commands()))
+def test_every_command_and_option_has_help(name: str) -> None:
+    command = _commands()[name]
+    assert command.help and len(command.help) > 20
+    for parameter in command.params:
+        assert getattr(parameter, "help", None), f"{name}: {parameter.name} has no help"
+    result = runner.invoke(app, [name, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.stdout
+
+
+def test_no_arguments_shows_help() -> None:
+    result = runner.invoke(app, [])
+    assert "Usage:" in result.output
+    assert "it does not diagnose" in result.output
+
+
+@pytest.mark.parametrize("arguments", [["--version"], ["--help"], ["batch", "--help"]])
+def test_start_up_loads_neither_the_prompts_nor_the_bank(arguments: list[str]) -> None:
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['hipback', *{arguments!r}]\n"
+        "from hipback.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('questionary', 'prompt_toolkit', 'yaml', 'hipback.loader')"
+        " if m in sys.modules]\n"
+        "print('LOADED', heavy, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert "LOADED []" in done.stderr, done.stderr
+
+
+def test_questions_csv_template_is_the_header_row_of_every_question() -> None:
+    result = runner.invoke(app, ["questions", "--format", "csv-template"])
+    assert result.exit_code == 0
+    header = next(csv.reader(io.StringIO(result.stdout)))
+    assert header == [q.id for q in BANK.questions]
+
+
+def test_questions_json_lists_ids_types_and_codes() -> None:
+    result = runner.invoke(app, ["questions", "--format", "json"])
+    assert result.exit_code == 0
+    listed = {q["id"]: q for q in json.loads(result.stdout)}
+    assert set(listed) == {q.id for q in BANK.questions}
+    assert listed["age"]["type"] == "integer" and listed["age"]["min"] == 18
+    assert [c["code"] for c in listed["sides"]["codes"]] == ["one_side", "both_sides"]
+    assert {"code": "none", "label": "None of these", "exclusive": True} in listed["red_flags"][
+        "codes"
+    ]
+
+
+def test_questions_table_shows_every_id() -> None:
+    result = runner.invoke(app, ["questions"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for question in BANK.questions:
+        assert question.id in result.stdout
+
+
+def test_evidence_markdown_lists_every_finding_and_red_flag() -> None:
+    result = runner.invoke(app, ["evidence", "--format", "markdown"])
+    assert result.exit_code == 0
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| `")]
+    assert len(rows) == len(BANK.findings) + len(BANK.red_flags)
+    assert "| `worst_site = groin` | hip | 3.5 | groin | Rainville" in result.stdout
+
+
+def test_evidence_table_names_directions_and_sources() -> None:
+    result = runner.invoke(app, ["evidence"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "worst_site = groin" in result.stdout
+    assert "Rainville" in result.stdout
+
+
+def test_a_broken_bank_option_is_reported_without_a_traceback(tmp_path: Path) -> None:
+    broken = tmp_path / "bank.yaml"
+    broken.write_text("sections: [\n", encoding="utf-8")
+    result = runner.invoke(app, ["questions", "--bank", str(broken)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("hipback: the question bank has 1 problem:\n")
+    assert f"{broken}:" in result.stderr
+
+
+def test_a_missing_bank_option_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["evidence", "--bank", str(tmp_path / "none")])
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == f"hipback: no question bank at {tmp_path / 'none'}: no such file or folder\n"
+    )
+
+
+def test_an_unknown_format_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["questions", "--format", "xml"])
+    assert result.exit_code == 2
