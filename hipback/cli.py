@@ -139,7 +139,11 @@ def batch(
     ] = None,
     output_format: Annotated[
         BatchFormat,
-        typer.Option("--format", help="Output format: csv or jsonl (one JSON object per line)."),
+        typer.Option(
+            "--format",
+            metavar="csv|jsonl",
+            help="Output format: csv or jsonl (one JSON object per line).",
+        ),
     ] = BatchFormat.csv,
     bank: BankOption = None,
     quiet: Annotated[
@@ -174,6 +178,7 @@ def questions(
         QuestionsFormat,
         typer.Option(
             "--format",
+            metavar="table|csv-template|json",
             help="table (to read), csv-template (the header row a clinic fills in)"
             " or json (for tools).",
         ),
@@ -205,7 +210,11 @@ class EvidenceFormat(str, Enum):
 def evidence(
     output_format: Annotated[
         EvidenceFormat,
-        typer.Option("--format", help="table (to read) or markdown (for documents)."),
+        typer.Option(
+            "--format",
+            metavar="table|markdown",
+            help="table (to read) or markdown (for documents).",
+        ),
     ] = EvidenceFormat.table,
     bank: BankOption = None,
 ) -> None:
