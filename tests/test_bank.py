@@ -1,0 +1,234 @@
+"""The packaged question bank against the contract and the clinical seed knowledge."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from hipback import assess, default_bank_path, load_bank
+
+BANK = load_bank()
+
+#: The contract's answer codes (shared/spec/contract.md): names other tools rely on.
+CONTRACT = {
+    "red_flags": (
+        "multi",
+        [
+            "bladder_bowel",
+            "saddle_numbness",
+            "progressive_weakness",
+            "fever",
+            "cancer_history",
+            "weight_loss",
+            "trauma",
+            "night_pain",
+            "none",
+        ],
+    ),
+    "age": ("integer", []),
+    "sides": ("single", ["one_side", "both_sides"]),
+    "worst_site": (
+        "single",
+        ["groin", "front_thigh", "side_of_hip", "buttock", "low_back", "back_thigh", "below_knee"],
+    ),
+    "pain_areas": (
+        "multi",
+        [
+            "low_back",
+            "buttock",
+            "groin",
+            "front_thigh",
+            "side_of_hip",
+            "back_thigh",
+            "below_knee",
+            "foot",
+        ],
+    ),
+    "c_sign": ("yesno", ["yes", "no"]),
+    "quality": (
+        "multi",
+        ["sharp", "electric", "burning", "shooting", "dull_ache", "stiffness", "deep_throb"],
+    ),
+    "tingling_numbness": ("yesno", ["yes", "no"]),
+    "worse_with": (
+        "multi",
+        [
+            "bending_forward",
+            "twisting",
+            "leaning_back",
+            "sitting_long",
+            "standing",
+            "walking",
+            "stairs",
+            "rising_from_chair",
+            "socks_shoes",
+            "coughing_sneezing",
+            "lying_on_side",
+        ],
+    ),
+    "eased_by": (
+        "multi",
+        ["sitting", "leaning_forward", "lying_down", "rest", "moving", "nothing"],
+    ),
+    "rotation_pain": ("yesno", ["yes", "no"]),
+    "morning_stiffness": ("single", ["none", "under_1h", "over_1h"]),
+    "limp": ("yesno", ["yes", "no"]),
+}
+URGENCY = {
+    "bladder_bowel": "emergency",
+    "saddle_numbness": "emergency",
+    "progressive_weakness": "emergency",
+    "fever": "same_day",
+    "trauma": "same_day",
+    "cancer_history": "soon",
+    "weight_loss": "soon",
+    "night_pain": "soon",
+}
+
+
+def test_every_contract_question_and_code_is_in_the_bank() -> None:
+    assert [q.id for q in BANK.questions] == list(CONTRACT)
+    for question_id, (kind, codes) in CONTRACT.items():
+        question = BANK.question(question_id)
+        assert question.type == kind
+        assert list(question.codes) == codes
+
+
+def test_age_is_bounded_as_the_contract_says() -> None:
+    age = BANK.question("age")
+    assert (age.minimum, age.maximum) == (18, 120)
+
+
+def test_exclusive_codes_are_none_and_nothing() -> None:
+    exclusive = {(q.id, code) for q in BANK.questions for code in q.exclusive_codes}
+    assert exclusive == {("red_flags", "none"), ("eased_by", "nothing")}
+
+
+def test_sections_come_in_the_order_a_clinician_asks() -> None:
+    assert [s.id for s in BANK.sections] == [
+        "red_flags",
+        "about_you",
+        "where_it_hurts",
+        "what_it_feels_like",
+        "better_or_worse",
+        "walking",
+    ]
+
+
+def test_every_red_flag_has_the_contract_urgency_advice_and_source() -> None:
+    flags = {f.code: f for f in BANK.red_flags}
+    assert {code: f.urgency for code, f in flags.items()} == URGENCY
+    for flag in flags.values():
+        assert flag.advice and flag.source
+    assert "emergency department" in flags["saddle_numbness"].advice
+    assert "today" in flags["fever"].advice
+
+
+def test_every_weight_cites_a_source() -> None:
+    for finding in BANK.findings:
+        assert finding.source.strip(), finding
+        assert re.search(r"\d{4}|expert judgement", finding.source), finding.source
+
+
+def test_expert_judgement_alone_gets_a_modest_weight() -> None:
+    """Where no published figure stands behind a weight, its LR stays between 1.2 and 2."""
+    published_figure = re.compile(r"LR|%|odds ratio|sensitivity|\d\.\d")
+    for finding in BANK.findings:
+        if "expert judgement" in finding.source and not published_figure.search(finding.source):
+            assert 1.2 <= finding.likelihood_ratio <= 2.0, (finding.question_id, finding.code)
+
+
+def test_no_single_finding_is_decisive() -> None:
+    assert max(f.likelihood_ratio for f in BANK.findings) <= 4.0
+
+
+def test_reasons_are_short_plain_sentences() -> None:
+    for finding in BANK.findings:
+        assert finding.reason.endswith("."), finding.reason
+        assert len(finding.reason.split()) <= 40, finding.reason
+
+
+def test_prompts_are_short_questions() -> None:
+    for question in BANK.questions:
+        assert question.prompt.rstrip().endswith(("?", ".")), question.prompt
+        assert len(question.prompt.split()) <= 30, question.prompt
+
+
+#: The seed knowledge of issue 5: each answer alone must move the result this way.
+SEED = [
+    ("worst_site", "groin", "hip"),
+    ("pain_areas", "groin", "hip"),
+    ("worst_site", "front_thigh", "hip"),
+    ("pain_areas", "front_thigh", "hip"),
+    ("c_sign", "yes", "hip"),
+    ("worst_site", "buttock", "spine"),
+    ("pain_areas", "buttock", "spine"),
+    ("worst_site", "back_thigh", "spine"),
+    ("pain_areas", "back_thigh", "spine"),
+    ("worst_site", "below_knee", "spine"),
+    ("pain_areas", "below_knee", "spine"),
+    ("quality", "sharp", "spine"),
+    ("quality", "electric", "spine"),
+    ("quality", "burning", "spine"),
+    ("quality", "shooting", "spine"),
+    ("tingling_numbness", "yes", "spine"),
+    ("quality", "dull_ache", "hip"),
+    ("quality", "stiffness", "hip"),
+    ("quality", "deep_throb", "hip"),
+    ("worse_with", "bending_forward", "spine"),
+    ("worse_with", "twisting", "spine"),
+    ("worse_with", "leaning_back", "spine"),
+    ("worse_with", "sitting_long", "spine"),
+    ("eased_by", "sitting", "spine"),
+    ("eased_by", "leaning_forward", "spine"),
+    ("worse_with", "walking", "hip"),
+    ("worse_with", "standing", "hip"),
+    ("worse_with", "stairs", "hip"),
+    ("worse_with", "rising_from_chair", "hip"),
+    ("worse_with", "socks_shoes", "hip"),
+    ("rotation_pain", "yes", "hip"),
+    ("limp", "yes", "hip"),
+]
+
+
+@pytest.mark.parametrize(("question_id", "code", "side"), SEED)
+def test_seed_knowledge_moves_the_result_the_right_way(
+    question_id: str, code: str, side: str
+) -> None:
+    p = assess(BANK, {question_id: code}).spine_probability
+    assert p > 0.5 if side == "spine" else p < 0.5
+
+
+@pytest.mark.parametrize("relief", ["sitting", "leaning_forward"])
+@pytest.mark.parametrize("trigger", ["walking", "standing"])
+def test_postural_relief_counts_strongly_when_walking_or_standing_brings_the_pain(
+    relief: str, trigger: str
+) -> None:
+    alone = assess(BANK, {"eased_by": relief}).spine_probability
+    with_trigger = assess(BANK, {"eased_by": relief, "worse_with": trigger}).spine_probability
+    trigger_alone = assess(BANK, {"worse_with": trigger}).spine_probability
+    assert with_trigger > alone > 0.5 > trigger_alone
+
+
+@pytest.mark.parametrize(
+    ("question_id", "code"), [("worst_site", "side_of_hip"), ("worse_with", "lying_on_side")]
+)
+def test_side_of_hip_pain_is_said_to_point_neither_way(question_id: str, code: str) -> None:
+    result = assess(BANK, {question_id: code})
+    assert result.verdict == "uncertain"
+    assert any("greater trochanteric pain syndrome" in note for note in result.notes)
+
+
+def test_the_bank_travels_inside_the_installed_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = default_bank_path()
+    assert (path / "01-red-flags.yaml").is_file()
+    assert load_bank().questions == BANK.questions
+    packaged = resources.files("hipback") / "questions"
+    if packaged.is_dir():  # an installed wheel; an editable install uses the source folder
+        assert path == Path(str(packaged))
