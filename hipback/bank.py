@@ -97,6 +97,7 @@ class Finding:
         reason: one sentence a patient can read.
         source: where the figure comes from.
         requires: other answers that must be present for it to count.
+        unless: other answers in whose presence it does not count.
     """
 
     question_id: str
@@ -107,6 +108,13 @@ class Finding:
     reason: str
     source: str
     requires: Condition | None = None
+    unless: Condition | None = None
+
+    def counts(self, answers: Answers) -> bool:
+        """Whether its conditions let it count for these answers."""
+        if self.requires is not None and not self.requires.holds(answers):
+            return False
+        return self.unless is None or not self.unless.holds(answers)
 
     @cached_property
     def weight(self) -> float:

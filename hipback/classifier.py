@@ -92,7 +92,7 @@ def assess(bank: Bank, answers: Mapping[str, Any]) -> Assessment:
             continue
         for choice in question.chosen(value):
             for finding in choice.findings:
-                if finding.requires is not None and not finding.requires.holds(parsed):
+                if (finding.requires or finding.unless) and not finding.counts(parsed):
                     continue
                 slot = (finding.group, finding.toward)
                 held = strongest.get(slot)

@@ -50,7 +50,7 @@ _BAND_KEYS = ("spine_at_least", "leaning_spine_at_least", "leaning_hip_at_most",
 _SECTION_KEYS = {"id", "title", "questions"}
 _QUESTION_KEYS = {"id", "type", "prompt", "help", "choices", "min", "max", "ask_when"}
 _CHOICE_KEYS = {"code", "label", "exclusive", "evidence", "note", "urgency", "advice", "source"}
-_EVIDENCE_KEYS = {"toward", "lr", "group", "reason", "source", "requires"}
+_EVIDENCE_KEYS = {"toward", "lr", "group", "reason", "source", "requires", "unless"}
 _YES_NO = ("yes", "no")
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
@@ -372,7 +372,11 @@ class _Builder:
     def finding(self, reader: _FileReader, node: _Node, qid: str, code: str) -> Finding | None:
         where = f"evidence of {qid}={code}"
         fields = self.mapping(
-            reader, node, where, {"toward", "lr", "reason", "source"}, {"group", "requires"}
+            reader,
+            node,
+            where,
+            {"toward", "lr", "reason", "source"},
+            {"group", "requires", "unless"},
         )
         if fields is None:
             return None
@@ -402,14 +406,25 @@ class _Builder:
             if "group" in fields
             else f"{qid}.{code}"
         )
-        requires = None
-        if "requires" in fields:
-            requires = self.condition(reader, fields["requires"], f"{where}: requires", None)
-            if requires is None:
-                return None
+        conditions: dict[str, Condition | None] = {}
+        for key in ("requires", "unless"):
+            if key in fields:
+                conditions[key] = self.condition(reader, fields[key], f"{where}: {key}", None)
+                if conditions[key] is None:
+                    return None
         if toward is None or lr is None or reason is None or source is None or group is None:
             return None
-        return Finding(qid, code, toward, lr, group, reason, source, requires)
+        return Finding(
+            qid,
+            code,
+            toward,
+            lr,
+            group,
+            reason,
+            source,
+            conditions.get("requires"),
+            conditions.get("unless"),
+        )
 
     def choice(self, reader: _FileReader, node: _Node, qid: str, qtype: str) -> Choice | None:
         label_required = {"label"} if qtype != "yesno" else set()

@@ -69,6 +69,8 @@ def _finding_name(finding: Finding) -> str:
     name = f"{finding.question_id} = {finding.code}"
     if finding.requires is not None:
         name += f" (with {finding.requires.describe()})"
+    if finding.unless is not None:
+        name += f" (unless {finding.unless.describe()})"
     return name
 
 

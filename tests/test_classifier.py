@@ -78,13 +78,17 @@ def test_same_answers_same_result_whatever_their_order(answers: dict[str, Any], 
 
 
 def _pure_codes(bank: Bank, side: str) -> list[tuple[str, str]]:
-    """Codes of multi-choice questions whose findings all point to ``side`` and that
-    no finding of the other side depends on."""
+    """Codes of multi-choice questions whose findings all point to ``side``, that no
+    finding of the other side requires and that no finding of ``side`` is cancelled by."""
     required = {
         (r.question_id, code)
         for f in bank.findings
-        if f.requires is not None and f.toward != side
-        for r in f.requires.requirements
+        for condition in (
+            f.requires if f.toward != side else None,
+            f.unless if f.toward == side else None,
+        )
+        if condition is not None
+        for r in condition.requirements
         for code in r.codes
     }
     pure = []
@@ -200,6 +204,15 @@ def test_a_finding_that_requires_another_answer_counts_only_with_it() -> None:
     assert alone.reasons[0].likelihood_ratio < strongest
     assert with_walking.reasons[0].likelihood_ratio == strongest
     assert with_walking.spine_probability > alone.spine_probability
+
+
+def test_a_finding_with_unless_does_not_count_when_that_answer_is_given() -> None:
+    answers = {"worse_with": "stairs;rising_from_chair;walking", "limp": "yes"}
+    toward_hip = assess(BANK, {**answers, "worst_site": "groin"})
+    lateral = assess(BANK, {**answers, "worst_site": "side_of_hip"})
+    assert {r.code for r in toward_hip.reasons} >= {"stairs", "rising_from_chair", "walking", "yes"}
+    assert lateral.reasons == ()
+    assert lateral.verdict == "uncertain"
 
 
 def test_mixed_pattern_needs_strong_evidence_on_both_sides() -> None:

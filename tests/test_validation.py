@@ -163,6 +163,18 @@ def test_a_condition_on_a_later_question_is_reported(tmp_path: Path) -> None:
     )
 
 
+def test_an_unless_condition_on_an_unknown_question_is_reported(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "              source: Khan 2004",
+        "              source: Khan 2004\n              unless:\n                sides: [both]",
+    )
+    line = _line_of(text, "sides: [both]")
+    assert (
+        f"{line}: evidence of worst_site=groin: unless names unknown question 'sides'"
+        in _problems(tmp_path, text)
+    )
+
+
 def test_a_condition_with_an_unknown_code_is_reported(tmp_path: Path) -> None:
     text = VALID.replace("worst_site: [groin]", "worst_site: [knee]")
     line = _line_of(text, "worst_site: [knee]")
