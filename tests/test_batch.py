@@ -1,0 +1,461 @@
+"""`hipback batch`: spreadsheet quirks, bad values, formula cells, output files, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from hipback import load_bank
+from hipback.batch import (
+    RESULT_FIELDS,
+    CsvLines,
+    assess_rows,
+    csv_records,
+    neutralise,
+    plan_columns,
+    run_batch,
+)
+from hipback.cli import app
+from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_OK, EXIT_USAGE
+
+BANK = load_bank()
+VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
+runner = CliRunner()
+
+HIP = "worst_site,limp\ngroin,yes\n"
+
+
+def batch(*arguments: str, stdin: str | bytes | None = None) -> Any:
+    return runner.invoke(app, ["batch", *arguments], input=stdin)
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    path.write_bytes(text)
+    return path
+
+
+def rows_of(text: str, delimiter: str = ",") -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter))
+
+
+# --- the happy path and pass-through ---------------------------------------------------------
+
+
+def test_vignettes_pass_extra_columns_through_and_add_the_result(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    result = batch(str(VIGNETTES), "-o", str(out))
+    assert result.exit_code == EXIT_OK, result.stderr
+    source = list(csv.reader(VIGNETTES.open(newline="")))
+    written = list(csv.reader(out.open(newline="")))
+    assert written[0] == source[0] + list(RESULT_FIELDS)
+    assert len(written) == len(source)
+    for before, after in zip(source[1:], written[1:], strict=True):
+        assert after[: len(before)] == before  # case_id, expected, expect_urgent untouched
+        record = dict(zip(written[0], after, strict=True))
+        assert record["verdict"] in {"spine", "leaning_spine", "uncertain", "leaning_hip", "hip"}
+        assert record["error"] == ""
+        assert record["urgent"] == record["expect_urgent"]
+    assert result.stdout == ""
+
+
+def test_summary_on_stderr(tmp_path: Path) -> None:
+    result = batch(str(VIGNETTES), "-o", str(tmp_path / "out.csv"))
+    assert result.stderr == (
+        "10 rows read: 10 assessed, 0 with errors, 2 urgent\n"
+        "verdicts: spine 5, leaning_spine 0, uncertain 0, leaning_hip 1, hip 4\n"
+    )
+
+
+def test_quiet_silences_the_summary(tmp_path: Path) -> None:
+    result = batch(str(VIGNETTES), "-o", str(tmp_path / "out.csv"), "--quiet")
+    assert result.exit_code == EXIT_OK
+    assert result.stderr == ""
+
+
+def test_stdin_to_stdout() -> None:
+    result = batch("-", "-q", stdin=HIP)
+    assert result.exit_code == EXIT_OK
+    (row,) = rows_of(result.stdout)
+    assert row["worst_site"] == "groin"
+    assert row["verdict"] in {"hip", "leaning_hip"}
+    assert float(row["spine_probability"]) + float(row["hip_probability"]) == pytest.approx(1)
+
+
+def test_header_only_gives_header_only() -> None:
+    result = batch("-", stdin="age,worst_site\n")
+    assert result.exit_code == EXIT_OK
+    assert result.stdout == "age,worst_site," + ",".join(RESULT_FIELDS) + "\n"
+    assert result.stderr.startswith("0 rows read: 0 assessed")
+
+
+# --- input quirks ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_delimiter_is_detected_and_kept(delimiter: str) -> None:
+    text = delimiter.join(["id", "worst_site", "pain_areas"]) + "\n"
+    text += delimiter.join(["1", "groin", '"groin;front_thigh"']) + "\n"
+    result = batch("-", "-q", stdin=text)
+    assert result.exit_code == EXIT_OK, result.stderr
+    (row,) = rows_of(result.stdout, delimiter)
+    assert row["pain_areas"] == "groin;front_thigh"
+    assert row["answered"] == "2"
+
+
+def test_excel_sep_line_is_honoured() -> None:
+    result = batch("-", "-q", stdin="sep=;\nworst_site;limp\ngroin;yes\n")
+    assert result.exit_code == EXIT_OK
+    assert rows_of(result.stdout, ";")[0]["answered"] == "2"
+
+
+def test_utf8_bom_crlf_and_embedded_newlines(tmp_path: Path) -> None:
+    source = write(
+        tmp_path / "in.csv",
+        b'\xef\xbb\xbfnote,worst_site,limp\r\n"first line\r\nsecond, line",groin,yes\r\nplain,buttock,no\r\n',
+    )
+    out = tmp_path / "out.csv"
+    result = batch(str(source), "-o", str(out), "-q")
+    assert result.exit_code == EXIT_OK, result.stderr
+    text = out.read_bytes().decode("utf-8")
+    assert text.startswith("\ufeffnote,")  # Excel's UTF-8 mark given back
+    rows = rows_of(text)
+    assert [r["note"] for r in rows] == ["first line\r\nsecond, line", "plain"]
+    assert [r["answered"] for r in rows] == ["2", "2"]
+
+
+def test_header_names_match_ignoring_case_and_spaces() -> None:
+    result = batch("-", "-q", stdin=" Worst_Site , LIMP\nGROIN,Yes\n")
+    assert result.exit_code == EXIT_OK
+    (row,) = rows_of(result.stdout)
+    assert row[" Worst_Site "] == "GROIN"  # input cells and names are written as they were
+    assert row["answered"] == "2"
+
+
+def test_blank_lines_are_not_rows_and_short_rows_are_padded() -> None:
+    result = batch("-", "-q", stdin="\nworst_site,limp,id\n\ngroin\n\nbuttock,no,7\n")
+    assert result.exit_code == EXIT_OK
+    rows = rows_of(result.stdout)
+    assert [(r["worst_site"], r["id"], r["answered"]) for r in rows] == [
+        ("groin", "", "1"),
+        ("buttock", "7", "2"),
+    ]
+
+
+def test_cp1252_file_is_refused_with_the_line_and_the_fix(tmp_path: Path) -> None:
+    source = write(tmp_path / "in.csv", "name,limp\nAnna,yes\nJos\u00e9,no\n".encode("cp1252"))
+    out = tmp_path / "out.csv"
+    result = batch(str(source), "-o", str(out))
+    assert result.exit_code == EXIT_USAGE
+    assert result.stderr == (
+        f"hipback: {source}, line 3: not UTF-8 text (byte 0xe9 at character 4); the file was"
+        " probably saved by Excel as a plain 'CSV' in a Windows encoding. Either in Excel use"
+        " File > Save As > 'CSV UTF-8 (Comma delimited)' and run again, or pass --encoding cp1252\n"
+    )
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [source]  # no temporary file left either
+
+
+def test_cp1252_to_stdout_writes_nothing(tmp_path: Path) -> None:
+    source = write(tmp_path / "in.csv", b"limp,name\n" + b"yes,a\n" * 3000 + b"no,Jos\xe9\n")
+    result = batch(str(source))
+    assert result.exit_code == EXIT_USAGE
+    assert "line 3002" in result.stderr
+    assert result.stdout == ""
+
+
+def test_cp1252_is_read_when_asked(tmp_path: Path) -> None:
+    source = write(tmp_path / "in.csv", "name;limp\nJos\u00e9;yes\n".encode("cp1252"))
+    out = tmp_path / "out.csv"
+    assert run_batch(str(source), str(out), "csv", None, True, encoding="cp1252") == EXIT_OK
+    assert rows_of(out.read_text(encoding="utf-8"), ";")[0]["name"] == "Jos\u00e9"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty: expected a header row of question ids"),
+        (b"\r\n\n", "is empty: expected a header row of question ids"),
+        (b"PK\x03\x04rest", "is a zip file, probably an Excel workbook (.xlsx), not a CSV"),
+        (b"\xff\xfel\x00i\x00m\x00p\x00", "is UTF-16 text (Excel's 'Unicode Text'), not a CSV"),
+        (
+            b"name,date\nAnna,today\n",
+            "no column is a question id (the header holds 'name', 'date')",
+        ),
+        (b"age,limp, AGE\n", "columns 1 and 3 are both named 'age'"),
+        (b'limp,age\nyes,"40\n', "line 2: not a valid CSV row (unexpected end of data)"),
+    ],
+)
+def test_unusable_input_exits_2_without_output(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    source = write(tmp_path / "in.csv", content)
+    out = tmp_path / "out.csv"
+    result = batch(str(source), "-o", str(out))
+    assert result.exit_code == EXIT_USAGE
+    assert result.stderr.startswith(f"hipback: {source}")
+    assert message in result.stderr
+    assert not out.exists()
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    result = batch(str(tmp_path / "nope.csv"), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == EXIT_USAGE
+    assert result.stderr == f"hipback: cannot read {tmp_path / 'nope.csv'}: no such file\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_over_the_input_is_refused(tmp_path: Path) -> None:
+    source = write(tmp_path / "in.csv", HIP)
+    result = batch(str(source), "-o", str(tmp_path / "." / "in.csv"))
+    assert result.exit_code == EXIT_USAGE
+    assert "is the input file" in result.stderr
+    assert source.read_text() == HIP
+
+
+# --- bad values --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "error"),
+    [
+        (
+            "worst_site",
+            "knee",
+            "worst_site: 'knee' is not allowed; expected one of groin, front_thigh, side_of_hip,"
+            " buttock, low_back, back_thigh, below_knee",
+        ),
+        ("age", "forty", "age: 'forty' is not allowed; expected a whole number from 18 to 120"),
+        ("age", "17", "age: '17' is not allowed; expected a whole number from 18 to 120"),
+        ("age", "121", "age: '121' is not allowed; expected a whole number from 18 to 120"),
+        (
+            "red_flags",
+            "none;fever",
+            "red_flags: 'none;fever' is not allowed; none stands alone, without other codes",
+        ),
+        (
+            "limp",
+            "maybe",
+            "limp: 'maybe' is not allowed; expected yes or no (y/n, true/false, 1/0)",
+        ),
+        (
+            "pain_areas",
+            "groin;knee",
+            "pain_areas: 'groin;knee' is not allowed; knee is not allowed; expected one or more"
+            " of low_back, buttock, groin, front_thigh, side_of_hip, back_thigh, below_knee, foot"
+            " (separated by ';')",
+        ),
+    ],
+)
+def test_a_bad_value_is_reported_in_its_row(column: str, value: str, error: str) -> None:
+    text = f"id,{column},sides\n1,{value},one_side\n2,,both_sides\n"
+    result = batch("-", stdin=text)
+    assert result.exit_code == EXIT_INVALID_ENTRIES
+    bad, good = rows_of(result.stdout)
+    assert bad["error"] == error
+    assert all(bad[f] == "" for f in RESULT_FIELDS if f != "error")
+    assert bad["id"] == "1" and bad[column] == value
+    assert good["error"] == "" and good["verdict"]
+    assert result.stderr.startswith("2 rows read: 1 assessed, 1 with errors, 0 urgent\n")
+
+
+def test_every_problem_of_a_row_is_reported_under_its_column_name() -> None:
+    result = batch("-", "-q", stdin="Age,LIMP\n200,perhaps\n")
+    (row,) = rows_of(result.stdout)
+    assert row["error"] == (
+        "Age: '200' is not allowed; expected a whole number from 18 to 120"
+        " | LIMP: 'perhaps' is not allowed; expected yes or no (y/n, true/false, 1/0)"
+    )
+
+
+def test_extra_values_beyond_the_header_make_an_error_not_a_shift() -> None:
+    result = batch("-", "-q", stdin="id;pain_areas;limp\n1;groin;buttock;yes\n2;groin;no;\n")
+    first, second = rows_of(result.stdout, ";")
+    assert first["error"] == (
+        "the row has 4 values but the header has 3 columns (extra: 'yes'); a value holding"
+        " the delimiter must be in double quotes"
+    )
+    assert second["error"] == ""  # a trailing empty cell is no harm
+    assert result.exit_code == EXIT_INVALID_ENTRIES
+
+
+# --- formula cells -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tyes", "\r=x"])
+def test_neutralise(cell: str) -> None:
+    assert neutralise(cell) == "'" + cell
+    assert neutralise(neutralise(cell)) == "'" + cell
+
+
+def test_formula_cells_are_neutralised_in_csv_but_not_in_jsonl() -> None:
+    text = 'note,=cmd|x,age,limp\n"=HYPERLINK(""http://x"")",@a,+40,"\tyes"\n-3,ok,=1+1,no\n'
+    result = batch("-", "-q", stdin=text)
+    assert result.exit_code == EXIT_INVALID_ENTRIES
+    header, first, second = list(csv.reader(io.StringIO(result.stdout)))
+    assert header[:4] == ["note", "'=cmd|x", "age", "limp"]
+    assert first[:4] == ['\'=HYPERLINK("http://x")', "'@a", "'+40", "'\tyes"]
+    assert first[-1] == ""  # +40 and a tab before yes are still valid answers
+    assert second[:3] == ["'-3", "ok", "'=1+1"]
+    assert second[-1] == "age: '=1+1' is not allowed; expected a whole number from 18 to 120"
+    jsonl = batch("-", "-q", "--format", "jsonl", stdin=text)
+    assert json.loads(jsonl.stdout.splitlines()[0])["fields"]["note"] == '=HYPERLINK("http://x")'
+
+
+def test_an_error_message_quoting_a_formula_is_neutralised() -> None:
+    result = batch("-", "-q", stdin="limp,worst_site\nyes,=2+5\n")
+    (row,) = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert row["worst_site"] == "'=2+5"
+    assert row["error"].startswith("worst_site: '=2+5' is not allowed")
+
+
+# --- re-assessing and jsonl -----------------------------------------------------------------------
+
+
+def test_an_output_file_can_be_assessed_again(tmp_path: Path) -> None:
+    first = tmp_path / "first.csv"
+    second = tmp_path / "second.csv"
+    write(tmp_path / "in.csv", "id,age,limp,verdict\n=1,+60,yes,stale\n2,x,no,\n")
+    assert batch(str(tmp_path / "in.csv"), "-o", str(first)).exit_code == EXIT_INVALID_ENTRIES
+    assert batch(str(first), "-o", str(second)).exit_code == EXIT_INVALID_ENTRIES
+    a, b = first.read_text(), second.read_text()
+    assert a == b  # same columns, no duplicated result columns, quotes not doubled
+    header = next(csv.reader(io.StringIO(b)))
+    assert header == ["id", "age", "limp", *RESULT_FIELDS]
+
+
+def test_jsonl(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    text = "id,worst_site,red_flags,age\nA,groin,fever,70\nB,groin,x,\n"
+    result = batch("-", "--format", "jsonl", "-o", str(out), "-q", stdin=text)
+    assert result.exit_code == EXIT_INVALID_ENTRIES
+    first, second = (json.loads(line) for line in out.read_text().splitlines())
+    assert list(first) == ["row", "fields", *RESULT_FIELDS]
+    assert first["row"] == 1
+    assert first["fields"] == {"id": "A", "worst_site": "groin", "red_flags": "fever", "age": "70"}
+    assert first["urgent"] == "yes" and first["urgency"] == "same_day"
+    assert first["red_flags_present"] == ["fever"]
+    assert first["error"] is None
+    assert {"text", "toward", "weight"} <= set(first["reasons"][0])
+    assert second["row"] == 2
+    assert second["verdict"] is None and second["reasons"] is None
+    assert second["error"].startswith("red_flags: 'x' is not allowed; x is not allowed")
+
+
+# --- output files -------------------------------------------------------------------------------
+
+
+def test_output_file_is_owner_only(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    batch(str(VIGNETTES), "-o", str(out), "-q")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_a_failed_run_leaves_the_previous_output(tmp_path: Path) -> None:
+    out = write(tmp_path / "out.csv", "previous results\n")
+    source = write(tmp_path / "in.csv", b"limp\n" + b"yes\n" * 5000 + b"\xff\n")
+    result = batch(str(source), "-o", str(out))
+    assert result.exit_code == EXIT_USAGE
+    assert "line 5002" in result.stderr
+    assert out.read_text() == "previous results\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+
+
+def test_interrupted_run_leaves_the_previous_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hipback.batch
+
+    out = write(tmp_path / "out.csv", "previous\n")
+    calls = 0
+    real = hipback.batch.assess
+
+    def flaky(bank: Any, raw: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise KeyboardInterrupt
+        return real(bank, raw)
+
+    monkeypatch.setattr(hipback.batch, "assess", flaky)
+    result = batch(str(VIGNETTES), "-o", str(out))
+    assert result.exit_code == 130
+    assert out.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+# --- one output row per input row, in order --------------------------------------------------------
+
+_GOOD = {"age": "50", "limp": "Y", "worst_site": "Groin", "pain_areas": "groin;FOOT"}
+_BAD = {"age": "5", "limp": "maybe", "worst_site": "=knee", "pain_areas": "none"}
+_cells = st.sampled_from(["", "x", "a,b", 'q"q', "line\nbreak", "=1", "-2", "  ", "\u00e9"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(st.tuples(st.sampled_from(sorted(_GOOD)), st.booleans(), _cells), max_size=25),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    output_format=st.sampled_from(["csv", "jsonl"]),
+)
+def test_one_output_row_per_input_row_in_order(
+    rows: list[tuple[str, bool, str]], delimiter: str, output_format: str
+) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(["n", "note", *sorted(_GOOD)])
+    for number, (column, good, note) in enumerate(rows, 1):
+        values = {**_GOOD, column: (_GOOD if good else _BAD)[column]}
+        writer.writerow([str(number), note, *(values[c] for c in sorted(_GOOD))])
+    result = batch("-", "-q", "--format", output_format, stdin=buffer.getvalue())
+    expected_errors = [not good for _, good, _ in rows]
+    if output_format == "csv":
+        written = list(csv.DictReader(io.StringIO(result.stdout), delimiter=delimiter))
+        numbers = [r["n"] for r in written]
+        errors = [bool(r["error"]) for r in written]
+        notes = [r["note"] for r in written]
+    else:
+        lines = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [line["row"] for line in lines] == list(range(1, len(rows) + 1))
+        numbers = [line["fields"]["n"] for line in lines]
+        errors = [line["error"] is not None for line in lines]
+        notes = [line["fields"]["note"] for line in lines]
+    assert numbers == [str(n) for n in range(1, len(rows) + 1)]
+    assert errors == expected_errors
+    assert notes == [neutralise(note) if output_format == "csv" else note for _, _, note in rows]
+    assert result.exit_code == (EXIT_INVALID_ENTRIES if any(expected_errors) else EXIT_OK)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    cells=st.lists(st.text(alphabet=',;\t"\r\n=+-@ab\u00e9', max_size=6), min_size=2, max_size=5),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+)
+def test_hand_built_lines_read_back_as_csv_writer_cells(cells: list[str], delimiter: str) -> None:
+    names = ["limp", *(f"c{i}" for i in range(len(cells) - 1))]
+    columns = plan_columns(BANK, names, "test")
+    results = list(assess_rows(BANK, columns, [["yes", *cells[1:]], [cells[0], *cells[1:]]]))
+    lines = CsvLines(delimiter)
+    text = lines.header(columns) + "".join(lines.lines(columns, results))
+    parsed = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    assert parsed[1:] == list(csv_records(columns, results))
+
+
+def test_output_permissions_do_not_depend_on_umask(tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        out = tmp_path / "out.jsonl"
+        assert run_batch(str(VIGNETTES), str(out), "jsonl", None, True) == EXIT_OK
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
