@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Literal, NamedTuple
 
 QuestionType = Literal["single", "multi", "yesno", "integer"]
 Direction = Literal["spine", "hip"]
@@ -46,12 +46,13 @@ class Requirement:
         value = answers.get(self.question_id)
         if value is None:
             return None
-        if isinstance(value, int):
-            low = self.minimum if self.minimum is not None else value
-            high = self.maximum if self.maximum is not None else value
-            return low <= value <= high
-        given = value if isinstance(value, frozenset) else frozenset((value,))
-        return not given.isdisjoint(self.codes)
+        if isinstance(value, str):
+            return value in self.codes
+        if isinstance(value, frozenset):
+            return not self.codes.isdisjoint(value)
+        low = self.minimum if self.minimum is not None else value
+        high = self.maximum if self.maximum is not None else value
+        return low <= value <= high
 
     def describe(self) -> str:
         if self.codes:
@@ -72,7 +73,10 @@ class Condition:
 
     def holds(self, answers: Answers) -> bool:
         """For evidence: an unanswered requirement does not hold."""
-        return all(r.holds(answers) is True for r in self.requirements)
+        for requirement in self.requirements:  # noqa: SIM110 - a loop is faster on the per-row path
+            if requirement.holds(answers) is not True:
+                return False
+        return True
 
     def may_hold(self, answers: Answers) -> bool:
         """For asking: an unanswered requirement might hold, so ask."""
@@ -122,6 +126,15 @@ class Finding:
         return math.log(self.likelihood_ratio)
 
     @cached_property
+    def slot(self) -> tuple[str, Direction]:
+        """Where the overlap rule keeps only the strongest finding."""
+        return (self.group, self.toward)
+
+    @cached_property
+    def conditional(self) -> bool:
+        return self.requires is not None or self.unless is not None
+
+    @cached_property
     def signed_weight(self) -> float:
         """Positive toward the spine, negative toward the hip."""
         return self.weight if self.toward == "spine" else -self.weight
@@ -147,6 +160,19 @@ class Choice:
     findings: tuple[Finding, ...] = ()
     note: str | None = None
     red_flag: RedFlag | None = None
+
+
+class Selection(NamedTuple):
+    """What one answer brings to an assessment, in bank order.
+
+    ``findings`` count whatever else was answered; ``conditional`` findings
+    count only when their ``requires``/``unless`` conditions allow.
+    """
+
+    findings: tuple[Finding, ...]
+    conditional: tuple[Finding, ...]
+    red_flags: tuple[RedFlag, ...]
+    notes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -184,8 +210,9 @@ class Question:
         return frozenset(c.code for c in self.choices if c.exclusive)
 
     @cached_property
-    def parsed_text(self) -> dict[str, AnswerValue]:
-        """A memo of text answers already checked, filled by :mod:`hipback.answers`."""
+    def parsed_text(self) -> dict[str, tuple[AnswerValue, Selection]]:
+        """A memo of text answers already checked, with what they select;
+        filled by :mod:`hipback.answers`."""
         return {}
 
     @cached_property
@@ -210,6 +237,28 @@ class Question:
                 found = tuple(c for c in self.choices if c.code == value)
             else:
                 found = ()
+            if len(memo) < 4096:
+                memo[value] = found
+        return found
+
+    @cached_property
+    def selections(self) -> dict[AnswerValue, Selection]:
+        """A memo of :meth:`selection`, read directly on the per-row path."""
+        return {}
+
+    def selection(self, value: AnswerValue) -> Selection:
+        """What an answer brings to an assessment: findings, red flags and notes."""
+        memo = self.selections
+        found = memo.get(value)
+        if found is None:
+            chosen = self.chosen(value)
+            findings = [f for c in chosen for f in c.findings]
+            found = Selection(
+                tuple(f for f in findings if not f.conditional),
+                tuple(f for f in findings if f.conditional),
+                tuple(c.red_flag for c in chosen if c.red_flag is not None),
+                tuple(c.note for c in chosen if c.note is not None),
+            )
             if len(memo) < 4096:
                 memo[value] = found
         return found
@@ -250,6 +299,14 @@ class Settings:
     hip_at_most: float
     mixed_pattern_min_lr: float
     next_checks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @cached_property
+    def mixed_pattern_min_weight(self) -> float:
+        return math.log(self.mixed_pattern_min_lr)
+
+    @cached_property
+    def prior_log_odds(self) -> float:
+        return math.log(self.prior_spine / (1.0 - self.prior_spine))
 
 
 @dataclass(frozen=True)

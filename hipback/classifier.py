@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
-from .answers import parse_answers
-from .bank import URGENCY_LEVELS, Bank, Finding, RedFlag, Settings
+from .answers import read_answers
+from .bank import URGENCY_LEVELS, Bank, Finding, RedFlag, Settings, Urgency
 
 
 def reason_data(finding: Finding) -> dict[str, Any]:
@@ -29,26 +29,61 @@ def reason_data(finding: Finding) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class Assessment:
-    """The result of :func:`assess`; field names follow the contract."""
+class Assessment(NamedTuple):
+    """The result of :func:`assess`; names follow the contract.
+
+    Immutable (a named tuple: it is built once per CSV row, so cheaply).
+
+    Attributes:
+        spine_probability: likelihood that the pain comes from the lumbar spine (3 decimals).
+        verdict: the contract's band for ``spine_probability``.
+        mixed_pattern: strong findings toward both sides at once.
+        answered: how many questions were answered.
+        reasons: the findings that counted, strongest first: exactly the factors of the odds.
+        notes: what the answers say that points neither way.
+        red_flag_advice: the red flags present, most pressing first.
+        next_checks: what a clinician may check next.
+        prior_spine: the bank's prior probability of a spinal source.
+        spine_weight, hip_weight: the summed log likelihood ratios toward each side.
+    """
 
     spine_probability: float
-    hip_probability: float
     verdict: str
     mixed_pattern: bool
-    urgent: bool
-    urgency: str
-    red_flags_present: tuple[str, ...]
     answered: int
-    #: The findings that counted, strongest first: exactly the factors of the odds.
     reasons: tuple[Finding, ...]
     notes: tuple[str, ...]
     red_flag_advice: tuple[RedFlag, ...]
     next_checks: tuple[str, ...]
     prior_spine: float
-    spine_likelihood_ratio: float
-    hip_likelihood_ratio: float
+    spine_weight: float
+    hip_weight: float
+
+    @property
+    def hip_probability(self) -> float:
+        return round(1.0 - self.spine_probability, 3)
+
+    @property
+    def urgent(self) -> bool:
+        return bool(self.red_flag_advice)
+
+    @property
+    def urgency(self) -> Urgency:
+        """The most pressing level among the red flags present, or ``none``."""
+        return self.red_flag_advice[0].urgency if self.red_flag_advice else "none"
+
+    @property
+    def red_flags_present(self) -> tuple[str, ...]:
+        return tuple(flag.code for flag in self.red_flag_advice)
+
+    @property
+    def spine_likelihood_ratio(self) -> float:
+        """All findings toward the spine, multiplied together."""
+        return math.exp(self.spine_weight)
+
+    @property
+    def hip_likelihood_ratio(self) -> float:
+        return math.exp(self.hip_weight)
 
     def as_dict(self) -> dict[str, Any]:
         """The contract's result fields as JSON-ready data, plus the explanation."""
@@ -82,51 +117,49 @@ def assess(bank: Bank, answers: Mapping[str, Any]) -> Assessment:
     (pain below the knee as the worst site and as an area); within a group
     only the strongest finding toward each side counts.
     """
-    parsed = parse_answers(bank, answers)
+    parsed, selections = read_answers(bank, answers)
     strongest: dict[tuple[str, str], Finding] = {}
     flags: list[RedFlag] = []
-    notes: dict[str, None] = {}
-    for question in bank.questions:
-        value = parsed.get(question.id)
-        if value is None:
-            continue
-        for choice in question.chosen(value):
-            for finding in choice.findings:
-                if (finding.requires or finding.unless) and not finding.counts(parsed):
-                    continue
-                slot = (finding.group, finding.toward)
-                held = strongest.get(slot)
+    notes: list[str] = []
+    for selection in selections:
+        for finding in selection.findings:
+            held = strongest.get(finding.slot)
+            if held is None or finding.likelihood_ratio > held.likelihood_ratio:
+                strongest[finding.slot] = finding
+        for finding in selection.conditional:
+            if finding.counts(parsed):
+                held = strongest.get(finding.slot)
                 if held is None or finding.likelihood_ratio > held.likelihood_ratio:
-                    strongest[slot] = finding
-            if choice.red_flag is not None:
-                flags.append(choice.red_flag)
-            if choice.note is not None:
-                notes[choice.note] = None
+                    strongest[finding.slot] = finding
+        if selection.red_flags:
+            flags += selection.red_flags
+        if selection.notes:
+            notes += selection.notes
 
     settings = bank.settings
-    counted = sorted(strongest.values(), key=_strength)
-    spine_weight = sum(f.weight for f in counted if f.toward == "spine")
-    hip_weight = sum(f.weight for f in counted if f.toward == "hip")
-    log_odds = _logit(settings.prior_spine) + spine_weight - hip_weight
+    spine_weight = hip_weight = 0.0
+    for finding in strongest.values():
+        if finding.toward == "spine":
+            spine_weight += finding.weight
+        else:
+            hip_weight += finding.weight
+    log_odds = settings.prior_log_odds + spine_weight - hip_weight
     spine_probability = round(1.0 / (1.0 + math.exp(-log_odds)), 3)
-    mixed = min(spine_weight, hip_weight) >= math.log(settings.mixed_pattern_min_lr)
-    flags.sort(key=_urgency_rank)
+    mixed = min(spine_weight, hip_weight) >= settings.mixed_pattern_min_weight
+    if len(flags) > 1:
+        flags.sort(key=_urgency_rank)
     return Assessment(
         spine_probability=spine_probability,
-        hip_probability=round(1.0 - spine_probability, 3),
         verdict=verdict_for(settings, spine_probability),
         mixed_pattern=mixed,
-        urgent=bool(flags),
-        urgency=flags[0].urgency if flags else "none",
-        red_flags_present=tuple(f.code for f in flags),
         answered=len(parsed),
-        reasons=tuple(counted),
-        notes=tuple(notes),
+        reasons=tuple(sorted(strongest.values(), key=_weight, reverse=True)),
+        notes=tuple(dict.fromkeys(notes)) if len(notes) > 1 else tuple(notes),
         red_flag_advice=tuple(flags),
         next_checks=_next_checks(settings, spine_probability, mixed),
         prior_spine=settings.prior_spine,
-        spine_likelihood_ratio=math.exp(spine_weight),
-        hip_likelihood_ratio=math.exp(hip_weight),
+        spine_weight=spine_weight,
+        hip_weight=hip_weight,
     )
 
 
@@ -143,12 +176,7 @@ def verdict_for(settings: Settings, spine_probability: float) -> str:
     return "uncertain"
 
 
-def _logit(probability: float) -> float:
-    return math.log(probability / (1.0 - probability))
-
-
-def _strength(finding: Finding) -> float:
-    return -finding.weight
+_weight = attrgetter("weight")
 
 
 def _urgency_rank(flag: RedFlag) -> int:
