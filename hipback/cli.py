@@ -146,6 +146,14 @@ def batch(
         ),
     ] = BatchFormat.csv,
     bank: BankOption = None,
+    encoding: Annotated[
+        str,
+        typer.Option(
+            "--encoding",
+            metavar="NAME",
+            help="Text encoding of INPUT, for example cp1252 for a plain Windows Excel CSV.",
+        ),
+    ] = "utf-8",
     quiet: Annotated[
         bool,
         typer.Option("-q", "--quiet", help="No progress bar and no summary on standard error."),
@@ -161,6 +169,7 @@ def batch(
             output_format=output_format.value,
             bank_path=bank,
             quiet=quiet,
+            encoding=encoding,
         )
     )
 

@@ -182,6 +182,22 @@ def test_cp1252_is_read_when_asked(tmp_path: Path) -> None:
     assert rows_of(out.read_text(encoding="utf-8"), ";")[0]["name"] == "Jos\u00e9"
 
 
+def test_encoding_option_reads_a_windows_file(tmp_path: Path) -> None:
+    source = write(tmp_path / "in.csv", "name;limp\nJos\u00e9;yes\n".encode("cp1252"))
+    result = batch(str(source), "--encoding", "cp1252", "--quiet")
+    assert result.exit_code == EXIT_OK, result.output
+    assert rows_of(result.stdout, ";")[0]["name"] == "Jos\u00e9"
+
+
+def test_an_unknown_encoding_is_a_usage_error(tmp_path: Path) -> None:
+    source = write(tmp_path / "in.csv", "limp\nyes\n")
+    result = batch(str(source), "--encoding", "klingon")
+    assert result.exit_code == EXIT_USAGE
+    assert result.stderr.startswith("hipback: ")
+    assert "klingon" in result.stderr
+    assert result.stdout == ""
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
