@@ -318,6 +318,11 @@ def test_public_vignette_meets_its_expectation(case: dict[str, str]) -> None:
     _check_case(case)
 
 
-@pytest.mark.parametrize("case", _cases("textbook_cases.csv"), ids=lambda c: c["case_id"])
+@pytest.mark.parametrize(
+    "case",
+    _cases("textbook_cases.csv") + _cases("textbook_cases_2.csv"),
+    ids=lambda c: c["case_id"],
+)
 def test_blinded_textbook_case_meets_its_expectation(case: dict[str, str]) -> None:
+    """Two sets written from textbook descriptions without sight of the weights."""
     _check_case(case)
