@@ -1,0 +1,144 @@
+"""``hipback ask``: read any answers given up front, ask the rest, assess, report, save."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rich.console import Console
+
+from . import __version__, report
+from .answers import answers_as_data, parse_answers
+from .bank import AnswerValue, Bank
+from .classifier import Assessment, assess
+from .errors import EXIT_OK, EXIT_USAGE, AnswerError, HipbackError
+from .files import private_atomic_writer
+from .interview import questions_to_ask, run_interview
+from .loader import load_bank
+
+
+def stdin_is_terminal() -> bool:
+    """Whether a person can be asked: standard input is a terminal."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def run_ask(
+    *,
+    answers_file: Path | None = None,
+    as_json: bool = False,
+    save: Path | None = None,
+    bank_path: Path | None = None,
+) -> int:
+    """Run the command; returns the exit code. Raises :class:`HipbackError` for the user."""
+    bank = load_bank(bank_path)
+    answers = read_answers_file(bank, answers_file) if answers_file is not None else {}
+    if save is not None:
+        _check_save_target(save)
+    # Human text goes to standard error when standard output carries JSON.
+    console = Console(stderr=as_json)
+    carried_on = True
+    left = questions_to_ask(bank, answers)
+    if left:
+        if not stdin_is_terminal():
+            count = len(left)
+            raise HipbackError(
+                f"{count} question{'s are' if count != 1 else ' is'} not answered and standard"
+                " input is not a terminal to ask on; give the answers with --answers FILE"
+                " (YAML or JSON, the codes 'hipback questions' lists)",
+                exit_code=EXIT_USAGE,
+            )
+        outcome = run_interview(bank, answers, console, prompts_to_stderr=as_json)
+        answers, carried_on = outcome.answers, outcome.carried_on
+    assessment = assess(bank, answers)
+    if as_json:
+        sys.stdout.write(json.dumps(assessment.as_dict(), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    elif carried_on:
+        console.print()
+        console.print(report.render_assessment(assessment))
+    else:
+        console.print(report.stopped_early(assessment))
+    if save is not None:
+        write_saved(save, bank, answers, assessment)
+        console.print(f"Saved your answers and the result to {save} (readable by you only).")
+    return EXIT_OK
+
+
+def read_answers_file(bank: Bank, path: Path) -> dict[str, AnswerValue]:
+    """Answers given up front: a YAML or JSON mapping of question ids to answers.
+
+    A file written by ``--save`` is read too (its ``answers``). Every problem
+    is reported at once, with the file's name.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise HipbackError(
+            f"cannot read the answers file {path}: {error.strerror or error}"
+        ) from error
+    except UnicodeDecodeError as error:
+        raise HipbackError(f"the answers file {path} is not UTF-8 text") from error
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(error, "problem", None) or error
+        raise HipbackError(
+            f"the answers file {path} is not valid YAML or JSON{where}: {problem}"
+        ) from error
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise HipbackError(
+            f"the answers file {path} must hold a mapping of question ids to answers,"
+            f" like 'age: 54'; it holds a {_kind(data)}"
+        )
+    saved = data.get("answers")
+    if isinstance(saved, dict) and "answers" not in bank.questions_by_id:
+        data = saved
+    try:
+        return parse_answers(bank, data)
+    except AnswerError as error:
+        raise HipbackError(f"the answers file {path}: {error}") from error
+
+
+def _kind(data: object) -> str:
+    if isinstance(data, list):
+        return "list"
+    if isinstance(data, str):
+        return "piece of text"
+    return type(data).__name__
+
+
+def _check_save_target(path: Path) -> None:
+    """Fail before asking anything when ``--save`` cannot be written."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise HipbackError(f"cannot save to {path}: it is a folder")
+    if not parent.is_dir():
+        raise HipbackError(f"cannot save to {path}: the folder {parent} does not exist")
+
+
+def saved_data(bank: Bank, answers: dict[str, AnswerValue], assessment: Assessment) -> Any:
+    """What ``--save`` writes: the answers and the result, as JSON data."""
+    return {
+        "hipback": __version__,
+        "answers": answers_as_data(bank, answers),
+        "result": assessment.as_dict(),
+    }
+
+
+def write_saved(
+    path: Path, bank: Bank, answers: dict[str, AnswerValue], assessment: Assessment
+) -> None:
+    """Write the answers and result atomically, readable by the owner only."""
+    text = json.dumps(saved_data(bank, answers, assessment), indent=2, ensure_ascii=False)
+    try:
+        with private_atomic_writer(path) as handle:
+            handle.write(text + "\n")
+    except OSError as error:
+        raise HipbackError(f"cannot save to {path}: {error.strerror or error}") from error
