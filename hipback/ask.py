@@ -34,13 +34,16 @@ def run_ask(
 ) -> int:
     """Run the command; returns the exit code. Raises :class:`HipbackError` for the user."""
     bank = load_bank(bank_path)
-    answers = read_answers_file(bank, answers_file) if answers_file is not None else {}
+    answers: dict[str, AnswerValue] = {}
+    left_blank: frozenset[str] = frozenset()
+    if answers_file is not None:
+        answers, left_blank = read_answers_file(bank, answers_file)
     if save is not None:
         _check_save_target(save)
     # Human text goes to standard error when standard output carries JSON.
     console = Console(stderr=as_json)
     carried_on = True
-    left = questions_to_ask(bank, answers)
+    left = questions_to_ask(bank, answers, left_blank=left_blank)
     if left:
         if not stdin_is_terminal():
             count = len(left)
@@ -50,7 +53,9 @@ def run_ask(
                 " (YAML or JSON, the codes 'hipback questions' lists)",
                 exit_code=EXIT_USAGE,
             )
-        outcome = run_interview(bank, answers, console, prompts_to_stderr=as_json)
+        outcome = run_interview(
+            bank, answers, console, left_blank=left_blank, prompts_to_stderr=as_json
+        )
         answers, carried_on = outcome.answers, outcome.carried_on
     assessment = assess(bank, answers)
     if as_json:
@@ -67,9 +72,11 @@ def run_ask(
     return EXIT_OK
 
 
-def read_answers_file(bank: Bank, path: Path) -> dict[str, AnswerValue]:
+def read_answers_file(bank: Bank, path: Path) -> tuple[dict[str, AnswerValue], frozenset[str]]:
     """Answers given up front: a YAML or JSON mapping of question ids to answers.
 
+    Returns the parsed answers and the ids of the questions the file leaves
+    blank on purpose (present with an empty value): those are not asked.
     A file written by ``--save`` is read too (its ``answers``). Every problem
     is reported at once, with the file's name.
     """
@@ -101,9 +108,11 @@ def read_answers_file(bank: Bank, path: Path) -> dict[str, AnswerValue]:
     if isinstance(saved, dict) and "answers" not in bank.questions_by_id:
         data = saved
     try:
-        return parse_answers(bank, data)
+        answers = parse_answers(bank, data)
     except AnswerError as error:
         raise HipbackError(f"the answers file {path}: {error}") from error
+    questions = bank.questions_by_id
+    return answers, frozenset(k for k in data if k in questions and k not in answers)
 
 
 def _kind(data: object) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,9 +69,18 @@ def applies(question: Question, answers: Answers) -> bool:
     return question.ask_when is None or question.ask_when.may_hold(answers)
 
 
-def questions_to_ask(bank: Bank, answers: Answers) -> list[Question]:
-    """The unanswered questions whose condition may hold, in asking order."""
-    return [q for q in asking_order(bank) if q.id not in answers and applies(q, answers)]
+def questions_to_ask(
+    bank: Bank, answers: Answers, *, left_blank: AbstractSet[str] = frozenset()
+) -> list[Question]:
+    """The unanswered questions whose condition may hold, in asking order.
+
+    ``left_blank``: questions an answers file leaves blank on purpose; not asked.
+    """
+    return [
+        q
+        for q in asking_order(bank)
+        if q.id not in answers and q.id not in left_blank and applies(q, answers)
+    ]
 
 
 def red_flags_in(bank: Bank, answers: Answers) -> list[RedFlag]:
@@ -345,14 +355,19 @@ def run_interview(
     answers: Answers,
     console: Console,
     *,
+    left_blank: AbstractSet[str] = frozenset(),
     prompts_to_stderr: bool = False,
 ) -> InterviewResult:
     """Ask whatever is still unanswered and let the person review it all.
 
     ``console`` receives the human text (opening, headings, panels, review);
-    with ``prompts_to_stderr`` the prompts go to standard error too.
+    ``left_blank`` questions (blank on purpose in an answers file) are not
+    asked but can be answered at the review; with ``prompts_to_stderr`` the
+    prompts go to standard error too.
     """
-    interview = Interview(bank, dict(answers), console, given=frozenset(answers))
+    interview = Interview(
+        bank, dict(answers), console, given=frozenset(answers), asked=set(left_blank)
+    )
     if prompts_to_stderr:
         with _prompts_on_stderr():
             return interview.run()
