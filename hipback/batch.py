@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO, NamedTuple, TextIO
 
 from .bank import VERDICTS, Bank, Finding
 from .classifier import Assessment, assess, reason_data
@@ -125,9 +125,8 @@ def plan_columns(bank: Bank, names: Iterable[str], source: str) -> Columns:
 # --- parse and classify ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RowResult:
-    """One input row and what became of it: an assessment or an error."""
+class RowResult(NamedTuple):
+    """One input row and what became of it: an assessment or an error (one per row, so cheap)."""
 
     number: int
     cells: list[str]
