@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 from rich.console import Console
+from rich.text import Text
 
 from . import __version__, report
 from .answers import answers_as_data, parse_answers
@@ -68,7 +69,10 @@ def run_ask(
         console.print(report.stopped_early(assessment))
     if save is not None:
         write_saved(save, bank, answers, assessment)
-        console.print(f"Saved your answers and the result to {save} (readable by you only).")
+        console.print(
+            Text(f"Saved your answers and the result to {save} (readable by you only)."),
+            soft_wrap=True,
+        )
     return EXIT_OK
 
 

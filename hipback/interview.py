@@ -263,7 +263,7 @@ class Interview:
             self.console.print(report.red_flag_panel(flags))
             if not confirm("Do you want to carry on with the questionnaire?"):
                 self.console.print(
-                    "Please follow the advice above. Your answers so far are kept for the result."
+                    Text("Please follow the advice above. Your answers so far are kept.")
                 )
                 return InterviewResult(self._ordered(), carried_on=False)
         self._sections()

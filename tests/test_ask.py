@@ -1,0 +1,334 @@
+"""``hipback ask`` through the command line: answers files, JSON, saving, errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import CTRL_C, ENTER, Keystrokes
+from prompt_toolkit.input import PipeInput
+from typer.testing import CliRunner
+
+import hipback.ask
+from hipback import assess
+from hipback.answers import answers_as_data, parse_answers
+from hipback.bank import Bank
+from hipback.cli import app
+from hipback.loader import default_bank_path
+
+VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
+NOT_ANSWERS = ("case_id", "expected", "expect_urgent")
+
+
+def vignette_rows() -> list[dict[str, str]]:
+    with VIGNETTES.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def answers_of(row: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in row.items() if k not in NOT_ANSWERS}
+
+
+P01 = answers_of(vignette_rows()[0])
+
+
+def write(path: Path, data: Any) -> Path:
+    path.write_text(yaml.safe_dump(data) if path.suffix == ".yaml" else json.dumps(data))
+    return path
+
+
+def ask(*args: str | Path) -> Any:
+    return CliRunner().invoke(app, ["ask", *map(str, args)])
+
+
+@pytest.fixture
+def at_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Standard input counts as a terminal; the keys come from the pipe fixture."""
+    monkeypatch.setattr(hipback.ask, "stdin_is_terminal", lambda: True)
+
+
+@pytest.mark.parametrize("row", vignette_rows(), ids=lambda row: row["case_id"])
+def test_answers_and_json_give_the_classifier_result_for_every_public_vignette(
+    ask_bank: Bank, tmp_path: Path, row: dict[str, str]
+) -> None:
+    answers = answers_of(row)
+    result = ask("--answers", write(tmp_path / "answers.json", answers), "--json")
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert json.loads(result.stdout) == assess(ask_bank, answers).as_dict()
+
+
+def test_a_yaml_answers_file_with_lists_and_booleans(ask_bank: Bank, tmp_path: Path) -> None:
+    data: dict[str, Any] = {
+        "red_flags": ["none"],
+        "age": 67,
+        "sides": "one_side",
+        "worst_site": "GROIN",
+        "pain_areas": ["groin", "front_thigh"],
+        "c_sign": True,
+        "quality": "dull_ache;stiffness",
+        "tingling_numbness": False,
+        "worse_with": ["walking", "stairs"],
+        "eased_by": ["rest"],
+        "rotation_pain": "y",
+        "morning_stiffness": "under_1h",
+        "limp": "yes",
+    }
+    result = ask("--answers", write(tmp_path / "answers.yaml", data), "--json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == assess(ask_bank, data).as_dict()
+
+
+def test_without_json_the_report_is_printed(tmp_path: Path) -> None:
+    result = ask("--answers", write(tmp_path / "a.json", P01))
+
+    assert result.exit_code == 0, result.output
+    assert "Your answers point to your hip joint rather than to your lower back." in result.stdout
+    assert "it does not diagnose" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "age: [oops",
+            "the answers file {path} is not valid YAML or JSON (line 1):"
+            " expected ',' or ']', but got '<stream end>'",
+        ),
+        (
+            "- age\n- 54\n",
+            "the answers file {path} must hold a mapping of question ids to answers,"
+            " like 'age: 54'; it holds a list",
+        ),
+        (
+            "age: 200\nlimp: maybe\n",
+            "the answers file {path}: age: '200' is not allowed; expected a whole number"
+            " from 18 to 120; limp: 'maybe' is not allowed; expected yes or no"
+            " (y/n, true/false, 1/0)",
+        ),
+        (
+            "height: 180\n",
+            "the answers file {path}: height: '180' is not allowed;"
+            " that is not a question id; see 'hipback questions'",
+        ),
+        (
+            "red_flags: none;fever\n",
+            "the answers file {path}: red_flags: 'none;fever' is not allowed;"
+            " none stands alone, without other codes",
+        ),
+    ],
+    ids=["malformed", "not-a-mapping", "bad-values", "unknown-question", "exclusive"],
+)
+def test_a_bad_answers_file_is_a_usage_error_with_a_clear_message(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "answers.yaml"
+    path.write_text(content)
+
+    result = ask("--answers", path, "--json")
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"hipback: {message.format(path=path)}\n"
+
+
+def test_a_missing_answers_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.yaml"
+    result = ask("--answers", path)
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"hipback: cannot read the answers file {path}: No such file or directory\n"
+    )
+
+
+def test_questions_left_and_no_terminal_points_to_answers(tmp_path: Path) -> None:
+    partial = {k: v for k, v in P01.items() if k not in ("limp", "age")}
+    result = ask("--answers", write(tmp_path / "a.json", partial), "--json")
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "hipback: 2 questions are not answered and standard input is not a terminal to ask on;"
+        " give the answers with --answers FILE (YAML or JSON, the codes 'hipback questions'"
+        " lists)\n"
+    )
+
+
+def test_no_answers_and_no_terminal_in_a_real_process() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "hipback", "ask"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("hipback: 13 questions are not answered")
+    assert "--answers FILE" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_question_left_blank_in_the_file_is_not_asked(ask_bank: Bank, tmp_path: Path) -> None:
+    data = P01 | {"limp": "", "c_sign": None}
+    result = ask("--answers", write(tmp_path / "a.json", data), "--json")
+
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body == assess(ask_bank, data).as_dict()
+    assert body["answered"] == 11
+
+
+def test_save_writes_answers_and_result_readable_by_the_owner_only(
+    ask_bank: Bank, tmp_path: Path
+) -> None:
+    saved = tmp_path / "result.json"
+    result = ask("--answers", write(tmp_path / "a.json", P01), "--save", saved)
+
+    assert result.exit_code == 0, result.output
+    assert f"Saved your answers and the result to {saved}" in result.stdout
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    body = json.loads(saved.read_text())
+    assert body["answers"]["pain_areas"] == ["groin", "front_thigh"]
+    assert body["answers"]["age"] == 67
+    assert body["result"] == assess(ask_bank, P01).as_dict()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "result.json"]
+
+
+def test_a_saved_file_can_be_given_back_as_answers(tmp_path: Path) -> None:
+    saved = tmp_path / "result.json"
+    assert ask("--answers", write(tmp_path / "a.json", P01), "--save", saved).exit_code == 0
+
+    again = ask("--answers", saved, "--json")
+
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout) == json.loads(saved.read_text())["result"]
+
+
+def test_save_into_a_missing_folder_fails_before_anything_is_asked(tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "out.json"
+    result = ask("--save", target)
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"hipback: cannot save to {target}: the folder {target.parent} does not exist\n"
+    )
+
+
+def test_another_bank(ask_bank: Bank, tmp_path: Path) -> None:
+    result = ask(
+        "--answers", write(tmp_path / "a.json", P01), "--json", "--bank", default_bank_path()
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == assess(ask_bank, P01).as_dict()
+
+    missing = ask("--answers", tmp_path / "a.json", "--bank", tmp_path / "nobank")
+    assert missing.exit_code != 0
+    assert missing.stderr.startswith("hipback: ")
+    assert "Traceback" not in missing.output
+
+
+def test_interactive_json_keeps_stdout_pure(
+    ask_bank: Bank,
+    tmp_path: Path,
+    pipe_input: PipeInput,
+    keys: Keystrokes,
+    at_a_terminal: None,
+) -> None:
+    partial = {k: v for k, v in P01.items() if k != "limp"}
+    pipe_input.send_text("y" + ENTER)  # limp: yes, then see the result
+    pipe_input.close()
+
+    result = ask("--answers", write(tmp_path / "a.json", partial), "--json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == assess(ask_bank, P01).as_dict()
+    assert "5 of 5 · Walking" in result.stderr
+    assert "Your answers" in result.stderr
+
+
+def test_interactive_report_from_scratch(
+    ask_bank: Bank, tmp_path: Path, pipe_input: PipeInput, keys: Keystrokes, at_a_terminal: None
+) -> None:
+    pipe_input.send_text(keys.interview(P01) + ENTER)
+    pipe_input.close()
+    saved = tmp_path / "saved.json"
+
+    result = ask("--save", saved)
+
+    assert result.exit_code == 0, result.output
+    assert "Your answers point to your hip joint rather than to your lower back." in result.stdout
+    spine = round(assess(ask_bank, P01).spine_probability * 100)
+    assert f"Lower back {spine:>3}% " in result.stdout
+    body = json.loads(saved.read_text())
+    assert body["answers"] == answers_as_data(ask_bank, parse_answers(ask_bank, P01))
+    assert body["result"] == assess(ask_bank, P01).as_dict()
+
+
+def test_stopping_after_a_red_flag_still_reports_it(
+    tmp_path: Path, pipe_input: PipeInput, keys: Keystrokes, at_a_terminal: None
+) -> None:
+    pipe_input.send_text(keys.interview(P01 | {"red_flags": "bladder_bowel"}, carry_on=False))
+    pipe_input.close()
+
+    result = ask("--json")
+
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert (body["urgent"], body["urgency"], body["answered"]) == ("yes", "emergency", 1)
+    assert "URGENT: go to an emergency department now" in result.stderr
+
+
+def test_ctrl_c_says_goodbye_exits_130_and_leaves_no_file(
+    tmp_path: Path, pipe_input: PipeInput, keys: Keystrokes, at_a_terminal: None
+) -> None:
+    pipe_input.send_text(keys.interview(P01)[:3] + CTRL_C)
+    pipe_input.close()
+    saved = tmp_path / "out.json"
+
+    result = ask("--save", saved)
+
+    assert result.exit_code == 130
+    assert result.stderr == "\nhipback: stopped; nothing was saved.\n"
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_end_of_input_is_a_goodbye_too(
+    tmp_path: Path, pipe_input: PipeInput, at_a_terminal: None
+) -> None:
+    pipe_input.close()
+    result = ask("--save", tmp_path / "out.json")
+
+    assert result.exit_code == 130
+    assert result.stderr == "\nhipback: stopped; nothing was saved.\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_version_does_not_import_the_prompt_library() -> None:
+    code = (
+        "import sys\n"
+        "from hipback.cli import main\n"
+        "sys.argv = ['hipback', '--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('questionary', 'prompt_toolkit', 'hipback.ask') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert done.stdout.splitlines()[-1] == "[]"
