@@ -36,8 +36,12 @@ class Assessment(NamedTuple):
 
     Attributes:
         spine_probability: likelihood that the pain comes from the lumbar spine (3 decimals).
+        hip_probability: ``1 - spine_probability``: likelihood that it comes from the hip joint.
         verdict: the contract's band for ``spine_probability``.
         mixed_pattern: strong findings toward both sides at once.
+        urgent: whether any red flag is present.
+        urgency: the most pressing level among them (``none`` without one).
+        red_flags_present: their codes, most pressing first.
         answered: how many questions were answered.
         reasons: the findings that counted, strongest first: exactly the factors of the odds.
         notes: what the answers say that points neither way.
@@ -48,8 +52,12 @@ class Assessment(NamedTuple):
     """
 
     spine_probability: float
+    hip_probability: float
     verdict: str
     mixed_pattern: bool
+    urgent: bool
+    urgency: Urgency
+    red_flags_present: tuple[str, ...]
     answered: int
     reasons: tuple[Finding, ...]
     notes: tuple[str, ...]
@@ -58,23 +66,6 @@ class Assessment(NamedTuple):
     prior_spine: float
     spine_weight: float
     hip_weight: float
-
-    @property
-    def hip_probability(self) -> float:
-        return round(1.0 - self.spine_probability, 3)
-
-    @property
-    def urgent(self) -> bool:
-        return bool(self.red_flag_advice)
-
-    @property
-    def urgency(self) -> Urgency:
-        """The most pressing level among the red flags present, or ``none``."""
-        return self.red_flag_advice[0].urgency if self.red_flag_advice else "none"
-
-    @property
-    def red_flags_present(self) -> tuple[str, ...]:
-        return tuple(flag.code for flag in self.red_flag_advice)
 
     @property
     def spine_likelihood_ratio(self) -> float:
@@ -150,8 +141,12 @@ def assess(bank: Bank, answers: Mapping[str, Any]) -> Assessment:
         flags.sort(key=_urgency_rank)
     return Assessment(
         spine_probability=spine_probability,
+        hip_probability=round(1.0 - spine_probability, 3),
         verdict=verdict_for(settings, spine_probability),
         mixed_pattern=mixed,
+        urgent=bool(flags),
+        urgency=flags[0].urgency if flags else "none",
+        red_flags_present=tuple(f.code for f in flags) if flags else (),
         answered=len(parsed),
         reasons=tuple(sorted(strongest.values(), key=_weight, reverse=True)),
         notes=tuple(dict.fromkeys(notes)) if len(notes) > 1 else tuple(notes),

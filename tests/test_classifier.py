@@ -63,7 +63,11 @@ def test_reasons_are_the_factors_of_the_probability(answers: dict[str, Any]) -> 
     log_odds = _logit(BANK.settings.prior_spine) + sum(
         r.weight if r.toward == "spine" else -r.weight for r in result.reasons
     )
-    assert result.spine_probability == round(1 / (1 + math.exp(-log_odds)), 3)
+    exact = 1 / (1 + math.exp(-log_odds))
+    assert abs(result.spine_probability - exact) <= 0.0005 + 1e-12  # rounded to 3 decimals
+    spine = sum(r.weight for r in result.reasons if r.toward == "spine")
+    hip = sum(r.weight for r in result.reasons if r.toward == "hip")
+    assert (result.spine_weight, result.hip_weight) == (pytest.approx(spine), pytest.approx(hip))
     weights = [r.weight for r in result.reasons]
     assert weights == sorted(weights, reverse=True)
 
