@@ -35,7 +35,8 @@ from .errors import AnswerError
 SKIP = ""
 SKIP_LABEL = "Not sure / skip this question"
 SEE_RESULT = "\x00result"
-_MENU_WIDTH = 66
+REVIEW_QUESTION = "Is everything right? Change an answer, or see the result."
+_MENU_WIDTH = 60
 
 
 @dataclass
@@ -304,14 +305,7 @@ class Interview:
                         question.id,
                     )
                 )
-            picked = show_prompt(
-                _eof_on_ctrl_d(
-                    questionary.select(
-                        "Is everything right? You can change any answer before the result.",
-                        choices=menu,
-                    )
-                )
-            )
+            picked = show_prompt(_eof_on_ctrl_d(questionary.select(REVIEW_QUESTION, choices=menu)))
             if picked == SEE_RESULT:
                 return
             self._change(self.bank.question(str(picked)))
