@@ -91,3 +91,24 @@ def test_ctrl_c_in_a_terminal_says_goodbye(tmp_path: Path) -> None:
     assert child.exitstatus == 130
     assert "Traceback" not in (child.before or "")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_json_from_a_terminal_keeps_standard_output_pure(
+    ask_bank: Bank, keys: Keystrokes, tmp_path: Path
+) -> None:
+    given = {k: v for k, v in P01.items() if k != "limp"}
+    (tmp_path / "given.json").write_text(json.dumps(given))
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    command = f"{sys.executable} -m hipback ask --answers given.json --json > result.json"
+    child = pexpect.spawn(
+        "/bin/sh", ["-c", command], cwd=str(tmp_path), env=env, encoding="utf-8", timeout=15
+    )
+    answer(child, "5 of 5 · Walking", "")
+    answer(child, "Do you walk with a limp", "y")
+    answer(child, "Is everything right?", ENTER)
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == 0
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result == assess(ask_bank, P01).as_dict()
