@@ -254,7 +254,7 @@ def stopped_early(assessment: Assessment) -> RenderableType:
     """What is shown when the person stops after the red-flag advice."""
     parts: list[RenderableType] = []
     if assessment.urgent:
-        parts.append(report_flags(assessment))
+        parts.append(red_flag_panel(assessment.red_flag_advice))
     parts.append(
         Text(
             "You stopped before the end, so hipback does not say where your pain comes from."
@@ -262,7 +262,3 @@ def stopped_early(assessment: Assessment) -> RenderableType:
         )
     )
     return Group(*parts)
-
-
-def report_flags(assessment: Assessment) -> RenderableType:
-    return red_flag_panel(assessment.red_flag_advice)
