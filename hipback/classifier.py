@@ -178,11 +178,9 @@ def _urgency_rank(flag: RedFlag) -> int:
     return URGENCY_LEVELS.index(flag.urgency)
 
 
-def _next_checks(
-    settings: Settings, spine_probability: float, weaker_side_lr: float
-) -> tuple[str, ...]:
+def _next_checks(settings: Settings, spine_probability: float, mixed: bool) -> tuple[str, ...]:
     checks = settings.next_checks
-    if weaker_side_lr >= settings.mixed_pattern_min_lr:
+    if mixed:
         return (
             tuple(checks.get("mixed", ()))
             + tuple(checks.get("spine", ()))

@@ -235,6 +235,16 @@ def test_mixed_pattern_needs_strong_evidence_on_both_sides() -> None:
     )
     assert both.spine_likelihood_ratio >= threshold and both.hip_likelihood_ratio >= threshold
     assert both.mixed_pattern
+    mixed_checks = BANK.settings.next_checks["mixed"]
+    assert both.next_checks[: len(mixed_checks)] == mixed_checks
+    assert not set(mixed_checks) & set(hip_only.next_checks)
+
+
+def test_next_checks_follow_the_side_the_answers_point_to() -> None:
+    checks = BANK.settings.next_checks
+    assert assess(BANK, CLASSIC_HIP).next_checks == checks["hip"]
+    assert assess(BANK, CLASSIC_STENOSIS).next_checks == checks["spine"]
+    assert assess(BANK, {}).next_checks == checks["spine"] + checks["hip"]
 
 
 @pytest.mark.parametrize(
