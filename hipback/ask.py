@@ -64,7 +64,7 @@ def run_ask(
         sys.stdout.flush()
     elif carried_on:
         console.print()
-        console.print(report.render_assessment(assessment))
+        console.print(report.render_assessment(assessment, _unchecked_warning_signs(bank, answers)))
     else:
         console.print(report.stopped_early(assessment))
     if save is not None:
@@ -74,6 +74,18 @@ def run_ask(
             soft_wrap=True,
         )
     return EXIT_OK
+
+
+def _unchecked_warning_signs(bank: Bank, answers: dict[str, AnswerValue]) -> Any:
+    """The reminder of the warning signs, when their question was left unanswered."""
+    unanswered = [
+        q for q in bank.questions if q.id not in answers and any(c.red_flag for c in q.choices)
+    ]
+    if not unanswered:
+        return None
+    labels = {c.code: c.label for q in unanswered for c in q.choices}
+    flags = [c.red_flag for q in unanswered for c in q.choices if c.red_flag is not None]
+    return report.unchecked_warning_signs(flags, labels)
 
 
 def read_answers_file(bank: Bank, path: Path) -> tuple[dict[str, AnswerValue], frozenset[str]]:

@@ -16,7 +16,17 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .bank import DIRECTIONS, Answers, Bank, Direction, Finding, Question, RedFlag, Urgency
+from .bank import (
+    DIRECTIONS,
+    URGENCY_LEVELS,
+    Answers,
+    Bank,
+    Direction,
+    Finding,
+    Question,
+    RedFlag,
+    Urgency,
+)
 from .classifier import Assessment
 
 NOT_A_DIAGNOSIS = (
@@ -220,11 +230,43 @@ def mixed_pattern_note() -> str:
     )
 
 
-def render_assessment(assessment: Assessment) -> RenderableType:
-    """The whole result: headline, bar, reasons, notes, next checks and red flags."""
+def unchecked_warning_signs(flags: Sequence[RedFlag], labels: Mapping[str, str]) -> RenderableType:
+    """Said when the warning-sign question was left unanswered: what to look out for."""
+    signs = Table.grid(padding=(0, 1))
+    signs.add_column(no_wrap=True)
+    signs.add_column()
+    for flag in sorted(flags, key=lambda f: URGENCY_LEVELS.index(f.urgency)):
+        signs.add_row(
+            Text(f"{URGENCY_LABELS[flag.urgency]}:", style=_URGENCY_STYLES[flag.urgency]),
+            Text(labels.get(flag.code, flag.code)),
+        )
+    return Panel(
+        Group(
+            Text("You did not answer the question about warning signs. Get help if you have:"),
+            Text(""),
+            signs,
+        ),
+        title=Text("Warning signs not checked", style="bold yellow"),
+        title_align="left",
+        border_style="yellow",
+        box=box.HEAVY,
+        padding=(1, 1),
+    )
+
+
+def render_assessment(
+    assessment: Assessment, unchecked: RenderableType | None = None
+) -> RenderableType:
+    """The whole result: headline, bar, reasons, notes, next checks and red flags.
+
+    ``unchecked`` (see :func:`unchecked_warning_signs`) comes first when the
+    warning signs were not asked.
+    """
     parts: list[RenderableType] = []
     if assessment.urgent:
         parts += [red_flag_panel(assessment.red_flag_advice), Text("")]
+    elif unchecked is not None:
+        parts += [unchecked, Text("")]
     parts += [
         Text(HEADLINES.get(assessment.verdict, assessment.verdict), style="bold"),
         Text(""),

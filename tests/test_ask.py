@@ -332,3 +332,62 @@ def test_version_does_not_import_the_prompt_library() -> None:
         env={**os.environ, "NO_COLOR": "1"},
     )
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_unanswered_warning_signs_are_listed_before_the_result(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(
+        "red_flags:\nworst_site: groin\n"
+        + "".join(
+            f"{q}:\n"
+            for q in (
+                "age",
+                "sides",
+                "pain_areas",
+                "c_sign",
+                "quality",
+                "tingling_numbness",
+                "worse_with",
+                "eased_by",
+                "rotation_pain",
+                "morning_stiffness",
+                "limp",
+            )
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["ask", "--answers", str(answers)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "Warning signs not checked" in text
+    assert "You did not answer the question about warning signs" in text
+    assert text.index("Warning signs not checked") < text.index("Your answers point")
+    assert "Emergency: New trouble controlling or emptying your bladder or bowels" in text
+
+
+def test_answered_warning_signs_are_not_listed_again(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(
+        "red_flags: none\n"
+        + "".join(
+            f"{q}:\n"
+            for q in (
+                "age",
+                "sides",
+                "worst_site",
+                "pain_areas",
+                "c_sign",
+                "quality",
+                "tingling_numbness",
+                "worse_with",
+                "eased_by",
+                "rotation_pain",
+                "morning_stiffness",
+                "limp",
+            )
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["ask", "--answers", str(answers)])
+    assert result.exit_code == 0, result.output
+    assert "Warning signs not checked" not in result.stdout
