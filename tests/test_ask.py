@@ -334,28 +334,16 @@ def test_version_does_not_import_the_prompt_library() -> None:
     assert done.stdout.splitlines()[-1] == "[]"
 
 
+def _all_blank_but(tmp_path: Path, **given: str) -> Path:
+    """An answers file that answers ``given`` and leaves every other question blank."""
+    path = tmp_path / "answers.yaml"
+    ids = [q.id for q in hipback.ask.load_bank().questions]
+    path.write_text("".join(f"{q}: {given.get(q, '')}\n" for q in ids), encoding="utf-8")
+    return path
+
+
 def test_unanswered_warning_signs_are_listed_before_the_result(tmp_path: Path) -> None:
-    answers = tmp_path / "answers.yaml"
-    answers.write_text(
-        "red_flags:\nworst_site: groin\n"
-        + "".join(
-            f"{q}:\n"
-            for q in (
-                "age",
-                "sides",
-                "pain_areas",
-                "c_sign",
-                "quality",
-                "tingling_numbness",
-                "worse_with",
-                "eased_by",
-                "rotation_pain",
-                "morning_stiffness",
-                "limp",
-            )
-        ),
-        encoding="utf-8",
-    )
+    answers = _all_blank_but(tmp_path, worst_site="groin")
     result = CliRunner().invoke(app, ["ask", "--answers", str(answers)], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
@@ -366,28 +354,7 @@ def test_unanswered_warning_signs_are_listed_before_the_result(tmp_path: Path) -
 
 
 def test_answered_warning_signs_are_not_listed_again(tmp_path: Path) -> None:
-    answers = tmp_path / "answers.yaml"
-    answers.write_text(
-        "red_flags: none\n"
-        + "".join(
-            f"{q}:\n"
-            for q in (
-                "age",
-                "sides",
-                "worst_site",
-                "pain_areas",
-                "c_sign",
-                "quality",
-                "tingling_numbness",
-                "worse_with",
-                "eased_by",
-                "rotation_pain",
-                "morning_stiffness",
-                "limp",
-            )
-        ),
-        encoding="utf-8",
-    )
+    answers = _all_blank_but(tmp_path, red_flags="none")
     result = CliRunner().invoke(app, ["ask", "--answers", str(answers)])
     assert result.exit_code == 0, result.output
     assert "Warning signs not checked" not in result.stdout
