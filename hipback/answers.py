@@ -153,13 +153,6 @@ def read_answers(
     return answers, selections
 
 
-def format_answer(question: Question, value: AnswerValue) -> str:
-    """An answer as the text a CSV cell or a prompt default holds."""
-    if isinstance(value, frozenset):
-        return ";".join(code for code in question.codes if code in value)
-    return str(value)
-
-
 def answers_as_data(bank: Bank, answers: Answers) -> dict[str, Any]:
     """Answers as plain JSON/YAML data, in bank order (multi-choice as lists)."""
     data: dict[str, Any] = {}

@@ -134,11 +134,6 @@ class Finding:
     def conditional(self) -> bool:
         return self.requires is not None or self.unless is not None
 
-    @cached_property
-    def signed_weight(self) -> float:
-        """Positive toward the spine, negative toward the hip."""
-        return self.weight if self.toward == "spine" else -self.weight
-
 
 @dataclass(frozen=True)
 class RedFlag:
@@ -331,11 +326,6 @@ class Bank:
     @property
     def findings(self) -> tuple[Finding, ...]:
         return tuple(f for q in self.questions for c in q.choices for f in c.findings)
-
-    @cached_property
-    def choices_by_answer(self) -> Mapping[tuple[str, str], Choice]:
-        """(question id, code) to its choice: the lookup table scoring runs on."""
-        return {(q.id, c.code): c for q in self.questions for c in q.choices}
 
     @property
     def red_flags(self) -> tuple[RedFlag, ...]:
