@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import sys
@@ -16,21 +17,14 @@ from hipback.answers import parse_answer
 from hipback.bank import Bank
 from hipback.interview import asking_order
 
-P01 = {
-    "red_flags": "none",
-    "age": "67",
-    "sides": "one_side",
-    "worst_site": "groin",
-    "pain_areas": "groin;front_thigh",
-    "c_sign": "yes",
-    "quality": "dull_ache;stiffness",
-    "tingling_numbness": "no",
-    "worse_with": "walking;stairs;socks_shoes;rising_from_chair",
-    "eased_by": "rest",
-    "rotation_pain": "yes",
-    "morning_stiffness": "under_1h",
-    "limp": "yes",
-}
+VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
+with VIGNETTES.open(newline="", encoding="utf-8") as _handle:
+    #: The public vignette P01 (classic hip osteoarthritis), in answer codes only.
+    P01 = {
+        key: value
+        for key, value in next(r for r in csv.DictReader(_handle) if r["case_id"] == "P01").items()
+        if key not in ("case_id", "expected", "expect_urgent")
+    }
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 
