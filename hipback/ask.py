@@ -78,9 +78,7 @@ def run_ask(
 
 def _unchecked_warning_signs(bank: Bank, answers: dict[str, AnswerValue]) -> Any:
     """The reminder of the warning signs, when their question was left unanswered."""
-    unanswered = [
-        q for q in bank.questions if q.id not in answers and any(c.red_flag for c in q.choices)
-    ]
+    unanswered = [q for q in bank.questions if q.id not in answers and q.has_red_flags]
     if not unanswered:
         return None
     labels = {c.code: c.label for q in unanswered for c in q.choices}

@@ -144,6 +144,11 @@ class RedFlag:
     advice: str
     source: str
 
+    @property
+    def rank(self) -> int:
+        """0 for the most pressing urgency: sort by it."""
+        return URGENCY_LEVELS.index(self.urgency)
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -199,6 +204,11 @@ class Question:
     @cached_property
     def codes(self) -> tuple[str, ...]:
         return tuple(c.code for c in self.choices)
+
+    @cached_property
+    def has_red_flags(self) -> bool:
+        """Whether this is a warning-sign question (asked first, never buried)."""
+        return any(c.red_flag is not None for c in self.choices)
 
     @cached_property
     def exclusive_codes(self) -> frozenset[str]:

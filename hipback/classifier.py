@@ -13,7 +13,7 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from .answers import read_answers
-from .bank import URGENCY_LEVELS, Bank, Finding, RedFlag, Settings, Urgency
+from .bank import Bank, Finding, RedFlag, Settings, Urgency
 
 
 def reason_data(finding: Finding) -> dict[str, Any]:
@@ -138,7 +138,7 @@ def assess(bank: Bank, answers: Mapping[str, Any]) -> Assessment:
     spine_probability = round(1.0 / (1.0 + math.exp(-log_odds)), 3)
     mixed = min(spine_weight, hip_weight) >= settings.mixed_pattern_min_weight
     if len(flags) > 1:
-        flags.sort(key=_urgency_rank)
+        flags.sort(key=_rank)
     return Assessment(
         spine_probability=spine_probability,
         hip_probability=round(1.0 - spine_probability, 3),
@@ -174,8 +174,7 @@ def verdict_for(settings: Settings, spine_probability: float) -> str:
 _weight = attrgetter("weight")
 
 
-def _urgency_rank(flag: RedFlag) -> int:
-    return URGENCY_LEVELS.index(flag.urgency)
+_rank = attrgetter("rank")
 
 
 def _next_checks(settings: Settings, spine_probability: float, mixed: bool) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ from rich.text import Text
 
 from . import report
 from .answers import parse_answer
-from .bank import URGENCY_LEVELS, Answers, AnswerValue, Bank, Question, RedFlag
+from .bank import Answers, AnswerValue, Bank, Question, RedFlag
 from .errors import AnswerError
 
 #: The value of the "skip" entry of a single-choice prompt (blank = not answered).
@@ -55,14 +55,10 @@ class InterviewResult:
 # --- What to ask --------------------------------------------------------------
 
 
-def is_red_flag_question(question: Question) -> bool:
-    return any(choice.red_flag is not None for choice in question.choices)
-
-
 def asking_order(bank: Bank) -> list[Question]:
     """Red-flag questions first, then every other question in bank order."""
-    flags = [q for q in bank.questions if is_red_flag_question(q)]
-    return flags + [q for q in bank.questions if not is_red_flag_question(q)]
+    flags = [q for q in bank.questions if q.has_red_flags]
+    return flags + [q for q in bank.questions if not q.has_red_flags]
 
 
 def applies(question: Question, answers: Answers) -> bool:
@@ -86,14 +82,13 @@ def questions_to_ask(
 
 def red_flags_in(bank: Bank, answers: Answers) -> list[RedFlag]:
     """The red flags among the answers, most pressing first."""
-    flags: list[RedFlag] = []
-    for question in bank.questions:
-        value = answers.get(question.id)
-        codes = value if isinstance(value, frozenset) else {value}
-        for choice in question.choices:
-            if choice.code in codes and choice.red_flag is not None:
-                flags.append(choice.red_flag)
-    return sorted(flags, key=lambda flag: URGENCY_LEVELS.index(flag.urgency))
+    flags = [
+        flag
+        for question in bank.questions
+        if (value := answers.get(question.id)) is not None
+        for flag in question.selection(value).red_flags
+    ]
+    return sorted(flags, key=lambda flag: flag.rank)
 
 
 # --- Prompts ------------------------------------------------------------------
@@ -148,7 +143,7 @@ def validator(question: Question) -> Callable[[Any], bool | str]:
             value = parse_answer(question, raw)
         except AnswerError:
             return _friendly_problem(question, raw)
-        if value is None and is_red_flag_question(question):
+        if value is None and question.has_red_flags:
             none = [c.label for c in question.choices if c.exclusive]
             hint = f' or "{none[0]}"' if none else ""
             return f"Please choose at least one{hint} (space to tick, Enter to go on)."
@@ -171,7 +166,7 @@ def _checkbox(question: Question, current: AnswerValue | None) -> questionary.Qu
         for c in question.choices
     ]
     instruction = "(space to tick, Enter when done"
-    instruction += ")" if is_red_flag_question(question) else "; none ticked = skip)"
+    instruction += ")" if question.has_red_flags else "; none ticked = skip)"
     return _eof_on_ctrl_d(
         questionary.checkbox(
             question.prompt, choices=choices, validate=validator(question), instruction=instruction
@@ -253,7 +248,7 @@ class Interview:
 
     def run(self) -> InterviewResult:
         self.console.print(report.opening())
-        flag_questions = [q for q in self.bank.questions if is_red_flag_question(q)]
+        flag_questions = [q for q in self.bank.questions if q.has_red_flags]
         first = list(self.pending(flag_questions))
         if first:
             self.console.print(Text("\nFirst, some warning signs", style="bold"))
@@ -274,7 +269,7 @@ class Interview:
 
     def _sections(self) -> None:
         sections = [
-            (section, [q for q in section.questions if not is_red_flag_question(q)])
+            (section, [q for q in section.questions if not q.has_red_flags])
             for section in self.bank.sections
         ]
         numbered = [(s, qs) for s, qs in sections if qs]

@@ -18,7 +18,6 @@ from rich.text import Text
 
 from .bank import (
     DIRECTIONS,
-    URGENCY_LEVELS,
     Answers,
     Bank,
     Direction,
@@ -117,8 +116,7 @@ def red_flag_panel(flags: Sequence[RedFlag]) -> RenderableType:
     The title names the most pressing level in words; each flag's advice is
     labelled with its own level.
     """
-    order: tuple[Urgency, ...] = ("emergency", "same_day", "soon", "none")
-    ordered = sorted(flags, key=lambda flag: order.index(flag.urgency))
+    ordered = sorted(flags, key=lambda flag: flag.rank)
     top: Urgency = ordered[0].urgency if ordered else "none"
     body = Table.grid(padding=(0, 1))
     body.add_column(no_wrap=True)
@@ -235,7 +233,7 @@ def unchecked_warning_signs(flags: Sequence[RedFlag], labels: Mapping[str, str])
     signs = Table.grid(padding=(0, 1))
     signs.add_column(no_wrap=True)
     signs.add_column()
-    for flag in sorted(flags, key=lambda f: URGENCY_LEVELS.index(f.urgency)):
+    for flag in sorted(flags, key=lambda flag: flag.rank):
         signs.add_row(
             Text(f"{URGENCY_LABELS[flag.urgency]}:", style=_URGENCY_STYLES[flag.urgency]),
             Text(labels.get(flag.code, flag.code)),
