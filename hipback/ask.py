@@ -7,15 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rich.console import Console
 from rich.text import Text
 
 from . import __version__, report
-from .answers import answers_as_data, parse_answers
+from .answerfile import read_answers_file
+from .answers import answers_as_data
 from .bank import AnswerValue, Bank
 from .classifier import Assessment, assess
-from .errors import EXIT_OK, EXIT_USAGE, AnswerError, HipbackError
+from .errors import EXIT_OK, EXIT_USAGE, HipbackError
 from .files import private_atomic_writer
 from .interview import questions_to_ask, run_interview
 from .loader import load_bank
@@ -84,57 +84,6 @@ def _unchecked_warning_signs(bank: Bank, answers: dict[str, AnswerValue]) -> Any
     labels = {c.code: c.label for q in unanswered for c in q.choices}
     flags = [c.red_flag for q in unanswered for c in q.choices if c.red_flag is not None]
     return report.unchecked_warning_signs(flags, labels)
-
-
-def read_answers_file(bank: Bank, path: Path) -> tuple[dict[str, AnswerValue], frozenset[str]]:
-    """Answers given up front: a YAML or JSON mapping of question ids to answers.
-
-    Returns the parsed answers and the ids of the questions the file leaves
-    blank on purpose (present with an empty value): those are not asked.
-    A file written by ``--save`` is read too (its ``answers``). Every problem
-    is reported at once, with the file's name.
-    """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise HipbackError(
-            f"cannot read the answers file {path}: {error.strerror or error}"
-        ) from error
-    except UnicodeDecodeError as error:
-        raise HipbackError(f"the answers file {path} is not UTF-8 text") from error
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(error, "problem", None) or error
-        raise HipbackError(
-            f"the answers file {path} is not valid YAML or JSON{where}: {problem}"
-        ) from error
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise HipbackError(
-            f"the answers file {path} must hold a mapping of question ids to answers,"
-            f" like 'age: 54'; it holds a {_kind(data)}"
-        )
-    saved = data.get("answers")
-    if isinstance(saved, dict) and "answers" not in bank.questions_by_id:
-        data = saved
-    try:
-        answers = parse_answers(bank, data)
-    except AnswerError as error:
-        raise HipbackError(f"the answers file {path}: {error}") from error
-    questions = bank.questions_by_id
-    return answers, frozenset(k for k in data if k in questions and k not in answers)
-
-
-def _kind(data: object) -> str:
-    if isinstance(data, list):
-        return "list"
-    if isinstance(data, str):
-        return "piece of text"
-    return type(data).__name__
 
 
 def _check_save_target(path: Path) -> None:

@@ -14,12 +14,19 @@ from typing import Literal, NamedTuple
 
 QuestionType = Literal["single", "multi", "yesno", "integer"]
 Direction = Literal["spine", "hip"]
-Urgency = Literal["emergency", "same_day", "soon", "none"]
+Urgency = Literal["emergency", "same_day", "soon", "none", "not_checked"]
+Source = Literal["hip_joint", "nerve_root", "spinal_stenosis", "back_joints"]
+LikelySource = Literal["hip_joint", "nerve_root", "spinal_stenosis", "back_joints", "unclear"]
 
 QUESTION_TYPES: tuple[QuestionType, ...] = ("single", "multi", "yesno", "integer")
 DIRECTIONS: tuple[Direction, ...] = ("spine", "hip")
-#: Most pressing first.
-URGENCY_LEVELS: tuple[Urgency, ...] = ("emergency", "same_day", "soon", "none")
+#: Most pressing first; ``not_checked``: nobody answered the warning-sign question.
+URGENCY_LEVELS: tuple[Urgency, ...] = ("emergency", "same_day", "soon", "none", "not_checked")
+#: The urgencies a red flag can carry.
+RED_FLAG_URGENCIES: tuple[Urgency, ...] = ("emergency", "same_day", "soon")
+#: The specific sources of pain (contract, ``likely_source``), the hip joint first.
+SOURCES: tuple[Source, ...] = ("hip_joint", "nerve_root", "spinal_stenosis", "back_joints")
+SPINAL_SOURCES: tuple[Source, ...] = ("nerve_root", "spinal_stenosis", "back_joints")
 VERDICTS = ("spine", "leaning_spine", "uncertain", "leaning_hip", "hip")
 
 #: The words a yes/no answer may be given in (any case).
@@ -96,12 +103,18 @@ class Finding:
         toward: the side it points to.
         likelihood_ratio: how many times more likely the answer is with that
             side's source of pain than with the other (always above 0).
-        group: findings in one group overlap: only the strongest toward each
-            side counts.
+        group: findings in one group report the very same thing (the groin as
+            the worst site and as a place that hurts): only the strongest
+            toward each side counts.
         reason: one sentence a patient can read.
         source: where the figure comes from.
         requires: other answers that must be present for it to count.
         unless: other answers in whose presence it does not count.
+        domain: findings in one domain report one underlying thing (where it
+            hurts, how the hip joint behaves, an irritated nerve root...): they
+            are not independent, so each further one counts less.
+        sources: the specific sources of pain it fits (``hip_joint`` for the
+            hip side; one or more spinal sources for the spine side).
     """
 
     question_id: str
@@ -113,6 +126,8 @@ class Finding:
     source: str
     requires: Condition | None = None
     unless: Condition | None = None
+    domain: str = ""
+    sources: frozenset[Source] = frozenset()
 
     def counts(self, answers: Answers) -> bool:
         """Whether its conditions let it count for these answers."""
@@ -294,8 +309,35 @@ class Section:
 
 
 @dataclass(frozen=True)
+class SourceInfo:
+    """A specific source of pain in plain words, and what a clinician may check for it."""
+
+    id: Source
+    name: str
+    meaning: str
+    checks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Findings that report one underlying thing, named for people."""
+
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
 class Settings:
-    """Bank-wide settings: the prior and the cut-offs."""
+    """Bank-wide settings: the prior, the cut-offs and how evidence is combined.
+
+    Attributes:
+        domain_decay: within a domain, each further finding toward a side
+            counts this fraction of the one before it (strongest first).
+        most_certain: no answer set takes ``spine_probability`` above this
+            or below ``1 - most_certain``.
+        source_share_at_least: a specific source is named when it holds at
+            least this share of its side's probability.
+    """
 
     prior_spine: float
     spine_at_least: float
@@ -304,6 +346,11 @@ class Settings:
     hip_at_most: float
     mixed_pattern_min_lr: float
     next_checks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    domain_decay: float = 0.5
+    most_certain: float = 0.95
+    source_share_at_least: float = 0.5
+    sources: Mapping[str, SourceInfo] = field(default_factory=dict)
+    domains: Mapping[str, Domain] = field(default_factory=dict)
 
     @cached_property
     def mixed_pattern_min_weight(self) -> float:
@@ -312,6 +359,11 @@ class Settings:
     @cached_property
     def prior_log_odds(self) -> float:
         return math.log(self.prior_spine / (1.0 - self.prior_spine))
+
+    @cached_property
+    def log_odds_bound(self) -> float:
+        """The log-odds of ``most_certain``: the bound no assessment reaches."""
+        return math.log(self.most_certain / (1.0 - self.most_certain))
 
 
 @dataclass(frozen=True)
@@ -332,6 +384,11 @@ class Bank:
 
     def question(self, question_id: str) -> Question:
         return self.questions_by_id[question_id]
+
+    @cached_property
+    def red_flag_questions(self) -> tuple[Question, ...]:
+        """The warning-sign questions: asked first, read even on a row with errors."""
+        return tuple(q for q in self.questions if q.has_red_flags)
 
     @property
     def findings(self) -> tuple[Finding, ...]:

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple, TextIO
 
-from .bank import VERDICTS, Bank, Finding
-from .classifier import Assessment, assess, reason_data
+from .bank import VERDICTS, Bank
+from .classifier import Assessment, Reason, assess, reason_data
 from .csvio import LineSource, normalise, read_header, read_rows
 from .errors import EXIT_INVALID_ENTRIES, EXIT_OK, AnswerError, HipbackError
 
@@ -260,11 +260,12 @@ class CsvLines:
             return joined
         return delimiter.join([self.cell(c) for c in cells])
 
-    def _reasons_cell(self, reasons: tuple[Finding, ...]) -> str:
+    def _reasons_cell(self, reasons: tuple[Reason, ...]) -> str:
         known = self._reasons
         parts: list[str] = []
         quote = False
-        for finding in reasons:
+        for reason in reasons:
+            finding = reason.finding
             entry = known.get(id(finding))
             if entry is None:
                 text = finding.reason
@@ -309,14 +310,6 @@ class CsvLines:
 def jsonl_records(columns: Columns, results: Iterable[RowResult]) -> Iterator[str]:
     """One JSON object per row: ``row``, ``fields``, then the result fields."""
     pairs = tuple(zip(columns.keys, columns.kept, strict=True))
-    reasons: dict[int, dict[str, Any]] = {}  # the bank's findings are few: render each once
-
-    def reason(finding: Finding) -> dict[str, Any]:
-        found = reasons.get(id(finding))
-        if found is None:
-            found = reasons[id(finding)] = reason_data(finding)
-        return found
-
     for row in results:
         cells = row.cells
         data: dict[str, Any] = {"row": row.number, "fields": {k: cells[i] for k, i in pairs}}
@@ -331,7 +324,7 @@ def jsonl_records(columns: Columns, results: Iterable[RowResult]) -> Iterator[st
                 urgency=result.urgency,
                 red_flags_present=list(result.red_flags_present),
                 answered=result.answered,
-                reasons=[reason(f) for f in result.reasons],
+                reasons=[reason_data(r) for r in result.reasons],
                 error=None,
             )
         else:

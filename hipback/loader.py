@@ -19,16 +19,20 @@ import yaml
 from .bank import (
     DIRECTIONS,
     QUESTION_TYPES,
-    URGENCY_LEVELS,
+    RED_FLAG_URGENCIES,
+    SOURCES,
+    SPINAL_SOURCES,
     Bank,
     Choice,
     Condition,
+    Domain,
     Finding,
     Question,
     RedFlag,
     Requirement,
     Section,
     Settings,
+    SourceInfo,
 )
 from .errors import BankError, HipbackError, Problem
 
@@ -45,12 +49,27 @@ _SETTINGS_KEYS = {
     "verdict_bands",
     "mixed_pattern_min_lr",
     "next_checks",
+    "combining",
+    "sources",
+    "domains",
 }
+_COMBINING_KEYS = {"domain_decay", "most_certain", "source_share_at_least"}
+_SOURCE_KEYS = {"name", "meaning", "checks"}
 _BAND_KEYS = ("spine_at_least", "leaning_spine_at_least", "leaning_hip_at_most", "hip_at_most")
 _SECTION_KEYS = {"id", "title", "questions"}
 _QUESTION_KEYS = {"id", "type", "prompt", "help", "choices", "min", "max", "ask_when"}
 _CHOICE_KEYS = {"code", "label", "exclusive", "evidence", "note", "urgency", "advice", "source"}
-_EVIDENCE_KEYS = {"toward", "lr", "group", "reason", "source", "requires", "unless"}
+_EVIDENCE_KEYS = {
+    "toward",
+    "lr",
+    "group",
+    "domain",
+    "sources",
+    "reason",
+    "source",
+    "requires",
+    "unless",
+}
 _YES_NO = ("yes", "no")
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
@@ -166,6 +185,7 @@ class _Builder:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
         self.outlines: dict[str, _QuestionOutline] = {}
+        self.domains: dict[str, Domain] = {}
 
     # -- small checked readers; each returns None after reporting a problem
 
@@ -313,8 +333,12 @@ class _Builder:
                     for item in self.items(reader, items, f"next_checks.{side}")
                 ]
                 next_checks[side] = tuple(t for t in texts if t)
-        if prior is None or mixed is None or len(bands) != len(_BAND_KEYS):
+        combining = self._combining(reader, fields.get("combining"))
+        sources = self._sources(reader, fields.get("sources"))
+        domains = self._domains(reader, fields.get("domains"))
+        if prior is None or mixed is None or len(bands) != len(_BAND_KEYS) or combining is None:
             return None
+        self.domains = domains
         return Settings(
             prior_spine=prior,
             spine_at_least=bands["spine_at_least"],
@@ -323,7 +347,70 @@ class _Builder:
             hip_at_most=bands["hip_at_most"],
             mixed_pattern_min_lr=mixed,
             next_checks=next_checks,
+            sources=sources,
+            domains=domains,
+            **combining,
         )
+
+    def _combining(self, reader: _FileReader, node: _Node | None) -> dict[str, float] | None:
+        if node is None:
+            return {}
+        fields = self.mapping(reader, node, "combining", set(), _COMBINING_KEYS)
+        values: dict[str, float] = {}
+        for key, value_node in (fields or {}).items():
+            if key not in _COMBINING_KEYS:
+                continue
+            value = self.number(reader, value_node, f"combining.{key}")
+            if value is None:
+                return None
+            low, high = (0.0, 1.0) if key == "domain_decay" else (0.5, 1.0)
+            if not low <= value < high or (key != "domain_decay" and value == low):
+                reader.problem(
+                    value_node.line,
+                    f"combining.{key} must lie {'from' if key == 'domain_decay' else 'above'}"
+                    f" {low:g} {'up to' if key == 'domain_decay' else 'and'} below {high:g}",
+                )
+                return None
+            values[key] = value
+        return values if fields is not None else None
+
+    def _sources(self, reader: _FileReader, node: _Node | None) -> dict[str, SourceInfo]:
+        if node is None:
+            return {}
+        fields = self.mapping(reader, node, "sources", set(), set(SOURCES))
+        built: dict[str, SourceInfo] = {}
+        for key, source_node in (fields or {}).items():
+            if key not in SOURCES:
+                continue
+            where = f"sources.{key}"
+            info = self.mapping(reader, source_node, where, {"name", "meaning"}, _SOURCE_KEYS)
+            if info is None:
+                continue
+            name = self.text(reader, info.get("name"), f"{where}.name")
+            meaning = self.text(reader, info.get("meaning"), f"{where}.meaning")
+            checks: list[str] = []
+            if "checks" in info:
+                for item in self.items(reader, info["checks"], f"{where}.checks"):
+                    text = self.text(reader, item, f"{where}.checks")
+                    if text:
+                        checks.append(text)
+            if name and meaning:
+                built[key] = SourceInfo(key, name, meaning, tuple(checks))
+        return built
+
+    def _domains(self, reader: _FileReader, node: _Node | None) -> dict[str, Domain]:
+        if node is None:
+            return {}
+        if not isinstance(node.value, dict):
+            reader.problem(node.line, "domains must map domain ids to their titles")
+            return {}
+        built: dict[str, Domain] = {}
+        for key, title_node in node.value.items():
+            code = self.code(reader, _Node(key, node.key_lines[key]), "a domain id")
+            title = self.text(reader, title_node, f"the title of domain '{key}'")
+            if code and title:
+                built[code] = Domain(code, title)
+        return built
 
     def condition(
         self, reader: _FileReader, node: _Node, where: str, before: int | None
@@ -376,7 +463,7 @@ class _Builder:
             node,
             where,
             {"toward", "lr", "reason", "source"},
-            {"group", "requires", "unless"},
+            {"group", "domain", "sources", "requires", "unless"},
         )
         if fields is None:
             return None
@@ -406,13 +493,33 @@ class _Builder:
             if "group" in fields
             else f"{qid}.{code}"
         )
+        domain = (
+            self.code(reader, fields.get("domain"), f"{where}: domain")
+            if "domain" in fields
+            else group
+        )
+        if "domain" in fields and domain is not None and domain not in self.domains:
+            known = ", ".join(self.domains) or "none are declared in settings.domains"
+            reader.problem(
+                fields["domain"].line, f"{where}: unknown domain '{domain}' (known: {known})"
+            )
+            domain = None
+        sources = self._finding_sources(reader, fields.get("sources"), where, toward)
         conditions: dict[str, Condition | None] = {}
         for key in ("requires", "unless"):
             if key in fields:
                 conditions[key] = self.condition(reader, fields[key], f"{where}: {key}", None)
                 if conditions[key] is None:
                     return None
-        if toward is None or lr is None or reason is None or source is None or group is None:
+        if (
+            toward is None
+            or lr is None
+            or reason is None
+            or source is None
+            or group is None
+            or domain is None
+            or sources is None
+        ):
             return None
         return Finding(
             qid,
@@ -424,7 +531,32 @@ class _Builder:
             source,
             conditions.get("requires"),
             conditions.get("unless"),
+            domain,
+            sources,
         )
+
+    def _finding_sources(
+        self, reader: _FileReader, node: _Node | None, where: str, toward: str | None
+    ) -> frozenset[Any] | None:
+        """The specific sources a finding fits; by default every source of its side."""
+        allowed = SPINAL_SOURCES if toward == "spine" else ("hip_joint",)
+        if node is None:
+            return frozenset(allowed)
+        items = node.value if isinstance(node.value, list) else [node]
+        codes = set()
+        for item in items:
+            code = self.code(reader, item, f"{where}: sources")
+            if code is None:
+                return None
+            if toward is not None and code not in allowed:
+                reader.problem(
+                    item.line,
+                    f"{where}: '{code}' is not a source toward the {toward}"
+                    f" (allowed: {', '.join(allowed)})",
+                )
+                return None
+            codes.add(code)
+        return frozenset(codes)
 
     def choice(self, reader: _FileReader, node: _Node, qid: str, qtype: str) -> Choice | None:
         label_required = {"label"} if qtype != "yesno" else set()
@@ -449,10 +581,10 @@ class _Builder:
         red_flag = None
         if "urgency" in fields:
             urgency = self.code(reader, fields["urgency"], f"urgency of {qid}={code}")
-            if urgency is not None and urgency not in URGENCY_LEVELS[:-1]:
+            if urgency is not None and urgency not in RED_FLAG_URGENCIES:
                 reader.problem(
                     fields["urgency"].line,
-                    f"urgency of {qid}={code} must be one of {', '.join(URGENCY_LEVELS[:-1])}",
+                    f"urgency of {qid}={code} must be one of {', '.join(RED_FLAG_URGENCIES)}",
                 )
                 urgency = None
             for key in ("advice", "source"):

@@ -21,12 +21,11 @@ from .bank import (
     Answers,
     Bank,
     Direction,
-    Finding,
     Question,
     RedFlag,
     Urgency,
 )
-from .classifier import Assessment
+from .classifier import Assessment, Reason
 
 NOT_A_DIAGNOSIS = (
     "hipback informs; it does not diagnose. Only a clinician who examines you can tell"
@@ -183,14 +182,14 @@ def likelihood_bar(spine_probability: float, width: int = BAR_WIDTH) -> Renderab
     )
 
 
-def strength(reason: Finding) -> str:
+def strength(reason: Reason) -> str:
     """A reason's strength in words, with its likelihood ratio."""
     ratio = reason.likelihood_ratio
     word = "strong" if ratio >= 3 else "moderate" if ratio >= 2 else "weak"
     return f"{word} ({ratio:g}x)"
 
 
-def _reasons_table(direction: Direction, reasons: Sequence[Finding]) -> RenderableType:
+def _reasons_table(direction: Direction, reasons: Sequence[Reason]) -> RenderableType:
     if not reasons:
         return Group(
             Text(SIDE_TITLES[direction], style="bold"),
