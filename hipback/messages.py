@@ -14,11 +14,36 @@ from collections.abc import Iterable
 #: Longest value quoted whole in a message.
 QUOTED_MAX = 60
 
-#: Letters from other scripts that look like Latin ones (a Cyrillic 'е' in 'worst_sitе').
-_LOOKALIKES = str.maketrans(
-    "асеорхуіјѕԁһӏаеорсухАВЕКМНОРСТХІЈЅ",
-    "aceopxyijsdhlaeopcyxABEKMHOPCTXIJS",
-)
+#: Cyrillic letters that look like Latin ones (a Cyrillic e in "worst_site" looks right).
+_LOOKALIKES = {
+    0x0430: "a",
+    0x0441: "c",
+    0x0435: "e",
+    0x043E: "o",
+    0x0440: "p",
+    0x0445: "x",
+    0x0443: "y",
+    0x0456: "i",
+    0x0458: "j",
+    0x0455: "s",
+    0x0501: "d",
+    0x04BB: "h",
+    0x04CF: "l",
+    0x0410: "A",
+    0x0412: "B",
+    0x0415: "E",
+    0x041A: "K",
+    0x041C: "M",
+    0x041D: "H",
+    0x041E: "O",
+    0x0420: "P",
+    0x0421: "C",
+    0x0422: "T",
+    0x0425: "X",
+    0x0406: "I",
+    0x0408: "J",
+    0x0405: "S",
+}
 
 
 def printable(text: str) -> str:
