@@ -6,17 +6,22 @@ and ``--help`` load neither the question bank nor the prompt library.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import signal
 import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Optional, TypeVar
 
 import typer
 
 from . import __version__
-from .errors import EXIT_INTERRUPTED, HipbackError
+from .errors import EXIT_BROKEN_PIPE, EXIT_USAGE, HipbackError, exit_code_for_signal
+from .messages import printable
 
 app = typer.Typer(
     help="Does the pain around your hip come from your lower back or from the hip joint? "
@@ -25,24 +30,77 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 F = TypeVar("F", bound=Callable[..., None])
 
+#: The signal that stopped hipback (SIGINT for Ctrl-C, unless SIGTERM or SIGHUP came first).
+_stopped_by: int | None = None
+
+
+def _stop_like_ctrl_c(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM and SIGHUP run the same clean-up as Ctrl-C: partial files removed,
+    the terminal and its cursor restored. A repeated signal does not interrupt that."""
+    global _stopped_by
+    if _stopped_by is None:
+        _stopped_by = signum
+        raise KeyboardInterrupt
+
+
+def _interrupted_exit_code() -> int:
+    return exit_code_for_signal(signal.SIGINT if _stopped_by is None else _stopped_by)
+
+
+def _say(message: str) -> None:
+    """Write one message to standard error; a broken standard error is ignored."""
+    with contextlib.suppress(OSError, ValueError):
+        print(message, file=sys.stderr, flush=True)
+
+
+def _discard_standard_output() -> None:
+    """Send what is left of standard output to /dev/null, so that Python's own
+    flush at exit cannot fail again (the recipe from Python's SIGPIPE notes)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _output_failure(error: OSError) -> int:
+    """Report an input or output error as one line; a vanished reader is no error."""
+    if isinstance(error, BrokenPipeError):
+        _discard_standard_output()
+        return EXIT_BROKEN_PIPE
+    reason = error.strerror or str(error)
+    try:
+        sys.stdout.flush()
+    except OSError:
+        _discard_standard_output()
+        _say(f"hipback: cannot write to standard output: {printable(reason)}")
+        return EXIT_USAGE
+    where = f"{error.filename}: " if error.filename else ""
+    _say(f"hipback: {printable(where + reason)}")
+    return EXIT_USAGE
+
 
 def reports_errors(command: F) -> F:
-    """Turn hipback's one error type, and Ctrl-C, into a message and an exit code."""
+    """Turn hipback's one error type, Ctrl-C (and SIGTERM, SIGHUP), and a failing
+    standard stream into a message and an exit code."""
 
     @functools.wraps(command)
     def wrapper(*args: object, **kwargs: object) -> None:
         try:
             command(*args, **kwargs)
         except HipbackError as error:
-            print(f"hipback: {error}", file=sys.stderr)
+            lines = str(error).split("\n")
+            _say("\n".join([f"hipback: {printable(lines[0])}", *map(printable, lines[1:])]))
             raise typer.Exit(error.exit_code) from None
         except (KeyboardInterrupt, EOFError):
-            print("\nhipback: stopped; nothing was saved.", file=sys.stderr)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+            _say("\nhipback: stopped; nothing was saved.")
+            raise typer.Exit(_interrupted_exit_code()) from None
+        except OSError as error:
+            raise typer.Exit(_output_failure(error)) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -227,17 +285,21 @@ def evidence(
     ] = EvidenceFormat.table,
     bank: BankOption = None,
 ) -> None:
-    """Every finding: which way it points, its likelihood ratio and its published source."""
+    """Every finding: which way it points, its likelihood ratio and its published source;
+    then the published combinations beside what hipback makes of them."""
     from . import tables
     from .loader import load_bank
 
     loaded = load_bank(bank)
     if output_format is EvidenceFormat.markdown:
         sys.stdout.write(tables.evidence_markdown(loaded))
+        sys.stdout.write("\n" + tables.combinations_markdown(loaded))
     else:
         from rich.console import Console
 
-        Console().print(tables.evidence_table(loaded))
+        console = Console()
+        console.print(tables.evidence_table(loaded))
+        console.print(tables.combinations_table(loaded))
 
 
 @app.command()
@@ -269,5 +331,52 @@ def validate(
     )
 
 
+_STANDARD_STREAMS = {0: "standard input", 1: "standard output", 2: "standard error"}
+
+
+def _closed_standard_streams() -> list[str]:
+    closed = []
+    for descriptor, name in _STANDARD_STREAMS.items():
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            closed.append(name)
+    return closed
+
+
+def _run() -> int:
+    closed = _closed_standard_streams()
+    if closed:
+        # A file opened later would take the closed descriptor's number and
+        # receive what was meant for the stream: refuse before opening any.
+        if "standard error" not in closed:
+            _say(f"hipback: {' and '.join(closed)} closed; run hipback with it open")
+        return EXIT_USAGE
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _stop_like_ctrl_c)
+    standard_output = sys.stdout
+    try:
+        try:
+            app(prog_name="hipback")
+            status: object = 0
+        except SystemExit as exit:
+            status = exit.code
+        if sys.stdout is not standard_output:
+            # typer swaps standard output for a quiet wrapper after a broken pipe.
+            sys.stdout = standard_output
+            raise BrokenPipeError
+        sys.stdout.flush()
+    except KeyboardInterrupt:
+        _say("\nhipback: stopped; nothing was saved.")
+        return _interrupted_exit_code()
+    except OSError as error:
+        return _output_failure(error)
+    if status is None:
+        return 0
+    return status if isinstance(status, int) else EXIT_USAGE
+
+
 def main() -> None:
-    app(prog_name="hipback")
+    """The ``hipback`` command: exit codes are listed in the README."""
+    sys.exit(_run())

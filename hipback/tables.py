@@ -10,6 +10,7 @@ from typing import Any
 from rich.table import Table
 
 from .bank import Bank, Finding, Question
+from .combinations import COMBINATIONS, implied_likelihood_ratio
 
 
 def question_rows(bank: Bank) -> list[dict[str, Any]]:
@@ -74,17 +75,77 @@ def _finding_name(finding: Finding) -> str:
     return name
 
 
+def _fits(finding: Finding) -> str:
+    return ", ".join(sorted(finding.sources))
+
+
 def evidence_table(bank: Bank) -> Table:
     table = Table(title="hipback evidence", show_lines=True)
     table.add_column("finding", style="bold")
     table.add_column("points to")
     table.add_column("LR", justify="right")
+    table.add_column("domain")
     table.add_column("source")
     for finding in bank.findings:
         table.add_row(
-            _finding_name(finding), finding.toward, f"{finding.likelihood_ratio:g}", finding.source
+            _finding_name(finding),
+            f"{finding.toward} ({_fits(finding)})",
+            f"{finding.likelihood_ratio:g}",
+            finding.domain,
+            finding.source,
         )
     return table
+
+
+def _hipback_figure(bank: Bank, index: int) -> str:
+    ratio = implied_likelihood_ratio(bank, COMBINATIONS[index])
+    return "not expressible" if ratio is None else f"{ratio:.1f}"
+
+
+def combinations_table(bank: Bank) -> Table:
+    """Published combinations of history findings beside hipback's figure for them."""
+    table = Table(title="How sure can a questionnaire be?", show_lines=True)
+    table.add_column("combination", style="bold")
+    table.add_column("points to")
+    table.add_column("published", justify="right")
+    table.add_column("hipback", justify="right")
+    table.add_column("hipback's answers; what they cannot say")
+    for index, combo in enumerate(COMBINATIONS):
+        answers = "; ".join(f"{k}={v}" for k, v in combo.answers.items())
+        table.add_row(
+            f"{combo.name}: {combo.items}",
+            combo.toward,
+            combo.published_text,
+            _hipback_figure(bank, index),
+            "; ".join(part for part in (answers, combo.not_expressed) if part),
+        )
+    return table
+
+
+def combinations_markdown(bank: Bank) -> str:
+    """The combinations table as Markdown (the README embeds this)."""
+    lines = [
+        "| combination (history items) | population | points to | published"
+        " | hipback | hipback's answers | not expressed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for index, combo in enumerate(COMBINATIONS):
+        answers = "<br>".join(f"`{k}={v}`" for k, v in combo.answers.items()) or "-"
+        lines.append(
+            f"| {_cell(combo.name)}: {_cell(combo.items)} | {_cell(combo.population)}"
+            f" | {combo.toward} | {_cell(combo.published_text)} | {_hipback_figure(bank, index)}"
+            f" | {answers} | {_cell(combo.not_expressed) or '-'} |"
+        )
+    settings = bank.settings
+    lines += [
+        "",
+        "hipback's figure is the implied likelihood ratio (posterior odds over prior odds)"
+        " of the translated answers, toward the side the combination points to."
+        f" Within a domain each further finding counts {settings.domain_decay:g} times the"
+        f" one before it; no answer set goes beyond {settings.most_certain:g}"
+        f" ({settings.most_certain / (1 - settings.most_certain):.0f} to 1).",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _cell(text: str) -> str:
@@ -94,13 +155,13 @@ def _cell(text: str) -> str:
 def evidence_markdown(bank: Bank) -> str:
     """The evidence and red flags as Markdown tables (the README embeds this)."""
     lines = [
-        "| finding | points to | likelihood ratio | group | source |",
-        "|---|---|---|---|---|",
+        "| finding | points to | likelihood ratio | domain | fits | source |",
+        "|---|---|---|---|---|---|",
     ]
     for f in bank.findings:
         lines.append(
-            f"| `{_cell(_finding_name(f))}` | {f.toward} | {f.likelihood_ratio:g} | {f.group}"
-            f" | {_cell(f.source)} |"
+            f"| `{_cell(_finding_name(f))}` | {f.toward} | {f.likelihood_ratio:g} | {f.domain}"
+            f" | {_fits(f)} | {_cell(f.source)} |"
         )
     lines += ["", "| red flag | urgency | advice | source |", "|---|---|---|---|"]
     for flag in bank.red_flags:
@@ -111,7 +172,7 @@ def evidence_markdown(bank: Bank) -> str:
     lines += [
         "",
         f"Prior probability of a spinal source: {settings.prior_spine:g}."
-        f" Mixed pattern: the findings toward each side multiply to a likelihood ratio"
-        f" of at least {settings.mixed_pattern_min_lr:g}.",
+        f" Mixed pattern: the combined findings toward each side both reach a likelihood"
+        f" ratio of at least {settings.mixed_pattern_min_lr:g}.",
     ]
     return "\n".join(lines) + "\n"
