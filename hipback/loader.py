@@ -7,8 +7,9 @@ its file and line, so a maintainer sees them all in one run.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -35,13 +36,14 @@ from .bank import (
     SourceInfo,
 )
 from .errors import BankError, HipbackError, Problem
+from .messages import did_you_mean, nearest, printable, quoted, shortened
 
 try:
     _SafeLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _SafeLoader = yaml.SafeLoader
 
-_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+_CODE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _BANK_KEYS = {"settings", "sections"}
 _SETTINGS_KEYS = {
     "prior_spine",
@@ -54,6 +56,16 @@ _SETTINGS_KEYS = {
     "domains",
 }
 _COMBINING_KEYS = {"domain_decay", "most_certain", "source_share_at_least"}
+_COMBINING_RANGES = {
+    "domain_decay": (0.0, 1.0, "from 0 to 1"),
+    "most_certain": (0.5, 1.0, "above 0.5 and below 1"),
+    "source_share_at_least": (0.0, 1.0, "above 0 and at most 1"),
+}
+_COMBINING_EXCLUDED = {
+    "domain_decay": (),
+    "most_certain": (0.5, 1.0),
+    "source_share_at_least": (0.0,),
+}
 _SOURCE_KEYS = {"name", "meaning", "checks"}
 _BAND_KEYS = ("spine_at_least", "leaning_spine_at_least", "leaning_hip_at_most", "hip_at_most")
 _SECTION_KEYS = {"id", "title", "questions"}
@@ -104,7 +116,19 @@ def validate_bank(path: str | Path | None = None) -> tuple[Bank | None, list[Pro
     return (bank if not problems else None), sorted(problems)
 
 
-# --- YAML with line numbers -------------------------------------------------
+# --- YAML with line numbers, read safely --------------------------------------
+
+#: The largest bank file read (the packaged bank's largest is about 10 KB).
+BANK_FILE_MAX_BYTES = 1 << 20
+#: The most read from all the files of a bank folder together.
+BANK_MAX_BYTES = 8 << 20
+#: The deepest nesting of lists and mappings in a bank file (the packaged bank uses 9).
+BANK_MAX_DEPTH = 32
+
+_SCALAR_TAGS = {
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")
+}
+_COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 @dataclass
@@ -116,6 +140,174 @@ class _Node:
     key_lines: dict[str, int] = field(default_factory=dict)
 
 
+class YamlRefused(Exception):
+    """YAML text that cannot be read, or not safely: the line to look at and why."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def size_in_words(size: int) -> str:
+    """``1 MiB``, ``256 KiB``: a byte count as a limit is stated in messages."""
+    if size >= 1 << 20 and size % (1 << 20) == 0:
+        return f"{size >> 20} MiB"
+    return f"{size >> 10} KiB" if size % 1024 == 0 else f"{size} bytes"
+
+
+def read_at_most(path: Path, limit: int) -> bytes | None:
+    """The bytes of ``path``, or None when it holds more than ``limit`` bytes.
+
+    Never reads past ``limit + 1`` bytes, so ``/dev/zero`` or a huge file
+    costs no more memory than the limit. Raises :class:`OSError`.
+    """
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+    return data if len(data) <= limit else None
+
+
+def read_yaml_tree(
+    text: str,
+    loader_class: Any,
+    scalar: Callable[[Any, Any], Any],
+    *,
+    max_depth: int,
+    on_key_problem: Callable[[int, str], None],
+    on_duplicate: Callable[[str, int, int], None],
+) -> _Node | None:
+    """Build the value of one YAML document from the parser's events, with lines.
+
+    Scalars become ``scalar(loader, event)``. Anchors and aliases are refused
+    (an alias bomb expands a few hundred bytes into gigabytes), and so is
+    nesting deeper than ``max_depth``; the tree is built without recursion, so
+    memory stays proportional to the text. A key that is not text goes to
+    ``on_key_problem(line, message)`` and a repeated key to
+    ``on_duplicate(key, first_line, line)``; both are left out of the tree.
+    Returns None for an empty document; raises :class:`YamlRefused`.
+    """
+    last_scalar: Any = None  # the last scalar event, to tell where a quote ran on
+    loader = None
+    try:
+        loader = loader_class(text)
+        loader.get_event()  # stream start
+        if loader.check_event(yaml.StreamEndEvent):
+            return None
+        loader.get_event()  # document start
+        open_nodes: list[tuple[_Node, list[_Node]]] = []  # node, and its key waiting for a value
+        while True:
+            event = loader.get_event()
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                sign = "*" if isinstance(event, yaml.AliasEvent) else "&"
+                raise YamlRefused(
+                    line,
+                    f"anchors and aliases ({sign}{printable(shortened(event.anchor))}) are not"
+                    " allowed: write the value out in full",
+                )
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                if event.tag not in _COLLECTION_TAGS:
+                    raise YamlRefused(line, f"unsupported tag {quoted(event.tag)}")
+                if len(open_nodes) >= max_depth:
+                    raise YamlRefused(line, f"lists and mappings nested more than {max_depth} deep")
+                empty: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+                open_nodes.append((_Node(empty, line), []))
+                continue
+            if isinstance(event, yaml.ScalarEvent):
+                node = _Node(scalar(loader, event), line)
+                last_scalar = event
+            else:  # the end of a mapping or a list
+                node = open_nodes.pop()[0]
+            if not open_nodes:
+                break
+            parent, waiting_key = open_nodes[-1]
+            if isinstance(parent.value, list):
+                parent.value.append(node)
+            elif not waiting_key:
+                waiting_key.append(node)
+            else:
+                key = waiting_key.pop()
+                if not isinstance(key.value, str):
+                    shown = (
+                        f"a {'list' if isinstance(key.value, list) else 'mapping'}"
+                        if isinstance(key.value, (list, dict))
+                        else quoted(key.value)
+                    )
+                    on_key_problem(key.line, f"a key must be text, not {shown}")
+                elif key.value in parent.value:
+                    on_duplicate(key.value, parent.key_lines[key.value], key.line)
+                else:
+                    parent.value[key.value] = node
+                    parent.key_lines[key.value] = key.line
+        loader.get_event()  # document end
+        if not loader.check_event(yaml.StreamEndEvent):
+            following = loader.peek_event()
+            raise YamlRefused(
+                following.start_mark.line + 1,
+                "a second document (after '---'): the file must hold one",
+            )
+        return node
+    except yaml.YAMLError as error:
+        raise YamlRefused(*_located(error, text, last_scalar)) from error
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def _located(error: yaml.YAMLError, text: str, last_scalar: Any) -> tuple[int, str]:
+    """Where a YAML syntax error is, said as plainly as possible."""
+    if isinstance(error, yaml.reader.ReaderError):
+        character = chr(error.character) if isinstance(error.character, int) else "?"
+        index = text.find(character)
+        line = text.count("\n", 0, index) + 1 if index >= 0 else 1
+        return line, f"a character YAML does not allow: U+{ord(character):04X} {quoted(character)}"
+    if not isinstance(error, yaml.MarkedYAMLError):
+        return 1, printable(shortened(str(error), 200))
+    context = error.context or ""
+    if "quoted scalar" in context and error.context_mark is not None:
+        return error.context_mark.line + 1, "a quote opened on this line is never closed"
+    mark = error.problem_mark or error.context_mark
+    line = mark.line + 1 if mark is not None else 1
+    problem = printable(shortened(str(error.problem or context), 200))
+    if mark is not None and _tab_near(text, mark.line, mark.column):
+        return line, "a tab: YAML indents with spaces only, never with tabs"
+    if (
+        last_scalar is not None
+        and last_scalar.style in ("'", '"')
+        and last_scalar.end_mark.line > last_scalar.start_mark.line
+    ):
+        opened = last_scalar.start_mark.line + 1
+        return opened, (
+            f"the quote opened on this line runs on to line {last_scalar.end_mark.line + 1}:"
+            f" is it closed? (line {line}: {problem})"
+        )
+    return line, problem
+
+
+def _tab_near(text: str, line: int, column: int) -> bool:
+    """Whether a tab is in the indentation of ``line`` (0-based) or at ``column``."""
+    lines = text.split("\n", line + 1)
+    if line >= len(lines):
+        return False
+    here = lines[line]
+    indentation = here[: len(here) - len(here.lstrip(" \t"))]
+    return "\t" in indentation or here[column : column + 1] == "\t"
+
+
+def _bank_scalar(loader: Any, event: Any) -> Any:
+    """A scalar of a bank as YAML 1.1 reads it (numbers, true/false), or its text."""
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag not in _SCALAR_TAGS:
+        raise YamlRefused(event.start_mark.line + 1, f"unsupported tag {quoted(tag)}")
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    try:
+        return loader.yaml_constructors[tag](loader, node)
+    except (ValueError, yaml.YAMLError):  # 5,000 digits, the 30th of February
+        return event.value
+
+
 class _FileReader:
     def __init__(self, file: str, problems: list[Problem]) -> None:
         self.file = file
@@ -125,47 +317,24 @@ class _FileReader:
         self.problems.append(Problem(self.file, line, message))
 
     def parse(self, text: str) -> _Node | None:
-        loader = _SafeLoader(text)
-        try:
-            root = loader.get_single_node()
-            if root is None:
-                self.problem(1, "the file is empty")
-                return None
-            return self._convert(root, loader)
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            line = mark.line + 1 if mark is not None else 1
-            self.problem(line, f"malformed YAML: {error.problem or error.context}")
-            return None
-        except yaml.YAMLError as error:
-            self.problem(1, f"malformed YAML: {error}")
-            return None
-        finally:
-            loader.dispose()
+        def duplicate(key: str, first: int, line: int) -> None:
+            self.problem(line, f"duplicate key {quoted(key)} (first given on line {first})")
 
-    def _convert(self, node: yaml.Node, loader: yaml.SafeLoader) -> _Node:
-        line = node.start_mark.line + 1
-        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"unsupported tag {node.tag!r}", node.start_mark
+        try:
+            root = read_yaml_tree(
+                text,
+                _SafeLoader,
+                _bank_scalar,
+                max_depth=BANK_MAX_DEPTH,
+                on_key_problem=self.problem,
+                on_duplicate=duplicate,
             )
-        if isinstance(node, yaml.MappingNode):
-            result = _Node({}, line)
-            for key_node, value_node in node.value:
-                key = loader.construct_object(key_node)
-                key_line = key_node.start_mark.line + 1
-                if not isinstance(key, str):
-                    self.problem(key_line, f"a key must be text, not {key!r}")
-                    continue
-                if key in result.value:
-                    self.problem(key_line, f"duplicate key '{key}'")
-                    continue
-                result.value[key] = self._convert(value_node, loader)
-                result.key_lines[key] = key_line
-            return result
-        if isinstance(node, yaml.SequenceNode):
-            return _Node([self._convert(item, loader) for item in node.value], line)
-        return _Node(loader.construct_object(node), line)
+        except YamlRefused as refused:
+            self.problem(refused.line, f"malformed YAML: {refused.message}")
+            return None
+        if root is None:
+            self.problem(1, "the file is empty")
+        return root
 
 
 # --- Building the bank --------------------------------------------------------
@@ -198,8 +367,11 @@ class _Builder:
         for key in node.value:
             if key not in required | optional:
                 allowed = ", ".join(sorted(required | optional))
+                meant = nearest(key, required | optional)
+                guess = f": did you mean '{meant}'?" if meant is not None else ""
                 reader.problem(
-                    node.key_lines[key], f"unknown key '{key}' in {where} (allowed: {allowed})"
+                    node.key_lines[key],
+                    f"unknown key {quoted(key)} in {where}{guess} (allowed: {allowed})",
                 )
         for key in sorted(required - node.value.keys()):
             reader.problem(node.line, f"{where} is missing '{key}'")
@@ -228,7 +400,8 @@ class _Builder:
         if not isinstance(value, str) or not _CODE.match(value):
             reader.problem(
                 node.line,
-                f"{where} must be a lower-case code of letters, digits and '_', not {value!r}",
+                f"{where} must be a lower-case code of letters, digits and '_',"
+                f" not {quoted(value)}",
             )
             return None
         return value
@@ -237,7 +410,10 @@ class _Builder:
         if node is None:
             return None
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            reader.problem(node.line, f"{where} must be a number, not {node.value!r}")
+            reader.problem(node.line, f"{where} must be a number, not {quoted(node.value)}")
+            return None
+        if not math.isfinite(node.value):
+            reader.problem(node.line, f"{where} must be a finite number, not {node.value}")
             return None
         return float(node.value)
 
@@ -245,7 +421,7 @@ class _Builder:
         if node is None:
             return None
         if isinstance(node.value, bool) or not isinstance(node.value, int):
-            reader.problem(node.line, f"{where} must be a whole number, not {node.value!r}")
+            reader.problem(node.line, f"{where} must be a whole number, not {quoted(node.value)}")
             return None
         return node.value
 
@@ -253,7 +429,7 @@ class _Builder:
         if node is None:
             return False
         if not isinstance(node.value, bool):
-            reader.problem(node.line, f"{where} must be true or false, not {node.value!r}")
+            reader.problem(node.line, f"{where} must be true or false, not {quoted(node.value)}")
             return False
         return node.value
 
@@ -266,7 +442,7 @@ class _Builder:
         if qid is None or not isinstance(qid.value, str):
             return
         if qid.value in self.outlines:
-            reader.problem(qid.line, f"duplicate question id '{qid.value}'")
+            reader.problem(qid.line, f"duplicate question id {quoted(qid.value)}")
             return
         qtype = question.value.get("type")
         codes: tuple[str, ...] = _YES_NO if qtype is not None and qtype.value == "yesno" else ()
@@ -336,9 +512,9 @@ class _Builder:
         combining = self._combining(reader, fields.get("combining"))
         sources = self._sources(reader, fields.get("sources"))
         domains = self._domains(reader, fields.get("domains"))
+        self.domains = domains
         if prior is None or mixed is None or len(bands) != len(_BAND_KEYS) or combining is None:
             return None
-        self.domains = domains
         return Settings(
             prior_spine=prior,
             spine_at_least=bands["spine_at_least"],
@@ -363,13 +539,9 @@ class _Builder:
             value = self.number(reader, value_node, f"combining.{key}")
             if value is None:
                 return None
-            low, high = (0.0, 1.0) if key == "domain_decay" else (0.5, 1.0)
-            if not low <= value < high or (key != "domain_decay" and value == low):
-                reader.problem(
-                    value_node.line,
-                    f"combining.{key} must lie {'from' if key == 'domain_decay' else 'above'}"
-                    f" {low:g} {'up to' if key == 'domain_decay' else 'and'} below {high:g}",
-                )
+            low, high, what = _COMBINING_RANGES[key]
+            if not low <= value <= high or value in _COMBINING_EXCLUDED[key]:
+                reader.problem(value_node.line, f"combining.{key} must lie {what}")
                 return None
             values[key] = value
         return values if fields is not None else None
@@ -407,7 +579,7 @@ class _Builder:
         built: dict[str, Domain] = {}
         for key, title_node in node.value.items():
             code = self.code(reader, _Node(key, node.key_lines[key]), "a domain id")
-            title = self.text(reader, title_node, f"the title of domain '{key}'")
+            title = self.text(reader, title_node, f"the title of domain {quoted(key)}")
             if code and title:
                 built[code] = Domain(code, title)
         return built
@@ -424,11 +596,11 @@ class _Builder:
             line = node.key_lines[qid]
             outline = self.outlines.get(qid)
             if outline is None:
-                reader.problem(line, f"{where} names unknown question '{qid}'")
+                reader.problem(line, f"{where} names unknown question {quoted(qid)}")
                 continue
             if before is not None and outline.position >= before:
                 reader.problem(
-                    line, f"{where} names '{qid}', which is not asked before this question"
+                    line, f"{where} names {quoted(qid)}, which is not asked before this question"
                 )
                 continue
             if outline.type == "integer":
@@ -559,7 +731,8 @@ class _Builder:
         return frozenset(codes)
 
     def choice(self, reader: _FileReader, node: _Node, qid: str, qtype: str) -> Choice | None:
-        label_required = {"label"} if qtype != "yesno" else set()
+        """One choice; ``qtype`` is empty when the question's type is unusable."""
+        label_required = {"label"} if qtype not in ("yesno", "") else set()
         fields = self.mapping(
             reader, node, f"a choice of '{qid}'", {"code"} | label_required, _CHOICE_KEYS
         )
@@ -600,7 +773,7 @@ class _Builder:
                 fields[key].line, f"'{key}' of {qid}={code} belongs to a red flag: add 'urgency'"
             )
         if exclusive:
-            if qtype != "multi":
+            if qtype and qtype != "multi":
                 reader.problem(
                     fields["exclusive"].line,
                     f"exclusive is for multiple-choice questions; '{qid}' is {qtype}",
@@ -626,7 +799,8 @@ class _Builder:
         if qtype is not None and qtype not in QUESTION_TYPES:
             reader.problem(
                 fields["type"].line,
-                f"the type of {where} must be one of {', '.join(QUESTION_TYPES)}, not '{qtype}'",
+                f"the type of {where} must be one of {', '.join(QUESTION_TYPES)}, not '{qtype}'"
+                + did_you_mean(qtype, QUESTION_TYPES),
             )
             qtype = None
         prompt = self.text(reader, fields.get("prompt"), f"the prompt of {where}")
@@ -651,6 +825,11 @@ class _Builder:
                 if key in fields:
                     reader.problem(fields[key].line, f"'{key}' is only for integer questions")
             choices = self.choices(reader, fields, qid, qtype)
+        else:  # no usable type: still check all that does not depend on it
+            for key in ("min", "max"):
+                self.integer(reader, fields.get(key), f"{key} of {where}")
+            if "choices" in fields:
+                self.choices(reader, fields, qid, "")
         ask_when = None
         if "ask_when" in fields:
             ask_when = self.condition(
@@ -696,7 +875,7 @@ class _Builder:
                 built[choice.code] = choice
         if qtype == "yesno":
             return [built.get(code) or Choice(code, code.capitalize()) for code in _YES_NO]
-        if nodes and len(nodes) < 2:
+        if nodes and len(nodes) < 2 and qtype:
             reader.problem(fields["choices"].line, f"'{qid}' needs at least two choices")
         return list(built.values())
 
@@ -709,17 +888,38 @@ def _bank_files(path: Path) -> list[Path]:
     return [path]
 
 
+def _read_bank_file(reader: _FileReader, file: Path, limit: int) -> str | None:
+    """The text of one bank file, or None after reporting why it cannot be read."""
+    try:
+        data = read_at_most(file, limit)
+    except OSError as error:
+        reader.problem(1, f"cannot read the file: {error.strerror or error}")
+        return None
+    if data is None:
+        if limit < BANK_FILE_MAX_BYTES:
+            reader.problem(1, f"too large: a bank may hold {size_in_words(BANK_MAX_BYTES)} at most")
+        else:
+            reader.problem(1, f"too large: a bank file may hold {size_in_words(limit)} at most")
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        reader.problem(line, "not UTF-8 text: save the file as UTF-8")
+        return None
+
+
 def _read_files(path: Path, builder: _Builder) -> Iterator[tuple[_FileReader, dict[str, _Node]]]:
     files = _bank_files(path)
     if not files:
         builder.problems.append(Problem(str(path), 0, "no .yaml files in this folder"))
+    budget = BANK_MAX_BYTES
     for file in files:
         reader = _FileReader(str(file), builder.problems)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            reader.problem(1, f"cannot read the file: {error}")
+        text = _read_bank_file(reader, file, min(BANK_FILE_MAX_BYTES, budget))
+        if text is None:
             continue
+        budget -= len(text)
         root = reader.parse(text)
         if root is None:
             continue

@@ -140,7 +140,9 @@ def test_a_duplicate_mapping_key_is_reported(tmp_path: Path) -> None:
         "        prompt: Do you limp?", "        prompt: Do you limp?\n        prompt: Again?"
     )
     line = _line_of(text, "prompt: Again?")
-    assert f"{line}: duplicate key 'prompt'" in _problems(tmp_path, text)
+    assert f"{line}: duplicate key 'prompt' (first given on line {line - 1})" in _problems(
+        tmp_path, text
+    )
 
 
 def test_a_condition_on_an_unknown_question_is_reported(tmp_path: Path) -> None:
