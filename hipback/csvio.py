@@ -4,15 +4,26 @@ What is accepted:
 
 - UTF-8 with or without a byte-order mark (Excel's "CSV UTF-8" writes one),
   or another ASCII-compatible encoding when asked (``cp1252`` for a plain
-  Windows Excel "CSV"). A byte that does not decode stops the run with the
-  line number and how to fix it: text is never guessed at, because a wrongly
-  decoded name or answer would be written back silently.
+  Windows Excel "CSV"; ``utf-8-sig`` is read as UTF-8). Text is never
+  guessed at, because a wrongly decoded name or answer would be written back
+  silently: a line that does not decode is an error for that line.
 - ``,`` ``;`` or tab between fields, detected from the header line (the one
   under which most header names are known columns; then the one giving most
   columns; ``,`` on a tie). An Excel ``sep=;`` first line is honoured.
-- CRLF or LF line ends, quoted fields holding the delimiter, quotes or line
-  breaks. A quote that is never closed is an error, not a silently swallowed
-  rest of the file.
+- CRLF, LF or CR-only (old Mac) line ends, quoted fields holding the
+  delimiter, quotes or line breaks.
+
+Memory stays bounded whatever the input: a cell may hold up to
+:data:`MAX_CELL_CHARS` characters and a line, or a row whose quoted cells
+span lines, up to :data:`MAX_ROW_BYTES`. Past that the row is an error and
+reading goes on.
+
+Every part of the input is accounted for: :func:`read_rows` yields either a
+row or a :class:`RowError` for each part of the file, and after a part that
+cannot be read as CSV (a quote never closed, a carriage return inside an
+unquoted cell, a line that does not decode, an over-long cell or line) it
+starts again on the next line. Problems in the header make the whole input
+unusable (:class:`HipbackError`, exit 2).
 
 Nothing here knows about questions: the caller passes the column names it
 knows, for delimiter detection only.
@@ -22,22 +33,57 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Collection, Iterator
+from collections import deque
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from .errors import HipbackError
+from .messages import quoted
 
 DELIMITERS = (",", ";", "\t")
 UTF8_BOM = b"\xef\xbb\xbf"
+#: Longest cell read, in characters (Python's own limit is 128 KiB).
+MAX_CELL_CHARS = 1 << 20
+#: Longest line, and longest row whose quoted cells span lines, in bytes.
+MAX_ROW_BYTES = 2 << 20
+#: Lines a header row may span (its names quoted across line breaks).
+MAX_HEADER_LINES = 100
+_CHUNK = 1 << 16
 #: Probe for encodings hipback can split into lines byte-wise.
 _ASCII_PROBE = "\r\n,;\t\"'=abcAZ09_"
 _MAGIC = (
+    ((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"), "is UTF-32 text, not a CSV hipback can read"),
     ((b"\xff\xfe", b"\xfe\xff"), "is UTF-16 text (Excel's 'Unicode Text'), not a CSV"),
     ((b"PK\x03\x04",), "is a zip file, probably an Excel workbook (.xlsx), not a CSV"),
     ((b"\xd0\xcf\x11\xe0",), "is an old Excel workbook (.xls), not a CSV"),
 )
 _SAVE_AS = "in Excel use File > Save As > 'CSV UTF-8 (Comma delimited)'"
+_QUOTE_ADVICE = 'a quote inside a quoted cell is written twice ("")'
+#: What a header name is matched without: case, spaces, hyphens, invisible characters.
+_NAME_BLANKS = str.maketrans(
+    {
+        "-": " ",
+        "_": " ",
+        "\u00a0": " ",
+        "\u200b": None,
+        "\u200c": None,
+        "\u200d": None,
+        "\u2060": None,
+        "\ufeff": None,
+    }
+)
+
+
+class RowError(NamedTuple):
+    """A part of the input that cannot be read as a CSV row.
+
+    ``line`` is the (1-based) line where the part starts; ``message`` says
+    what is wrong and how to fix it, without repeating that line number.
+    """
+
+    line: int
+    message: str
 
 
 def check_encoding(encoding: str) -> str:
@@ -45,21 +91,30 @@ def check_encoding(encoding: str) -> str:
     try:
         name = codecs.lookup(encoding).name
     except LookupError:
-        raise HipbackError(f"unknown encoding {encoding!r}; try utf-8 or cp1252") from None
+        raise HipbackError(f"unknown encoding {quoted(encoding)}; try utf-8 or cp1252") from None
+    if name == "utf-8-sig":  # a byte-order mark is recognised whatever the encoding
+        return "utf-8"
     try:
         compatible = _ASCII_PROBE.encode(name) == _ASCII_PROBE.encode("ascii")
     except (UnicodeError, LookupError):
         compatible = False
     if not compatible:
         raise HipbackError(
-            f"encoding {encoding!r} is not supported: hipback reads encodings that keep"
+            f"encoding {quoted(encoding)} is not supported: hipback reads encodings that keep"
             f" plain ASCII as it is (utf-8, cp1252, latin-1); {_SAVE_AS}"
         )
     return name
 
 
 class LineSource:
-    """The decoded lines of a byte stream, counting lines and bytes as they go.
+    """The decoded lines of a byte stream, read in bounded chunks.
+
+    Iterating yields one item per line: the line's text with its line end,
+    or a :class:`RowError` for a line that cannot be used (it does not
+    decode, holds a NUL byte, or is longer than :data:`MAX_ROW_BYTES`; such
+    a line is skipped without being held in memory). Binary data with no
+    line end in sight (``/dev/zero``) ends the reading with one last
+    :class:`RowError`.
 
     ``line`` is the number of the last line handed out (1-based), so a caller
     can name where a problem is; ``bytes_read`` drives a progress bar.
@@ -73,41 +128,140 @@ class LineSource:
         self.bom = False
         self._binary = binary
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[str | RowError]:
         return self._lines()
 
-    def _lines(self) -> Iterator[str]:
-        encoding = self.encoding
-        lines = iter(self._binary)
-        first = next(lines, None)
-        if first is None:
-            return
-        self.line, self.bytes_read = 1, len(first)
+    def _chunks(self) -> Iterator[bytes]:
+        read = getattr(self._binary, "read1", self._binary.read)  # read1: what a pipe has
+        while True:
+            chunk = read(_CHUNK)
+            if not chunk:
+                return
+            self.bytes_read += len(chunk)
+            yield chunk
+
+    def _start(self, chunks: Iterator[bytes]) -> tuple[bytes, bytes]:
+        """The first bytes (enough to see the first line end) and the line separator."""
+        first = b""
+        for chunk in chunks:
+            first += chunk
+            cr, lf = first.find(b"\r"), first.find(b"\n")
+            if lf >= 0 or 0 <= cr < len(first) - 1 or len(first) > MAX_ROW_BYTES:
+                break
         for magics, what in _MAGIC:
             if first.startswith(magics):
                 raise HipbackError(f"{self.name} {what}; {_SAVE_AS}")
         if first.startswith(UTF8_BOM):  # the mark says UTF-8, whatever was asked
-            self.bom, first, encoding = True, first[len(UTF8_BOM) :], "utf-8"
-        try:
-            yield first.decode(encoding)
-            for raw in lines:
-                self.line += 1
-                self.bytes_read += len(raw)
-                yield raw.decode(encoding)
-        except UnicodeDecodeError as error:
-            raise self._undecodable(error, encoding) from None
+            self.bom, first, self.encoding = True, first[len(UTF8_BOM) :], "utf-8"
+        cr, lf = first.find(b"\r"), first.find(b"\n")
+        old_mac = cr >= 0 and (lf < 0 or cr < lf) and first[cr + 1 : cr + 2] != b"\n"
+        return first, b"\r" if old_mac else b"\n"
 
-    def _undecodable(self, error: UnicodeDecodeError, encoding: str) -> HipbackError:
+    def _raw_lines(self) -> Iterator[bytes | RowError]:
+        """Lines as bytes with their end; a RowError for one too long to hold."""
+        chunks = self._chunks()
+        first, separator = self._start(chunks)
+        held: list[bytes] = []  # the start of a line whose end has not come yet
+        held_size = 0
+        skipped = 0  # bytes of an over-long line thrown away so far
+        for chunk in _prepend(first, chunks):
+            pieces = chunk.split(separator)
+            rest = pieces.pop()
+            for piece in pieces:
+                if skipped:
+                    yield self._too_long(skipped + len(piece) + 1)
+                    skipped = 0
+                elif held:
+                    held.append(piece)
+                    held.append(separator)
+                    line = b"".join(held)
+                    held, held_size = [], 0
+                    yield line if len(line) <= MAX_ROW_BYTES else self._too_long(len(line))
+                elif len(piece) < MAX_ROW_BYTES:
+                    yield piece + separator
+                else:
+                    yield self._too_long(len(piece) + 1)
+            if skipped:
+                skipped += len(rest)
+                if b"\0" in rest:
+                    yield self._binary_data()
+                    return
+            elif rest:
+                held.append(rest)
+                held_size += len(rest)
+                if held_size > MAX_ROW_BYTES:
+                    skipped, held, held_size = held_size, [], 0
+                    if b"\0" in rest:
+                        yield self._binary_data()
+                        return
+        if skipped:
+            yield self._too_long(skipped)
+        elif held:
+            yield b"".join(held)
+
+    def _lines(self) -> Iterator[str | RowError]:
+        for raw in self._raw_lines():
+            self.line += 1
+            if isinstance(raw, RowError):
+                yield raw._replace(line=self.line)
+            elif b"\0" in raw:
+                yield RowError(
+                    self.line,
+                    "the line holds a NUL byte: binary data, not CSV text; it was skipped",
+                )
+            else:
+                try:
+                    yield raw.decode(self.encoding)
+                except UnicodeDecodeError as error:
+                    yield RowError(self.line, self._undecodable(error))
+
+    def _too_long(self, size: int) -> RowError:
+        return RowError(
+            0,
+            f"the line is {size:,} bytes long, over hipback's cap of {MAX_ROW_BYTES:,} bytes"
+            " for one line; it was skipped",
+        )
+
+    def _binary_data(self) -> RowError:
+        return RowError(
+            0,
+            f"binary data (NUL bytes) and no line end within {MAX_ROW_BYTES:,} bytes:"
+            " this is not CSV text, and the rest of the input was not read",
+        )
+
+    def _undecodable(self, error: UnicodeDecodeError) -> str:
         bad = error.object[error.start : error.end]
-        where = f"{self.name}, line {self.line}"
-        what = f"byte {' '.join(f'0x{b:02x}' for b in bad)} at character {error.start + 1}"
-        if encoding == "utf-8":
-            return HipbackError(
-                f"{where}: not UTF-8 text ({what}); the file was probably saved by Excel"
+        what = f"byte {' '.join(f'0x{b:02x}' for b in bad)} at byte {error.start + 1}"
+        if self.encoding == "utf-8":
+            return (
+                f"not UTF-8 text ({what}); the file was probably saved by Excel"
                 f" as a plain 'CSV' in a Windows encoding. Either {_SAVE_AS} and run again,"
                 " or pass --encoding cp1252"
             )
-        return HipbackError(f"{where}: not {encoding} text ({what}); {_SAVE_AS}")
+        return f"not {self.encoding} text ({what}); {_SAVE_AS}"
+
+
+def _prepend(first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from chunks
+
+
+def check_decodes(binary: BinaryIO, name: str, encoding: str = "utf-8") -> None:
+    """Decode a whole seekable file first, so that a bad byte stops the run before any output.
+
+    Raises :class:`HipbackError` (exit 2) naming the first line that does not
+    decode and how to fix it; the file is left where it was.
+    """
+    start = binary.tell()
+    source = LineSource(binary, name, encoding)
+    for number, raw in enumerate(source._raw_lines(), 1):
+        if isinstance(raw, bytes):
+            try:
+                raw.decode(source.encoding)
+            except UnicodeDecodeError as error:
+                raise HipbackError(f"{name}, line {number}: {source._undecodable(error)}") from None
+    binary.seek(start)
 
 
 @dataclass(frozen=True)
@@ -119,18 +273,60 @@ class Header:
 
 
 def normalise(name: str) -> str:
-    """A column name as it is matched: case and surrounding spaces ignored."""
-    return name.strip().lower()
+    """A column name as it is matched, as people type it.
+
+    Case, spaces (around and inside, non-breaking ones too), hyphens,
+    underscores and invisible characters (zero-width spaces and joiners,
+    byte-order marks) do not count: ``Red Flags``, ``red-flags``,
+    `` RED  FLAGS`` all give ``red_flags``. Letters are never folded: a
+    Cyrillic e (U+0435) stays what it is.
+    """
+    return "_".join(name.translate(_NAME_BLANKS).lower().split())
 
 
-def read_header(lines: Iterator[str], name: str, known: Collection[str]) -> Header:
-    """Read the header row (after blank lines and an Excel ``sep=`` line) and its delimiter."""
+def _still_quoted(line: str, delimiters: str, quoted: bool) -> tuple[bool, bool]:
+    """Whether a record is inside a quoted cell at the end of ``line``.
+
+    ``quoted`` is the state at the start of the line. Follows the csv module
+    (a quote opens a cell only at the cell's start; ``""`` inside a quoted
+    cell is a quote; text after a closing quote ends the record with an
+    error). Also returns whether the last quote left open was opened on this line.
+    Linear in the length of the line.
+    """
+    position, end, opened_here = 0, len(line), False
+    while True:
+        found = line.find('"', position)
+        if found < 0:
+            return quoted, opened_here
+        if quoted:
+            if line.startswith('"', found + 1):
+                position = found + 2
+                continue
+            quoted, position = False, found + 1
+            if position < end and line[position] not in delimiters and line[position] not in "\r\n":
+                return False, False  # text after a closing quote: csv reports it
+        else:
+            if found == 0 or line[found - 1] in delimiters:
+                quoted, opened_here = True, True
+            position = found + 1
+
+
+def read_header(lines: Iterator[str | RowError], name: str, known: Collection[str]) -> Header:
+    """Read the header row (after blank lines and an Excel ``sep=`` line) and its delimiter.
+
+    Raises :class:`HipbackError` (exit 2) when there is no header, it cannot
+    be read, or a quote in it is not closed within :data:`MAX_HEADER_LINES` lines.
+    """
     text = ""
     delimiter: str | None = None
+    number = 0
     for line in lines:
-        if not line.strip():
-            continue
+        number += 1
+        if isinstance(line, RowError):
+            raise HipbackError(f"{name}, line {line.line}: {line.message}")
         stripped = line.strip()
+        if not stripped:
+            continue
         if delimiter is None and stripped.lower().startswith("sep=") and len(stripped) == 5:
             delimiter = stripped[4]
             continue
@@ -141,17 +337,39 @@ def read_header(lines: Iterator[str], name: str, known: Collection[str]) -> Head
             f"{name} is empty: expected a header row of question ids"
             " (see 'hipback questions --format csv-template')"
         )
-    while text.count('"') % 2:  # a quoted header name spans lines
+    delimiters = delimiter or "".join(DELIMITERS)
+    open_quote, opens = _still_quoted(text, delimiters, False)
+    opened_on = number
+    parts, size, spanned = [text], len(text), 1
+    while open_quote:
         more = next(lines, None)
-        if more is None:
-            raise HipbackError(f"{name}: the header row opens a quote that is never closed")
-        text += more
+        if more is None or isinstance(more, RowError) or spanned >= MAX_HEADER_LINES:
+            raise HipbackError(
+                f"{name}, line {opened_on}: a quote in the header row opens here and is never"
+                f" closed; {_QUOTE_ADVICE}"
+            )
+        number += 1
+        spanned += 1
+        size += len(more)
+        if size > MAX_ROW_BYTES:
+            raise HipbackError(
+                f"{name}, line {opened_on}: a quote in the header row opens here and is not"
+                f" closed within {MAX_ROW_BYTES:,} bytes; {_QUOTE_ADVICE}"
+            )
+        parts.append(more)
+        open_quote, opens = _still_quoted(more, delimiters, True)
+        if opens:
+            opened_on = number
+    text = "".join(parts)
     if delimiter is None:
         delimiter = _detect_delimiter(text, known)
+    _allow_long_cells()
     try:
         names = next(csv.reader([text], delimiter=delimiter, strict=True))
     except csv.Error as error:
-        raise HipbackError(f"{name}: the header row is not valid CSV ({error})") from None
+        raise HipbackError(
+            f"{name}: the header row is not valid CSV ({_csv_problem(error)})"
+        ) from None
     return Header(tuple(names), delimiter)
 
 
@@ -166,25 +384,129 @@ def _detect_delimiter(text: str, known: Collection[str]) -> str:
     return max(DELIMITERS, key=score)  # max keeps the first of equals: ',' on a tie
 
 
-def read_rows(
-    lines: Iterator[str], source: LineSource | None, name: str, delimiter: str
-) -> Iterator[list[str]]:
-    """The data rows after the header; blank lines are skipped.
+def _allow_long_cells() -> None:
+    if csv.field_size_limit() != MAX_CELL_CHARS:
+        csv.field_size_limit(MAX_CELL_CHARS)
 
-    A row that is not valid CSV (a quote never closed, text after a closing
-    quote) raises :class:`HipbackError` naming the line it starts on.
+
+def _csv_problem(error: csv.Error) -> str:
+    text = str(error)
+    if text.startswith("field larger than field limit"):
+        return f"a cell is longer than {MAX_CELL_CHARS:,} characters, hipback's cap for one cell"
+    if text.startswith("new-line character seen in unquoted field"):
+        return (
+            "a line break (a carriage return) inside a cell that is not in quotes;"
+            " put the cell in double quotes"
+        )
+    if text == "unexpected end of data":
+        return f"a quote is never closed; {_QUOTE_ADVICE}"
+    if "expected after" in text:
+        return f"text after a closing quote; {_QUOTE_ADVICE}"
+    return f"not a valid CSV row ({text}); check the quotes: {_QUOTE_ADVICE}"
+
+
+def read_rows(
+    lines: Iterable[str | RowError], source: LineSource | None, name: str, delimiter: str
+) -> Iterator[list[str] | RowError]:
+    """The data rows after the header, in order; blank lines are skipped.
+
+    Each part of the input gives one item: the row's cells, or a
+    :class:`RowError` for a part that cannot be read as CSV. After an error
+    reading goes on at the line after the one where the broken part starts,
+    so a stray quote costs one row, not the rest of the file. ``source``
+    (when given) tells how many lines were read before; ``name`` is kept for
+    the callers' sake.
     """
-    reader = csv.reader(lines, delimiter=delimiter, strict=True)
-    while True:
-        start = (source.line if source is not None else reader.line_num) + 1
+    del name
+    first = (source.line if source is not None else 0) + 1
+    return _RowReader(lines, first, delimiter).rows()
+
+
+class _RowReader:
+    """Splits numbered lines into records (quoted cells may span lines) and parses each."""
+
+    def __init__(self, lines: Iterable[str | RowError], first: int, delimiter: str) -> None:
+        self.numbered = enumerate(lines, first)
+        self.again: deque[tuple[int, str | RowError]] = deque()  # lines to read once more
+        self.delimiter = delimiter
+        self.record: str | None = None
+        self.reader = csv.reader(self, delimiter=delimiter, strict=True)
+
+    def __iter__(self) -> _RowReader:
+        return self
+
+    def __next__(self) -> str:  # the csv reader's input: the one record being parsed
+        text = self.record
+        if text is None:
+            raise StopIteration
+        self.record = None
+        return text
+
+    def next_line(self) -> tuple[int, str | RowError] | None:
+        if self.again:
+            return self.again.popleft()
+        return next(self.numbered, None)
+
+    def rows(self) -> Iterator[list[str] | RowError]:
+        _allow_long_cells()
+        delimiter = self.delimiter
+        while (got := self.next_line()) is not None:
+            start, line = got
+            if isinstance(line, RowError):
+                yield line._replace(line=start)
+                continue
+            if '"' in line and _still_quoted(line, delimiter, False)[0]:
+                row = self.multi_line(start, line)
+            else:
+                row = self.parse(start, line)
+            if row:
+                yield row
+
+    def parse(self, start: int, text: str) -> list[str] | RowError:
+        self.record = text
         try:
-            row = next(reader)
-        except StopIteration:
-            return
+            return next(self.reader)
+        except StopIteration:  # not with a complete record; an empty row is skipped
+            return []
         except csv.Error as error:
-            raise HipbackError(
-                f"{name}, line {start}: not a valid CSV row ({error});"
-                ' check the quotes: a quote inside a quoted field is written twice ("")'
-            ) from None
-        if row:
-            yield row
+            self.record = None
+            return RowError(start, _csv_problem(error))
+
+    def multi_line(self, start: int, first: str) -> list[str] | RowError:
+        """A record whose quoted cell spans lines, or its error (its later lines read again)."""
+        held: list[tuple[int, str | RowError]] = []
+        parts, size, opened_on = [first], len(first), start
+        still_open = True
+        while still_open:
+            got = self.next_line()
+            where = "" if opened_on == start else f" (on line {opened_on})"
+            if got is None:
+                problem = f"a quote opens{where} and is never closed"
+                return self.broken(start, problem, held)
+            number, line = got
+            held.append(got)
+            if isinstance(line, RowError):
+                problem = (
+                    f"a quote opens{where} and is not closed before line {number},"
+                    " which cannot be read"
+                )
+                return self.broken(start, problem, held)
+            size += len(line)
+            if size > MAX_ROW_BYTES:
+                problem = (
+                    f"a quote opens{where} and is not closed within {MAX_ROW_BYTES:,} bytes,"
+                    " hipback's cap for one row"
+                )
+                return self.broken(start, problem, held)
+            parts.append(line)
+            still_open, opens = _still_quoted(line, self.delimiter, True)
+            if opens:
+                opened_on = number
+        row = self.parse(start, "".join(parts))
+        if isinstance(row, RowError):  # the quote that opened may be the mistake
+            self.again.extendleft(reversed(held))
+        return row
+
+    def broken(self, start: int, problem: str, held: list[tuple[int, str | RowError]]) -> RowError:
+        self.again.extendleft(reversed(held))
+        return RowError(start, f"{problem}; {_QUOTE_ADVICE}")
