@@ -200,20 +200,20 @@ class LineSource:
             yield b"".join(held)
 
     def _lines(self) -> Iterator[str | RowError]:
+        number = self.line
         for raw in self._raw_lines():
-            self.line += 1
-            if isinstance(raw, RowError):
-                yield raw._replace(line=self.line)
-            elif b"\0" in raw:
-                yield RowError(
-                    self.line,
-                    "the line holds a NUL byte: binary data, not CSV text; it was skipped",
-                )
-            else:
+            self.line = number = number + 1
+            if type(raw) is bytes and b"\0" not in raw:
                 try:
                     yield raw.decode(self.encoding)
                 except UnicodeDecodeError as error:
-                    yield RowError(self.line, self._undecodable(error))
+                    yield RowError(number, self._undecodable(error))
+            elif isinstance(raw, RowError):
+                yield raw._replace(line=number)
+            else:
+                yield RowError(
+                    number, "the line holds a NUL byte: binary data, not CSV text; it was skipped"
+                )
 
     def _too_long(self, size: int) -> RowError:
         return RowError(
@@ -284,7 +284,7 @@ def normalise(name: str) -> str:
     return "_".join(name.translate(_NAME_BLANKS).lower().split())
 
 
-def _still_quoted(line: str, delimiters: str, quoted: bool) -> tuple[bool, bool]:
+def _still_quoted(line: str, delimiters: str, quoted: bool = False) -> tuple[bool, bool]:
     """Whether a record is inside a quoted cell at the end of ``line``.
 
     ``quoted`` is the state at the start of the line. Follows the csv module
@@ -449,16 +449,23 @@ class _RowReader:
 
     def rows(self) -> Iterator[list[str] | RowError]:
         _allow_long_cells()
-        delimiter = self.delimiter
-        while (got := self.next_line()) is not None:
+        delimiter, again, numbered, reader = self.delimiter, self.again, self.numbered, self.reader
+        while True:
+            got = again.popleft() if again else next(numbered, None)
+            if got is None:
+                return
             start, line = got
-            if isinstance(line, RowError):
-                yield line._replace(line=start)
-                continue
-            if '"' in line and _still_quoted(line, delimiter, False)[0]:
-                row = self.multi_line(start, line)
+            if type(line) is str and ('"' not in line or not _still_quoted(line, delimiter)[0]):
+                self.record = line  # the common case, inlined: one line, one record
+                try:
+                    row: list[str] | RowError = next(reader)
+                except csv.Error as error:
+                    self.record = None
+                    row = RowError(start, _csv_problem(error))
+            elif isinstance(line, RowError):
+                row = line._replace(line=start)
             else:
-                row = self.parse(start, line)
+                row = self.multi_line(start, line)
             if row:
                 yield row
 
