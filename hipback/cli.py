@@ -7,6 +7,7 @@ and ``--help`` load neither the question bank nor the prompt library.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import signal
@@ -67,20 +68,26 @@ def _discard_standard_output() -> None:
         os.close(devnull)
 
 
-def _output_failure(error: OSError) -> int:
+#: Errors that mean the output could not be written (a full disk, a file size limit).
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
+def _output_failure(error: OSError, *, writing_standard_output: bool = False) -> int:
     """Report an input or output error as one line; a vanished reader is no error."""
     if isinstance(error, BrokenPipeError):
         _discard_standard_output()
         return EXIT_BROKEN_PIPE
     reason = error.strerror or str(error)
-    try:
-        sys.stdout.flush()
-    except OSError:
+    if writing_standard_output:
         _discard_standard_output()
         _say(f"hipback: cannot write to standard output: {printable(reason)}")
-        return EXIT_USAGE
-    where = f"{error.filename}: " if error.filename else ""
-    _say(f"hipback: {printable(where + reason)}")
+    elif error.filename:
+        _say(f"hipback: {printable(str(error.filename))}: {printable(reason)}")
+    elif error.errno in _WRITE_ERRNOS:
+        _discard_standard_output()
+        _say(f"hipback: cannot write the output: {printable(reason)}")
+    else:
+        _say(f"hipback: {printable(reason)}")
     return EXIT_USAGE
 
 
@@ -344,6 +351,14 @@ def _closed_standard_streams() -> list[str]:
     return closed
 
 
+def _identity(descriptor: int) -> tuple[int, int] | None:
+    try:
+        status = os.fstat(descriptor)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
 def _run() -> int:
     closed = _closed_standard_streams()
     if closed:
@@ -356,22 +371,28 @@ def _run() -> int:
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _stop_like_ctrl_c)
     standard_output = sys.stdout
+    output_before = _identity(1)
     try:
         try:
             app(prog_name="hipback")
             status: object = 0
         except SystemExit as exit:
             status = exit.code
-        if sys.stdout is not standard_output:
-            # typer swaps standard output for a quiet wrapper after a broken pipe.
+        # After a broken pipe, rich points standard output at /dev/null and
+        # typer swaps sys.stdout for a quiet wrapper; both then exit 1.
+        swapped = sys.stdout is not standard_output or _identity(1) != output_before
+        if status == 1 and swapped:
             sys.stdout = standard_output
             raise BrokenPipeError
-        sys.stdout.flush()
     except KeyboardInterrupt:
         _say("\nhipback: stopped; nothing was saved.")
         return _interrupted_exit_code()
     except OSError as error:
         return _output_failure(error)
+    try:
+        sys.stdout.flush()
+    except OSError as error:
+        return _output_failure(error, writing_standard_output=True)
     if status is None:
         return 0
     return status if isinstance(status, int) else EXIT_USAGE

@@ -109,7 +109,10 @@ def test_evidence_markdown_lists_every_finding_and_red_flag() -> None:
     assert result.exit_code == 0
     rows = [line for line in result.stdout.splitlines() if line.startswith("| `")]
     assert len(rows) == len(BANK.findings) + len(BANK.red_flags)
-    assert "| `worst_site = groin` | hip | 3.5 | groin | Rainville" in result.stdout
+    for finding, row in zip(BANK.findings, rows, strict=False):
+        assert row.startswith(f"| `{finding.question_id} = {finding.code}")
+        assert f" | {finding.toward} | {finding.likelihood_ratio:g} | " in row
+        assert finding.source.split(";")[0].split(" (")[0] in row
 
 
 def test_evidence_table_names_directions_and_sources() -> None:
