@@ -1,4 +1,11 @@
-"""Answers files (``ask --answers``): YAML or JSON read into the one answer-parsing path."""
+"""Answers files (``ask --answers``): YAML or JSON read into the one answer-parsing path.
+
+Every value is read as the text it is written with, as a CSV cell is: ``054``
+is 54 (not octal 44), ``1:30`` stays ``1:30`` (not 90), and ``yes``/``true``
+reach the yes/no parser as words. Lists of codes stay lists. The reading is
+bounded: the file's size, the depth of nesting and (by refusing anchors and
+aliases) the size of what the text expands into.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,18 @@ import yaml
 from .answers import parse_answers
 from .bank import AnswerValue, Bank
 from .errors import AnswerError, HipbackError
+from .loader import YamlNode, YamlRefused, read_at_most, read_yaml_tree, size_in_words
+from .messages import printable, quoted, shortened
+
+#: The largest answers file read; a file ``--save`` writes is a few kilobytes.
+ANSWERS_FILE_MAX_BYTES = 1 << 20
+#: The deepest nesting of lists and mappings (a saved file uses 5).
+ANSWERS_MAX_DEPTH = 16
+#: The keys a file written by ``--save`` holds beside ``answers``.
+_SAVED_KEYS = ("hipback", "answers", "result")
+#: Plain scalars YAML 1.2 (core schema) and JSON read as "nothing".
+_NULLS = ("", "~", "null", "Null", "NULL")
+_STR_TAGS = (None, "!", "tag:yaml.org,2002:str")
 
 
 def read_answers_file(bank: Bank, path: Path) -> tuple[dict[str, AnswerValue], frozenset[str]]:
@@ -20,44 +39,114 @@ def read_answers_file(bank: Bank, path: Path) -> tuple[dict[str, AnswerValue], f
     A file written by ``--save`` is read too (its ``answers``). Every problem
     is reported at once, with the file's name.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise HipbackError(
-            f"cannot read the answers file {path}: {error.strerror or error}"
-        ) from error
-    except UnicodeDecodeError as error:
-        raise HipbackError(f"the answers file {path} is not UTF-8 text") from error
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(error, "problem", None) or error
-        raise HipbackError(
-            f"the answers file {path} is not valid YAML or JSON{where}: {problem}"
-        ) from error
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise HipbackError(
-            f"the answers file {path} must hold a mapping of question ids to answers,"
-            f" like 'age: 54'; it holds a {_kind(data)}"
-        )
-    saved = data.get("answers")
-    if isinstance(saved, dict) and "answers" not in bank.questions_by_id:
+    where = f"the answers file {printable(str(path))}"
+    data = _mapping(where, _read_tree(where, path))
+    saved = data.value.get("answers")
+    if (
+        saved is not None
+        and isinstance(saved.value, dict)
+        and "answers" not in bank.questions_by_id
+    ):
+        _refuse_mixed(where, data)
         data = saved
+    raw = {key: _plain(node) for key, node in data.value.items()}
     try:
-        answers = parse_answers(bank, data)
+        answers = parse_answers(bank, raw)
     except AnswerError as error:
-        raise HipbackError(f"the answers file {path}: {error}") from error
+        shown = "; ".join(
+            f"{printable(shortened(p.question_id))}: {quoted(p.value)} is not allowed;"
+            f" {printable(shortened(p.expected, 400))}"
+            for p in error.problems
+        )
+        raise HipbackError(f"{where}: {shown}") from error
     questions = bank.questions_by_id
-    return answers, frozenset(k for k in data if k in questions and k not in answers)
+    return answers, frozenset(k for k in raw if k in questions and k not in answers)
 
 
-def _kind(data: object) -> str:
-    if isinstance(data, list):
-        return "list"
-    if isinstance(data, str):
-        return "piece of text"
-    return type(data).__name__
+def _read_tree(where: str, path: Path) -> YamlNode | None:
+    try:
+        data = read_at_most(path, ANSWERS_FILE_MAX_BYTES)
+    except OSError as error:
+        raise HipbackError(f"cannot read {where}: {error.strerror or error}") from error
+    if data is None:
+        raise HipbackError(
+            f"{where} is too large: an answers file may hold"
+            f" {size_in_words(ANSWERS_FILE_MAX_BYTES)} at most"
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise HipbackError(f"{where} is not UTF-8 text") from error
+    if text.lstrip().startswith(("{", "[")):
+        # JSON as YAML: JSON allows tabs between tokens, YAML does not. Inside
+        # brackets indentation means nothing, and a JSON string holds no raw tab.
+        text = text.replace("\t", " ")
+
+    def refuse_key(line: int, message: str) -> None:
+        raise YamlRefused(line, message)
+
+    def refuse_duplicate(key: str, first: int, line: int) -> None:
+        lines = f"lines {first} and {line}" if first != line else f"both on line {line}"
+        raise HipbackError(
+            f"{where} gives {quoted(key)} twice ({lines}):"
+            " keep the one you mean and delete the other"
+        )
+
+    try:
+        return read_yaml_tree(
+            text,
+            yaml.SafeLoader,
+            _as_text,
+            max_depth=ANSWERS_MAX_DEPTH,
+            on_key_problem=refuse_key,
+            on_duplicate=refuse_duplicate,
+        )
+    except YamlRefused as refused:
+        raise HipbackError(
+            f"{where} is not valid YAML or JSON (line {refused.line}): {refused.message}"
+        ) from refused
+
+
+def _as_text(loader: Any, event: Any) -> str | None:
+    """A scalar as the text it is written with; a bare null or nothing is None."""
+    if event.tag not in _STR_TAGS:
+        raise YamlRefused(
+            event.start_mark.line + 1,
+            f"tags such as {quoted(event.tag)} are not allowed in an answers file",
+        )
+    if event.tag is None and event.implicit[0] and event.value in _NULLS:
+        return None
+    return str(event.value)
+
+
+def _mapping(where: str, root: YamlNode | None) -> YamlNode:
+    if root is None:
+        return YamlNode({}, 1)
+    if not isinstance(root.value, dict):
+        kind = "list" if isinstance(root.value, list) else "piece of text"
+        raise HipbackError(
+            f"{where} must hold a mapping of question ids to answers,"
+            f" like 'age: 54'; it holds a {kind}"
+        )
+    return root
+
+
+def _refuse_mixed(where: str, data: YamlNode) -> None:
+    """A saved file's ``answers:`` beside answers at the top level: which one counts?"""
+    stray = [key for key in data.value if key not in _SAVED_KEYS]
+    if stray:
+        key = stray[0]
+        raise HipbackError(
+            f"{where} has an 'answers:' mapping (line {data.key_lines['answers']}) and"
+            f" answers outside it ({quoted(key)}, line {data.key_lines[key]}):"
+            " put every answer in one place"
+        )
+
+
+def _plain(node: YamlNode) -> Any:
+    """Plain data for the answer parser: text, None, lists and mappings of them."""
+    if isinstance(node.value, list):
+        return [_plain(item) for item in node.value]
+    if isinstance(node.value, dict):
+        return {key: _plain(item) for key, item in node.value.items()}
+    return node.value

@@ -132,7 +132,7 @@ _COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 @dataclass
-class _Node:
+class YamlNode:
     """A YAML value with the line it starts on (1-based)."""
 
     value: Any
@@ -175,7 +175,7 @@ def read_yaml_tree(
     max_depth: int,
     on_key_problem: Callable[[int, str], None],
     on_duplicate: Callable[[str, int, int], None],
-) -> _Node | None:
+) -> YamlNode | None:
     """Build the value of one YAML document from the parser's events, with lines.
 
     Scalars become ``scalar(loader, event)``. Anchors and aliases are refused
@@ -194,7 +194,8 @@ def read_yaml_tree(
         if loader.check_event(yaml.StreamEndEvent):
             return None
         loader.get_event()  # document start
-        open_nodes: list[tuple[_Node, list[_Node]]] = []  # node, and its key waiting for a value
+        # Each open list or mapping, with the key read that waits for its value.
+        open_nodes: list[tuple[YamlNode, list[YamlNode]]] = []
         while True:
             event = loader.get_event()
             line = event.start_mark.line + 1
@@ -211,10 +212,10 @@ def read_yaml_tree(
                 if len(open_nodes) >= max_depth:
                     raise YamlRefused(line, f"lists and mappings nested more than {max_depth} deep")
                 empty: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
-                open_nodes.append((_Node(empty, line), []))
+                open_nodes.append((YamlNode(empty, line), []))
                 continue
             if isinstance(event, yaml.ScalarEvent):
-                node = _Node(scalar(loader, event), line)
+                node = YamlNode(scalar(loader, event), line)
                 last_scalar = event
             else:  # the end of a mapping or a list
                 node = open_nodes.pop()[0]
@@ -316,7 +317,7 @@ class _FileReader:
     def problem(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.file, line, message))
 
-    def parse(self, text: str) -> _Node | None:
+    def parse(self, text: str) -> YamlNode | None:
         def duplicate(key: str, first: int, line: int) -> None:
             self.problem(line, f"duplicate key {quoted(key)} (first given on line {first})")
 
@@ -359,8 +360,13 @@ class _Builder:
     # -- small checked readers; each returns None after reporting a problem
 
     def mapping(
-        self, reader: _FileReader, node: _Node, where: str, required: set[str], optional: set[str]
-    ) -> dict[str, _Node] | None:
+        self,
+        reader: _FileReader,
+        node: YamlNode,
+        where: str,
+        required: set[str],
+        optional: set[str],
+    ) -> dict[str, YamlNode] | None:
         if not isinstance(node.value, dict):
             reader.problem(node.line, f"{where} must be a mapping of keys to values")
             return None
@@ -375,15 +381,15 @@ class _Builder:
                 )
         for key in sorted(required - node.value.keys()):
             reader.problem(node.line, f"{where} is missing '{key}'")
-        return cast(dict[str, _Node], node.value)
+        return cast(dict[str, YamlNode], node.value)
 
-    def items(self, reader: _FileReader, node: _Node, where: str) -> list[_Node]:
+    def items(self, reader: _FileReader, node: YamlNode, where: str) -> list[YamlNode]:
         if not isinstance(node.value, list) or not node.value:
             reader.problem(node.line, f"{where} must be a non-empty list")
             return []
-        return cast(list[_Node], node.value)
+        return cast(list[YamlNode], node.value)
 
-    def text(self, reader: _FileReader, node: _Node | None, where: str) -> str | None:
+    def text(self, reader: _FileReader, node: YamlNode | None, where: str) -> str | None:
         if node is None:
             return None
         if not isinstance(node.value, str) or not node.value.strip():
@@ -391,7 +397,7 @@ class _Builder:
             return None
         return " ".join(node.value.split())
 
-    def code(self, reader: _FileReader, node: _Node | None, where: str) -> str | None:
+    def code(self, reader: _FileReader, node: YamlNode | None, where: str) -> str | None:
         if node is None:
             return None
         value = node.value
@@ -406,7 +412,7 @@ class _Builder:
             return None
         return value
 
-    def number(self, reader: _FileReader, node: _Node | None, where: str) -> float | None:
+    def number(self, reader: _FileReader, node: YamlNode | None, where: str) -> float | None:
         if node is None:
             return None
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
@@ -417,7 +423,7 @@ class _Builder:
             return None
         return float(node.value)
 
-    def integer(self, reader: _FileReader, node: _Node | None, where: str) -> int | None:
+    def integer(self, reader: _FileReader, node: YamlNode | None, where: str) -> int | None:
         if node is None:
             return None
         if isinstance(node.value, bool) or not isinstance(node.value, int):
@@ -425,7 +431,7 @@ class _Builder:
             return None
         return node.value
 
-    def flag(self, reader: _FileReader, node: _Node | None, where: str) -> bool:
+    def flag(self, reader: _FileReader, node: YamlNode | None, where: str) -> bool:
         if node is None:
             return False
         if not isinstance(node.value, bool):
@@ -435,7 +441,7 @@ class _Builder:
 
     # -- pass one: outline every question so references can be checked
 
-    def outline(self, reader: _FileReader, question: _Node) -> None:
+    def outline(self, reader: _FileReader, question: YamlNode) -> None:
         if not isinstance(question.value, dict):
             return
         qid = question.value.get("id")
@@ -461,7 +467,7 @@ class _Builder:
 
     # -- pass two: build
 
-    def settings(self, reader: _FileReader, node: _Node) -> Settings | None:
+    def settings(self, reader: _FileReader, node: YamlNode) -> Settings | None:
         fields = self.mapping(
             reader,
             node,
@@ -528,7 +534,7 @@ class _Builder:
             **combining,
         )
 
-    def _combining(self, reader: _FileReader, node: _Node | None) -> dict[str, float] | None:
+    def _combining(self, reader: _FileReader, node: YamlNode | None) -> dict[str, float] | None:
         if node is None:
             return {}
         fields = self.mapping(reader, node, "combining", set(), _COMBINING_KEYS)
@@ -546,7 +552,7 @@ class _Builder:
             values[key] = value
         return values if fields is not None else None
 
-    def _sources(self, reader: _FileReader, node: _Node | None) -> dict[str, SourceInfo]:
+    def _sources(self, reader: _FileReader, node: YamlNode | None) -> dict[str, SourceInfo]:
         if node is None:
             return {}
         fields = self.mapping(reader, node, "sources", set(), set(SOURCES))
@@ -570,7 +576,7 @@ class _Builder:
                 built[key] = SourceInfo(key, name, meaning, tuple(checks))
         return built
 
-    def _domains(self, reader: _FileReader, node: _Node | None) -> dict[str, Domain]:
+    def _domains(self, reader: _FileReader, node: YamlNode | None) -> dict[str, Domain]:
         if node is None:
             return {}
         if not isinstance(node.value, dict):
@@ -578,14 +584,14 @@ class _Builder:
             return {}
         built: dict[str, Domain] = {}
         for key, title_node in node.value.items():
-            code = self.code(reader, _Node(key, node.key_lines[key]), "a domain id")
+            code = self.code(reader, YamlNode(key, node.key_lines[key]), "a domain id")
             title = self.text(reader, title_node, f"the title of domain {quoted(key)}")
             if code and title:
                 built[code] = Domain(code, title)
         return built
 
     def condition(
-        self, reader: _FileReader, node: _Node, where: str, before: int | None
+        self, reader: _FileReader, node: YamlNode, where: str, before: int | None
     ) -> Condition | None:
         """``before``: the position the referenced questions must precede (None: any)."""
         if not isinstance(node.value, dict) or not node.value:
@@ -628,7 +634,7 @@ class _Builder:
                 requirements.append(Requirement(qid, codes=frozenset(codes)))
         return Condition(tuple(requirements)) if requirements else None
 
-    def finding(self, reader: _FileReader, node: _Node, qid: str, code: str) -> Finding | None:
+    def finding(self, reader: _FileReader, node: YamlNode, qid: str, code: str) -> Finding | None:
         where = f"evidence of {qid}={code}"
         fields = self.mapping(
             reader,
@@ -708,7 +714,7 @@ class _Builder:
         )
 
     def _finding_sources(
-        self, reader: _FileReader, node: _Node | None, where: str, toward: str | None
+        self, reader: _FileReader, node: YamlNode | None, where: str, toward: str | None
     ) -> frozenset[Any] | None:
         """The specific sources a finding fits; by default every source of its side."""
         allowed = SPINAL_SOURCES if toward == "spine" else ("hip_joint",)
@@ -730,7 +736,7 @@ class _Builder:
             codes.add(code)
         return frozenset(codes)
 
-    def choice(self, reader: _FileReader, node: _Node, qid: str, qtype: str) -> Choice | None:
+    def choice(self, reader: _FileReader, node: YamlNode, qid: str, qtype: str) -> Choice | None:
         """One choice; ``qtype`` is empty when the question's type is unusable."""
         label_required = {"label"} if qtype not in ("yesno", "") else set()
         fields = self.mapping(
@@ -745,7 +751,7 @@ class _Builder:
         if label is None:
             label = code.capitalize() if qtype == "yesno" else code
         exclusive = self.flag(reader, fields.get("exclusive"), f"exclusive of {qid}={code}")
-        evidence_nodes: list[_Node] = []
+        evidence_nodes: list[YamlNode] = []
         if "evidence" in fields:
             raw = fields["evidence"]
             evidence_nodes = raw.value if isinstance(raw.value, list) else [raw]
@@ -787,7 +793,7 @@ class _Builder:
             code, label, exclusive, tuple(f for f in findings if f is not None), note, red_flag
         )
 
-    def question(self, reader: _FileReader, node: _Node, section: str) -> Question | None:
+    def question(self, reader: _FileReader, node: YamlNode, section: str) -> Question | None:
         fields = self.mapping(reader, node, "a question", {"id", "type", "prompt"}, _QUESTION_KEYS)
         if fields is None:
             return None
@@ -853,7 +859,7 @@ class _Builder:
         )
 
     def choices(
-        self, reader: _FileReader, fields: dict[str, _Node], qid: str, qtype: str
+        self, reader: _FileReader, fields: dict[str, YamlNode], qid: str, qtype: str
     ) -> list[Choice]:
         nodes = (
             self.items(reader, fields["choices"], f"the choices of '{qid}'")
@@ -909,7 +915,7 @@ def _read_bank_file(reader: _FileReader, file: Path, limit: int) -> str | None:
         return None
 
 
-def _read_files(path: Path, builder: _Builder) -> Iterator[tuple[_FileReader, dict[str, _Node]]]:
+def _read_files(path: Path, builder: _Builder) -> Iterator[tuple[_FileReader, dict[str, YamlNode]]]:
     files = _bank_files(path)
     if not files:
         builder.problems.append(Problem(str(path), 0, "no .yaml files in this folder"))
@@ -933,8 +939,8 @@ def _read_files(path: Path, builder: _Builder) -> Iterator[tuple[_FileReader, di
 def _build(path: Path) -> tuple[Bank | None, list[Problem]]:
     builder = _Builder()
     files = list(_read_files(path, builder))
-    section_nodes: list[tuple[_FileReader, _Node]] = []
-    settings_nodes: list[tuple[_FileReader, _Node]] = []
+    section_nodes: list[tuple[_FileReader, YamlNode]] = []
+    settings_nodes: list[tuple[_FileReader, YamlNode]] = []
     for reader, fields in files:
         if "settings" in fields:
             settings_nodes.append((reader, fields["settings"]))
