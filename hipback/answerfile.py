@@ -9,6 +9,7 @@ aliases) the size of what the text expands into.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,14 @@ def read_answers_file(bank: Bank, path: Path) -> tuple[dict[str, AnswerValue], f
         raise HipbackError(f"{where}: {shown}") from error
     questions = bank.questions_by_id
     return answers, frozenset(k for k in raw if k in questions and k not in answers)
+
+
+def same_file(path: Path, answers_file: Path) -> bool:
+    """Whether writing ``path`` would overwrite ``answers_file`` (links followed)."""
+    try:
+        return os.path.samefile(path, answers_file)
+    except OSError:  # one of them does not exist (yet)
+        return os.path.abspath(path) == os.path.abspath(answers_file)
 
 
 def _read_tree(where: str, path: Path) -> YamlNode | None:
