@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from . import __version__, report
-from .answerfile import read_answers_file
+from .answerfile import read_answers_file, same_file
 from .answers import answers_as_data
 from .bank import AnswerValue, Bank
 from .classifier import Assessment, assess
@@ -40,7 +40,7 @@ def run_ask(
     if answers_file is not None:
         answers, left_blank = read_answers_file(bank, answers_file)
     if save is not None:
-        _check_save_target(save)
+        _check_save_target(save, answers_file)
     # Human text goes to standard error when standard output carries JSON.
     console = Console(stderr=as_json)
     carried_on = True
@@ -86,9 +86,14 @@ def _unchecked_warning_signs(bank: Bank, answers: dict[str, AnswerValue]) -> Any
     return report.unchecked_warning_signs(flags, labels)
 
 
-def _check_save_target(path: Path) -> None:
-    """Fail before asking anything when ``--save`` cannot be written."""
+def _check_save_target(path: Path, answers_file: Path | None = None) -> None:
+    """Fail before asking anything when ``--save`` cannot be written (or is the answers)."""
     parent = path.parent if str(path.parent) else Path(".")
+    if answers_file is not None and same_file(path, answers_file):
+        raise HipbackError(
+            f"--save {path} is the answers file: saving would overwrite your answers;"
+            " save to another file"
+        )
     if path.is_dir():
         raise HipbackError(f"cannot save to {path}: it is a folder")
     if not parent.is_dir():
