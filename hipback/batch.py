@@ -5,60 +5,85 @@ format (:class:`CsvLines` / :func:`jsonl_records`) → write. No list of all
 rows is ever built, so memory stays flat whatever the size of the file.
 
 Every input row gives exactly one output row, in order: a row with a bad
-value is written with ``error`` naming the column, the value and what is
-allowed, and its result fields empty.
+value, or a part of the file that cannot be read as CSV, is written with
+``error`` saying what is wrong and where, and its likelihood fields empty.
+A valid warning-sign answer still fills ``urgent``, ``urgency`` and
+``red_flags_present`` on such a row: a mistake elsewhere never hides it.
 
-Spreadsheet safety (OWASP, "CSV Injection"): in CSV output every cell that
-starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
-leading ``'`` so that a spreadsheet shows it as text instead of running it as
-a formula; pass-through cells, headers and error messages included. When a
-file hipback wrote is assessed again, that quote is taken off answer cells.
-JSON output is left as it is.
+Spreadsheet safety (OWASP, "CSV Injection"): in CSV output every cell a
+spreadsheet would evaluate (it starts with ``=``, ``+``, ``-``, ``@``, a tab
+or a carriage return and is not a plain number such as ``-2`` or ``+3.5``)
+gets a leading ``'`` so that it is shown as text; pass-through cells,
+headers and error messages included. When a file hipback wrote is assessed
+again, that quote is taken off answer cells. JSON output is left as it is.
+
+A ``;``-delimited file (European Excel) gets decimal commas in the two
+probability columns, so that such a spreadsheet reads them as numbers.
 """
 
 from __future__ import annotations
 
+import heapq
 import io
 import json
 import operator
 import os
+import re
 import stat
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple, TextIO
+from typing import Any, BinaryIO, NamedTuple, TextIO, TypeVar
 
 from .bank import VERDICTS, Bank
-from .classifier import Assessment, Reason, assess, reason_data
-from .csvio import LineSource, normalise, read_header, read_rows
+from .classifier import Assessment, Reason, RedFlagStatus, assess, assess_red_flags, reason_data
+from .csvio import LineSource, RowError, normalise, read_header, read_rows
 from .errors import EXIT_INVALID_ENTRIES, EXIT_OK, AnswerError, HipbackError
+from .messages import nearest, printable, quoted, shortened
 
 #: The contract's result fields, in contract order (CSV columns and JSON keys).
 RESULT_FIELDS = (
     "spine_probability",
     "hip_probability",
     "verdict",
+    "likely_source",
     "mixed_pattern",
     "urgent",
     "urgency",
     "red_flags_present",
     "answered",
     "reasons",
+    "notes",
     "error",
 )
+#: JSON keys of a result: the contract's fields, with each source's share after ``likely_source``.
+JSON_FIELDS = (*RESULT_FIELDS[:4], "source_shares", *RESULT_FIELDS[4:])
+#: Result columns that show a file was written by ``hipback batch`` (then no warning that
+#: a result-named column is replaced).
+_RESULTS_FILE_MARKS = frozenset({"spine_probability", "verdict", "error"})
 #: First characters a spreadsheet reads as the start of a formula.
 FORMULA_START = frozenset("=+-@\t\r")
-#: Longest value quoted whole in an error message.
-_SHOWN_MAX = 60
+#: A cell that starts like a formula but that a spreadsheet reads as a plain number.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?")
 _PROGRESS_EVERY = 1024
+STDOUT = "standard output"
+_T = TypeVar("_T")
+#: Urgent rows and rows with errors named one by one in the summary.
+SUMMARY_ROWS = 20
+_URGENCY_RANK = {"emergency": 0, "same_day": 1, "soon": 2}
+
+
+def is_formula(cell: str) -> bool:
+    """Whether a spreadsheet would evaluate ``cell`` (OWASP), rather than show it."""
+    return bool(cell) and cell[0] in FORMULA_START and _PLAIN_NUMBER.fullmatch(cell) is None
 
 
 def neutralise(cell: str) -> str:
     """A CSV cell a spreadsheet will show as text, never evaluate (OWASP)."""
-    return "'" + cell if cell and cell[0] in FORMULA_START else cell
+    return "'" + cell if is_formula(cell) else cell
 
 
 def _unneutralise(cell: str) -> str:
@@ -78,13 +103,16 @@ class Columns:
         kept: positions of the columns written back (all but result columns,
             which the new result replaces).
         questions: (position, question id, column name) of every answer column.
-        keys: the JSON name of every kept column (``column_N`` for a blank name).
+        keys: the JSON name of every kept column: the name as written, ``column_N``
+            for a blank one, made unique with ``_2``, ``_3``... when names repeat.
+        label: position of the first pass-through column (the summary names rows by it).
     """
 
     names: tuple[str, ...]
     kept: tuple[int, ...]
     questions: tuple[tuple[int, str, str], ...]
     keys: tuple[str, ...]
+    label: int | None = None
 
     @property
     def width(self) -> int:
@@ -94,62 +122,133 @@ class Columns:
 def plan_columns(bank: Bank, names: Iterable[str], source: str) -> Columns:
     """Match a header to the bank; :class:`HipbackError` (exit 2) when it cannot be used."""
     names = tuple(names)
+    ids = bank.questions_by_id
+    results = set(RESULT_FIELDS)
+    matched = [normalise(n) for n in names]
     seen: dict[str, int] = {}
-    for position, name in enumerate(names, 1):
-        key = normalise(name)
-        if not key:
-            continue
+    for position, key in enumerate(matched, 1):
+        if key not in ids and key not in results:
+            continue  # pass-through names may repeat: each keeps its cells
         if key in seen:
             raise HipbackError(
                 f"{source}: columns {seen[key]} and {position} are both named {key!r}"
-                " (names are matched ignoring case and surrounding spaces); rename or remove one"
+                " (names are matched ignoring case, spaces and hyphens); rename or remove one"
             )
         seen[key] = position
-    ids = bank.questions_by_id
     questions = tuple(
-        (i, normalise(n), n.strip()) for i, n in enumerate(names) if normalise(n) in ids
+        (i, key, printable(names[i].strip())) for i, key in enumerate(matched) if key in ids
     )
     if not questions:
-        shown = ", ".join(repr(n) for n in names[:6]) + (", ..." if len(names) > 6 else "")
+        shown = ", ".join(quoted(n) for n in names[:6]) + (", ..." if len(names) > 6 else "")
         raise HipbackError(
             f"{source}: no column is a question id (the header holds {shown});"
             f" expected columns such as {', '.join(list(ids)[:3])}:"
             " see 'hipback questions --format csv-template'"
         )
-    results = set(RESULT_FIELDS)
-    kept = tuple(i for i, n in enumerate(names) if normalise(n) not in results)
-    keys = tuple(names[i] if names[i].strip() else f"column_{i + 1}" for i in kept)
-    return Columns(names, kept, questions, keys)
+    kept = tuple(i for i, key in enumerate(matched) if key not in results)
+    label = next((i for i in kept if matched[i] not in ids), None)
+    return Columns(names, kept, questions, _json_keys(names, kept), label)
+
+
+def _json_keys(names: tuple[str, ...], kept: tuple[int, ...]) -> tuple[str, ...]:
+    """Unique JSON keys for the kept columns, so that no cell is dropped from ``fields``."""
+    written = set(names)
+    taken: set[str] = set()
+    keys = []
+    for i in kept:
+        name = names[i]
+        base = name if name.strip() else f"column_{i + 1}"
+        key, suffix = base, 2
+        while key in taken or (key != name and key in written):
+            key, suffix = f"{base}_{suffix}", suffix + 1
+        taken.add(key)
+        keys.append(key)
+    return tuple(keys)
+
+
+def column_warnings(bank: Bank, columns: Columns) -> list[str]:
+    """What the user should know about the header before the run (stderr, even with --quiet).
+
+    A missing warning-sign column (no row is checked for an emergency), a
+    column that looks like a question id but is not one, and a pass-through
+    column whose name is a result field (its cells are replaced).
+    """
+    warnings = []
+    ids = bank.questions_by_id
+    matched = [normalise(n) for n in columns.names]
+    present = set(matched)
+    for position, name in enumerate(columns.names):
+        key = matched[position]
+        if not key or key in ids:
+            continue
+        if key in RESULT_FIELDS:
+            if not present >= _RESULTS_FILE_MARKS:
+                warnings.append(
+                    f"column {quoted(name)} has the name of a result column: its cells are"
+                    " replaced by the new result; rename the column to keep them"
+                )
+            continue
+        guess = nearest(key, ids) or nearest(name, ids)
+        if guess is not None:
+            warnings.append(
+                f"column {quoted(name)} is not a question id; did you mean {guess}?"
+                " It is passed through unchanged"
+            )
+    missing = [q.id for q in bank.red_flag_questions if q.id not in present]
+    if missing:
+        warnings.append(
+            f"there is no {' or '.join(missing)} column, so no row is checked for the warning"
+            " signs that need urgent care (for example bladder or bowel problems or numbness"
+            " in the saddle area): every row's urgency is not_checked. Add the column"
+            " (see 'hipback questions --format csv-template') to check them"
+        )
+    return warnings
 
 
 # --- parse and classify ----------------------------------------------------------
 
 
 class RowResult(NamedTuple):
-    """One input row and what became of it: an assessment or an error (one per row, so cheap)."""
+    """One input row and what became of it: an assessment or an error (one per row, so cheap).
+
+    On an error row, ``flags`` holds the warning signs when their answer could
+    still be read, and ``where`` the columns (or the line) to look at.
+    """
 
     number: int
     cells: list[str]
     assessment: Assessment | None
     error: str | None
+    flags: RedFlagStatus | None = None
+    where: tuple[str, ...] = ()
 
 
-def _shown(value: str) -> str:
-    if len(value) > _SHOWN_MAX:
-        value = value[: _SHOWN_MAX - 3] + "..."
-    return repr(value)
+def _read_flags(bank: Bank, raw: dict[str, str]) -> RedFlagStatus | None:
+    try:
+        return assess_red_flags(bank, raw)
+    except AnswerError:
+        return None
 
 
-def assess_rows(bank: Bank, columns: Columns, rows: Iterable[list[str]]) -> Iterator[RowResult]:
+def assess_rows(
+    bank: Bank, columns: Columns, rows: Iterable[list[str] | RowError]
+) -> Iterator[RowResult]:
     """Assess each row; never stops on a bad value and never drops a row.
 
     A short row is padded with blanks (not answered). Extra non-blank cells
     beyond the header make the row an error: usually an unquoted delimiter.
+    An unreadable part of the file becomes an error row with empty cells.
     """
     width = columns.width
     questions = columns.questions
     names = {qid: name for _, qid, name in questions}
+    blank_row = [""] * width
     for number, cells in enumerate(rows, 1):
+        if isinstance(cells, RowError):
+            line = f"line {cells.line}"
+            yield RowResult(number, blank_row, None, f"{line}: {cells.message}", None, (line,))
+            continue
+        misaligned = ""
         if len(cells) != width:
             if len(cells) < width:
                 cells = cells + [""] * (width - len(cells))
@@ -157,29 +256,34 @@ def assess_rows(bank: Bank, columns: Columns, rows: Iterable[list[str]]) -> Iter
                 extra = [c for c in cells[width:] if c.strip()]
                 cells = cells[:width]
                 if extra:
-                    yield RowResult(
-                        number,
-                        cells,
-                        None,
+                    misaligned = (
                         f"the row has {width + len(extra)} values but the header has {width}"
-                        f" columns (extra: {', '.join(_shown(c) for c in extra[:3])});"
-                        " a value holding the delimiter must be in double quotes",
+                        f" columns (extra: {', '.join(quoted(c) for c in extra[:3])});"
+                        " a value holding the delimiter must be in double quotes"
                     )
-                    continue
         raw = {}
         for position, qid, _ in questions:
             cell = cells[position]
             if cell:
                 raw[qid] = _unneutralise(cell) if cell[0] == "'" else cell
+        if misaligned:
+            # The values may have shifted columns: only a warning sign found is trusted.
+            flags = _read_flags(bank, raw)
+            shown = flags if flags is not None and flags.urgent else None
+            yield RowResult(number, cells, None, misaligned, shown, ("the whole row",))
+            continue
         try:
             result = assess(bank, raw)
         except AnswerError as error:
+            where = tuple(
+                dict.fromkeys(names.get(p.question_id, p.question_id) for p in error.problems)
+            )
             message = " | ".join(
-                f"{names.get(p.question_id, p.question_id)}: {_shown(p.value)} is not allowed;"
+                f"{names.get(p.question_id, p.question_id)}: {quoted(p.value)} is not allowed;"
                 f" {p.expected}"
                 for p in error.problems
             )
-            yield RowResult(number, cells, None, message)
+            yield RowResult(number, cells, None, message, _read_flags(bank, raw), where)
             continue
         yield RowResult(number, cells, result, None)
 
@@ -187,37 +291,48 @@ def assess_rows(bank: Bank, columns: Columns, rows: Iterable[list[str]]) -> Iter
 # --- format ------------------------------------------------------------------------
 
 
-def _result_cells(result: Assessment) -> list[str]:
+def _probability(value: float, decimal_comma: bool) -> str:
+    text = f"{value:.3f}"
+    return text.replace(".", ",") if decimal_comma else text
+
+
+def _flag_cells(flags: RedFlagStatus | Assessment | None) -> list[str]:
+    if flags is None:
+        return ["", "", ""]
+    return ["yes" if flags.urgent else "no", flags.urgency, ";".join(flags.red_flags_present)]
+
+
+def _result_cells(row: RowResult, decimal_comma: bool) -> list[str]:
+    result = row.assessment
+    if result is None:
+        return ["", "", "", "", "", *_flag_cells(row.flags), "", "", "", row.error or ""]
     return [
-        f"{result.spine_probability:.3f}",
-        f"{result.hip_probability:.3f}",
+        _probability(result.spine_probability, decimal_comma),
+        _probability(result.hip_probability, decimal_comma),
         result.verdict,
+        result.likely_source,
         "yes" if result.mixed_pattern else "no",
-        "yes" if result.urgent else "no",
-        result.urgency,
-        ";".join(result.red_flags_present),
+        *_flag_cells(result),
         str(result.answered),
-        " | ".join(finding.reason for finding in result.reasons),
+        " | ".join(reason.text for reason in result.reasons),
+        " | ".join(result.notes),
         "",
     ]
 
 
-def csv_records(columns: Columns, results: Iterable[RowResult]) -> Iterator[list[str]]:
+def csv_records(
+    columns: Columns, results: Iterable[RowResult], delimiter: str = ","
+) -> Iterator[list[str]]:
     """Output CSV rows as cells (no header): kept input cells, then the result fields.
 
     The plain reference for :class:`CsvLines`, which writes the same cells faster.
     """
     kept = columns.kept
-    blank = [""] * (len(RESULT_FIELDS) - 1)
-    start = FORMULA_START
+    decimal_comma = delimiter == ";"
     for row in results:
         cells = row.cells
-        record = [cells[i] for i in kept]
-        if row.assessment is not None:
-            record += _result_cells(row.assessment)
-        else:
-            record += [*blank, row.error or ""]
-        yield [("'" + c) if c and c[0] in start else c for c in record]
+        record = [cells[i] for i in kept] + _result_cells(row, decimal_comma)
+        yield [neutralise(c) for c in record]
 
 
 class CsvLines:
@@ -225,18 +340,19 @@ class CsvLines:
 
     Gives what ``csv.writer`` (minimal quoting, ``\\n`` line ends) writes for
     :func:`csv_records`, about twice as fast: a row whose cells hold no quote,
-    line break, tab, stray delimiter or formula start is joined as it is; the
-    text of each reason is escaped once per run, not once per row.
+    line break, tab, stray delimiter or formula is joined as it is; the text
+    of each reason and note is escaped once per run, not once per row.
     """
 
     def __init__(self, delimiter: str) -> None:
         self.delimiter = delimiter
+        self.decimal_comma = delimiter == ";"
         self._tab_is_delimiter = delimiter == "\t"
-        self._reasons: dict[int, tuple[str, bool]] = {}
+        self._texts: dict[str, tuple[str, bool]] = {}
 
     def cell(self, text: str) -> str:
         """One cell, neutralised and quoted as needed."""
-        if text and text[0] in FORMULA_START:
+        if text and text[0] in FORMULA_START and is_formula(text):
             text = "'" + text
         if self.delimiter in text or '"' in text or "\r" in text or "\n" in text:
             return '"' + text.replace('"', '""') + '"'
@@ -254,28 +370,28 @@ class CsvLines:
             and (self._tab_is_delimiter or "\t" not in joined)
             and (
                 not ("=" in joined or "-" in joined or "+" in joined or "@" in joined)
-                or not any(c and c[0] in FORMULA_START for c in cells)
+                or not any(c and c[0] in FORMULA_START and is_formula(c) for c in cells)
             )
         ):
             return joined
         return delimiter.join([self.cell(c) for c in cells])
 
-    def _reasons_cell(self, reasons: tuple[Reason, ...]) -> str:
-        known = self._reasons
+    def _joined_cell(self, texts: Iterable[str]) -> str:
+        """Texts joined by `` | `` into one cell; each distinct text is escaped once per run."""
+        known = self._texts
         parts: list[str] = []
         quote = False
-        for reason in reasons:
-            finding = reason.finding
-            entry = known.get(id(finding))
+        for text in texts:
+            entry = known.get(text)
             if entry is None:
-                text = finding.reason
-                entry = known[id(finding)] = (text.replace('"', '""'), self.cell(text) != text)
+                entry = known[text] = (text.replace('"', '""'), self.cell(text) != text)
             parts.append(entry[0])
             quote = quote or entry[1]
-        text = " | ".join(parts)
-        if text and text[0] in FORMULA_START:
-            text = "'" + text
-        return f'"{text}"' if quote else text
+        joined = " | ".join(parts)
+        if joined and joined[0] in FORMULA_START and is_formula(joined):
+            joined = "'" + joined
+            quote = quote or self.cell(joined) != joined
+        return f'"{joined}"' if quote else joined
 
     def header(self, columns: Columns) -> str:
         return self.cells([columns.names[i] for i in columns.kept] + list(RESULT_FIELDS)) + "\n"
@@ -287,23 +403,29 @@ class CsvLines:
             operator.itemgetter(*kept) if len(kept) > 1 else lambda c: (c[kept[0]],)
         )
         cells_text = self.cells
-        reasons_cell = self._reasons_cell
-        empty = d * (len(RESULT_FIELDS) - 1)
+        joined_cell = self._joined_cell
+        decimal_comma = self.decimal_comma
+        text_of: Callable[[Reason], str] = operator.attrgetter("text")
         for row in results:
-            cells = row.cells
-            head = cells_text(pick(cells))
+            head = cells_text(pick(row.cells))
             result = row.assessment
             if result is None:
-                yield f"{head}{d}{empty}{self.cell(row.error or '')}\n"
+                tail = cells_text(_result_cells(row, decimal_comma))
+                yield f"{head}{d}{tail}\n"
                 continue
             flags = ";".join(result.red_flags_present)
             if d in flags:
                 flags = f'"{flags}"'
+            spine = f"{result.spine_probability:.3f}"
+            hip = f"{result.hip_probability:.3f}"
+            if decimal_comma:
+                spine, hip = spine.replace(".", ","), hip.replace(".", ",")
             yield (
-                f"{head}{d}{result.spine_probability:.3f}{d}{result.hip_probability:.3f}"
-                f"{d}{result.verdict}{d}{'yes' if result.mixed_pattern else 'no'}"
+                f"{head}{d}{spine}{d}{hip}{d}{result.verdict}{d}{result.likely_source}"
+                f"{d}{'yes' if result.mixed_pattern else 'no'}"
                 f"{d}{'yes' if result.urgent else 'no'}{d}{result.urgency}{d}{flags}"
-                f"{d}{result.answered}{d}{reasons_cell(result.reasons)}{d}\n"
+                f"{d}{result.answered}{d}{joined_cell(map(text_of, result.reasons))}"
+                f"{d}{joined_cell(result.notes)}{d}\n"
             )
 
 
@@ -319,16 +441,27 @@ def jsonl_records(columns: Columns, results: Iterable[RowResult]) -> Iterator[st
                 spine_probability=result.spine_probability,
                 hip_probability=result.hip_probability,
                 verdict=result.verdict,
+                likely_source=result.likely_source,
+                source_shares=dict(result.source_shares),
                 mixed_pattern="yes" if result.mixed_pattern else "no",
                 urgent="yes" if result.urgent else "no",
                 urgency=result.urgency,
                 red_flags_present=list(result.red_flags_present),
                 answered=result.answered,
                 reasons=[reason_data(r) for r in result.reasons],
+                notes=list(result.notes),
                 error=None,
             )
         else:
-            data.update(dict.fromkeys(RESULT_FIELDS[:-1]), error=row.error)
+            data.update(dict.fromkeys(JSON_FIELDS))
+            flags = row.flags
+            if flags is not None:
+                data.update(
+                    urgent="yes" if flags.urgent else "no",
+                    urgency=flags.urgency,
+                    red_flags_present=list(flags.red_flags_present),
+                )
+            data["error"] = row.error
         yield json.dumps(data, ensure_ascii=False)
 
 
@@ -337,13 +470,20 @@ def jsonl_records(columns: Columns, results: Iterable[RowResult]) -> Iterator[st
 
 @dataclass
 class Summary:
-    """Counts for the closing summary and the exit code."""
+    """Counts for the closing summary and the exit code, and the rows it names.
 
+    Only the :data:`SUMMARY_ROWS` most pressing urgent rows and the first rows
+    with errors are kept, so memory stays flat however many rows there are.
+    """
+
+    label: int | None = None
     read: int = 0
     assessed: int = 0
     errors: int = 0
     urgent: int = 0
     verdicts: Counter[str] = field(default_factory=Counter)
+    urgent_rows: list[tuple[int, int, str]] = field(default_factory=list)
+    error_rows: list[str] = field(default_factory=list)
 
     def count(self, results: Iterable[RowResult]) -> Iterator[RowResult]:
         """Pass the results through, counting them."""
@@ -351,26 +491,72 @@ class Summary:
         for row in results:
             self.read += 1
             result = row.assessment
+            status: Assessment | RedFlagStatus | None
             if result is None:
                 self.errors += 1
+                if len(self.error_rows) < SUMMARY_ROWS:
+                    self.error_rows.append(f"{self._name(row)}: {', '.join(row.where)}")
+                status = row.flags
             else:
                 self.assessed += 1
                 verdicts[result.verdict] += 1
-                if result.urgent:
-                    self.urgent += 1
+                status = result
+            if status is not None and status.urgent:
+                self.urgent += 1
+                self._keep_urgent(row, status)
             yield row
+
+    def _keep_urgent(self, row: RowResult, status: Assessment | RedFlagStatus) -> None:
+        # A heap of the most pressing rows seen so far, least pressing at the top.
+        entry = (-_URGENCY_RANK.get(status.urgency, 3), -row.number, "")
+        if len(self.urgent_rows) >= SUMMARY_ROWS and entry <= self.urgent_rows[0]:
+            return
+        text = f"{self._name(row)}: {status.urgency} ({', '.join(status.red_flags_present)})"
+        entry = (entry[0], entry[1], text)
+        if len(self.urgent_rows) < SUMMARY_ROWS:
+            heapq.heappush(self.urgent_rows, entry)
+        else:
+            heapq.heapreplace(self.urgent_rows, entry)
+
+    def _name(self, row: RowResult) -> str:
+        if self.label is not None:
+            cell = row.cells[self.label].strip()
+            if cell:
+                return f"row {row.number} ({printable(shortened(cell, 30))})"
+        return f"row {row.number}"
 
     @property
     def exit_code(self) -> int:
         return EXIT_INVALID_ENTRIES if self.errors else EXIT_OK
 
     def lines(self) -> list[str]:
-        rows = "row" if self.read == 1 else "rows"
-        return [
-            f"{self.read} {rows} read: {self.assessed} assessed, {self.errors} with errors,"
-            f" {self.urgent} urgent",
+        lines = []
+        if self.urgent:
+            lines.append(
+                f"urgent: {self.urgent} {_rows(self.urgent)} with warning signs,"
+                " most pressing first:"
+            )
+            lines += [f"  {text}" for *_, text in sorted(self.urgent_rows, reverse=True)]
+            if self.urgent > len(self.urgent_rows):
+                lines.append(f"  and {self.urgent - len(self.urgent_rows)} more")
+        if self.errors:
+            lines.append(
+                f"errors: {self.errors} {_rows(self.errors)}; the error column says what is"
+                " wrong in:"
+            )
+            lines += [f"  {text}" for text in self.error_rows]
+            if self.errors > len(self.error_rows):
+                lines.append(f"  and {self.errors - len(self.error_rows)} more")
+        lines += [
+            f"{self.read} {_rows(self.read)} read: {self.assessed} assessed,"
+            f" {self.errors} with errors, {self.urgent} urgent",
             "verdicts: " + ", ".join(f"{v} {self.verdicts[v]}" for v in VERDICTS),
         ]
+        return lines
+
+
+def _rows(count: int) -> str:
+    return "row" if count == 1 else "rows"
 
 
 # --- run ---------------------------------------------------------------------------------
@@ -378,24 +564,38 @@ class Summary:
 
 @dataclass
 class Prepared:
-    """An input whose header has been read and matched: ready to stream."""
+    """An input whose header has been read and matched: ready to stream.
+
+    ``bom``: the CSV output starts with a UTF-8 byte-order mark, because the
+    input had one or was read in another encoding (a spreadsheet then opens
+    the output as UTF-8 and keeps the names intact).
+    """
 
     columns: Columns
     delimiter: str
     bom: bool
-    rows: Iterator[list[str]]
+    rows: Iterator[list[str] | RowError]
     source: LineSource
 
 
 def prepare(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf-8") -> Prepared:
     """Read the header of a CSV byte stream and match it to the bank (nothing written yet)."""
     source = LineSource(binary, name, encoding)
-    lines = iter(source)
+    lines = _reading(iter(source), name)
     known = set(bank.questions_by_id) | set(RESULT_FIELDS)
     header = read_header(lines, name, known)
     columns = plan_columns(bank, header.names, name)
-    rows = read_rows(lines, source, name, header.delimiter)
-    return Prepared(columns, header.delimiter, source.bom, rows, source)
+    rows: Iterator[list[str] | RowError] = read_rows(lines, source, name, header.delimiter)
+    bom = source.bom or not source.encoding.startswith("utf-8")
+    return Prepared(columns, header.delimiter, bom, rows, source)
+
+
+def _reading(lines: Iterator[_T], name: str) -> Iterator[_T]:
+    """The lines, with a failing read (an I/O error) told apart from a failing write."""
+    try:
+        yield from lines
+    except OSError as error:
+        raise HipbackError(f"cannot read {name}: {error.strerror or error}") from None
 
 
 def write_output(
@@ -410,6 +610,7 @@ def write_output(
 
     ``watch`` may wrap the stream of results (a progress bar).
     """
+    summary.label = prepared.columns.label
     results = summary.count(assess_rows(bank, prepared.columns, prepared.rows))
     if watch is not None:
         results = watch(results)
@@ -419,7 +620,7 @@ def write_output(
             write(line)
             write("\n")
         return
-    if prepared.bom:  # the file came from Excel's "CSV UTF-8": give it back the same way
+    if prepared.bom:
         out.write("\ufeff")
     lines = CsvLines(prepared.delimiter)
     out.write(lines.header(prepared.columns))
@@ -428,7 +629,12 @@ def write_output(
 
 def _open_input(input_path: str, stack: ExitStack) -> tuple[BinaryIO, str]:
     if input_path == "-":
-        return sys.stdin.buffer, "standard input"
+        stdin = sys.stdin
+        if stdin is None:
+            raise HipbackError(
+                "cannot read standard input: it is closed; give the CSV file's name instead of -"
+            )
+        return stdin.buffer, "standard input"
     try:
         binary = stack.enter_context(open(input_path, "rb"))  # noqa: SIM115
     except FileNotFoundError:
@@ -442,38 +648,84 @@ def _open_input(input_path: str, stack: ExitStack) -> tuple[BinaryIO, str]:
     return binary, input_path
 
 
-def _same_file(input_path: str, output: str) -> bool:
-    if input_path == "-":
-        return False
+def _file_id(status: os.stat_result) -> tuple[int, int] | None:
+    """Device and inode of a regular file (what 'the same file' means); None for anything else."""
+    return (status.st_dev, status.st_ino) if stat.S_ISREG(status.st_mode) else None
+
+
+def _refuse_overwriting_input(binary: BinaryIO, name: str, output: str | None) -> None:
+    """Refuse an output that is the input file, by path, through stdin or through stdout."""
     try:
-        return os.path.samefile(input_path, output)
-    except OSError:
-        return Path(input_path).resolve() == Path(output).resolve()
-
-
-def _check_decodes(binary: BinaryIO, name: str, encoding: str) -> None:
-    """Decode a whole seekable file first, so that a bad byte stops the run before any output."""
-    start = binary.tell()
-    for _ in LineSource(binary, name, encoding):
-        pass
-    binary.seek(start)
+        source = _file_id(os.fstat(binary.fileno()))
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return
+    if source is None:
+        return
+    if output is not None:
+        try:
+            target = _file_id(os.stat(output))
+        except OSError:
+            return
+        where = f"the output {output}"
+    else:
+        stdout = sys.stdout
+        try:
+            target = _file_id(os.fstat(stdout.fileno())) if stdout is not None else None
+        except (OSError, ValueError, io.UnsupportedOperation):
+            return
+        where = "standard output"
+    if target == source:
+        raise HipbackError(
+            f"{where} is the input file ({name}); choose another output file"
+            " (the input is never overwritten)"
+        )
 
 
 def _utf8_stdout(stack: ExitStack) -> TextIO:
     """Standard output as UTF-8 whatever the locale (a Windows pipe would be cp1252)."""
-    buffer = getattr(sys.stdout, "buffer", None)
+    stdout = sys.stdout
+    if stdout is None:
+        raise _stdout_closed()
+    buffer = getattr(stdout, "buffer", None)
     if buffer is None:
-        return sys.stdout
-    sys.stdout.flush()
+        return stdout
+    with _writing(STDOUT):
+        stdout.flush()
     out = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
 
     def detach() -> None:
-        with suppress(BrokenPipeError):
-            out.flush()
-        out.detach()
+        try:
+            with _writing(STDOUT):
+                out.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+        finally:
+            out.detach()
 
     stack.callback(detach)
     return out
+
+
+def _stdout_closed() -> HipbackError:
+    return HipbackError(f"cannot write {STDOUT}: it is closed; give an output file with -o FILE")
+
+
+@contextmanager
+def _writing(name: str) -> Iterator[None]:
+    """Turn an ``OSError`` while writing into a :class:`HipbackError` naming the output.
+
+    A broken pipe is left as it is: the reader has all it wants (``| head``).
+    Once standard output has failed, it is pointed at the null device, so that
+    the interpreter's last flush at exit cannot fail a second time.
+    """
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        if name == STDOUT:
+            _silence_stdout()
+        raise HipbackError(f"cannot write {name}: {error.strerror or error}") from None
 
 
 def _progress_bar(
@@ -506,6 +758,24 @@ def _progress_bar(
     return watch
 
 
+def _say(line: str) -> None:
+    """A line on standard error, when there is one (never on stdout instead)."""
+    stderr = sys.stderr
+    if stderr is None:
+        return
+    with suppress(OSError, ValueError):
+        stderr.write(line + "\n")
+        stderr.flush()
+
+
+def _stderr_is_terminal() -> bool:
+    stderr = sys.stderr
+    try:
+        return stderr is not None and stderr.isatty()
+    except (OSError, ValueError):
+        return False
+
+
 def run_batch(
     input_path: str,
     output: str | None,
@@ -516,47 +786,55 @@ def run_batch(
 ) -> int:
     """Assess every row of ``input_path`` ('-': standard input); returns the exit code.
 
-    Output goes to ``output`` (replaced atomically, readable by its owner
-    only) or, when it is None or '-', to standard output. Raises
-    :class:`HipbackError` (exit 2) for unusable input, before any output is
-    created.
+    Output goes to ``output`` (a regular file is replaced atomically and made
+    readable by its owner only; a FIFO or device is written in place) or, when
+    it is None or '-', to standard output. Raises :class:`HipbackError`
+    (exit 2) for unusable input or output, before any output is created, and
+    for a failing write (nothing is left of a file output).
     """
-    from .files import private_atomic_writer
+    from .files import output_target, private_atomic_writer
     from .loader import load_bank
 
     if output_format not in ("csv", "jsonl"):
         raise HipbackError(f"unknown output format {output_format!r}; use csv or jsonl")
     to_file = output is not None and output != "-"
-    if to_file and output is not None and _same_file(input_path, output):
-        raise HipbackError(
-            f"the output {output} is the input file; choose another output file"
-            " (the input is never overwritten)"
-        )
+    if to_file and output is not None:
+        if not output:
+            raise HipbackError(
+                "the output file name (-o) is empty; give a file name, or leave out -o"
+                " to write to standard output"
+            )
+        output_target(output)
+    elif sys.stdout is None:
+        raise _stdout_closed()
     bank = load_bank(bank_path)
     summary = Summary()
     with ExitStack() as stack:
         binary, name = _open_input(input_path, stack)
+        _refuse_overwriting_input(binary, name, output if to_file else None)
         size: int | None = None
-        if binary.seekable():
-            size = os.fstat(binary.fileno()).st_size if input_path != "-" else None
-            if not to_file:
-                _check_decodes(binary, name, encoding)
+        if binary.seekable() and input_path != "-":
+            size = os.fstat(binary.fileno()).st_size
         prepared = prepare(bank, binary, name, encoding)
+        for warning in column_warnings(bank, prepared.columns):
+            _say(f"hipback: warning: {warning}")
+        shown = output if to_file and output is not None else STDOUT
         if to_file and output is not None:
             out = stack.enter_context(private_atomic_writer(output))
         else:
             out = _utf8_stdout(stack)
         watch = None
-        if not quiet and sys.stderr.isatty():
+        if not quiet and _stderr_is_terminal():
             watch = _progress_bar(prepared.source, size, stack)
         try:
-            write_output(bank, prepared, out, output_format, summary, watch)
+            with _writing(shown):
+                write_output(bank, prepared, out, output_format, summary, watch)
         except BrokenPipeError:  # `hipback batch in.csv | head`: the reader has all it wants
             _silence_stdout()
             return summary.exit_code
     if not quiet:
         for line in summary.lines():
-            print(line, file=sys.stderr)
+            _say(line)
     return summary.exit_code
 
 

@@ -1,39 +1,101 @@
-"""Writing files that may hold health data: atomically, readable by the owner only."""
+"""Writing files that may hold health data: atomically, readable by the owner only.
+
+A regular file (or a new path) is replaced atomically: the data goes to a
+temporary file (mode 0600) beside it, renamed into place only when all of it
+is written. A symlink to a regular file replaces the file it points to and
+keeps the link. Anything else (a FIFO, ``/dev/null``, ``/dev/stdout``, a
+terminal) is written in place: it is never replaced by a regular file.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from .errors import HipbackError
 
+#: Characters of the target's name kept in the temporary name: at most 4 bytes
+#: each in UTF-8, so ".{name}.XXXXXXXX.part" stays far within NAME_MAX (255 bytes).
+_NAME_IN_TEMPORARY = 40
+
+
+class Target(NamedTuple):
+    """Where output goes: ``path`` (symlinks resolved for a regular file) and how."""
+
+    path: Path
+    atomic: bool
+
+
+def output_target(path: str | Path, action: str = "write") -> Target:
+    """Check an output path before anything is read or written.
+
+    Raises :class:`HipbackError` when the name is empty, names a folder, or
+    lies in a folder that does not exist.
+    """
+    text = os.fspath(path)
+    if not text:
+        raise HipbackError(f"the file name is empty: give a file name to {action}")
+    try:
+        status = os.stat(text)
+    except FileNotFoundError:
+        status = None
+    except OSError as error:
+        raise HipbackError(f"cannot {action} {text}: {error.strerror or error}") from None
+    if status is not None and stat.S_ISDIR(status.st_mode):
+        raise HipbackError(f"cannot {action} {text}: it is a folder; give a file name")
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        return Target(Path(text), atomic=False)
+    real = Path(os.path.realpath(text)) if os.path.islink(text) else Path(text)
+    parent = real.parent
+    if not parent.is_dir():
+        what = "is not a folder" if parent.exists() else "does not exist"
+        raise HipbackError(f"cannot {action} {text}: the folder {parent} {what}")
+    return Target(real, atomic=True)
+
 
 @contextmanager
-def private_atomic_writer(path: str | Path) -> Iterator[TextIO]:
-    """Yield a text handle whose content replaces ``path`` only when the block ends well.
+def private_atomic_writer(path: str | Path, action: str = "write") -> Iterator[TextIO]:
+    """Yield a UTF-8 text handle for ``path``; its content is committed when the block ends well.
 
-    The data goes to a temporary file (mode 0600) beside the target, which is
-    renamed into place at the end; on any error or interruption the temporary
-    file is removed and an existing ``path`` is left as it was.
+    A regular file is replaced atomically (see the module's documentation); on
+    any error or interruption (``BaseException``: Ctrl-C, and SIGTERM/SIGHUP
+    as the command line turns them into it) the temporary file is removed and
+    an existing file is left as it was. An ``OSError`` while writing (a full
+    disk, a file size limit) becomes a :class:`HipbackError` naming ``path``.
     """
-    target = Path(path)
-    try:
-        fd, temporary = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".part", dir=target.parent
-        )
-    except OSError as error:
-        raise HipbackError(f"cannot write {target}: {error.strerror or error}") from error
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+    target = output_target(path, action)
+    shown = os.fspath(path)
+    if not target.atomic:
+        with (
+            _reporting_write_errors(shown, action),
+            open(target.path, "w", encoding="utf-8", newline="") as handle,
+        ):
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
+        return
+    name = target.path.name[:_NAME_IN_TEMPORARY]
+    with _reporting_write_errors(shown, action):
+        fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=target.path.parent)
+    try:
+        with _reporting_write_errors(shown, action):
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                yield handle
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, target.path)
     except BaseException:
         with suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+@contextmanager
+def _reporting_write_errors(shown: str, action: str) -> Iterator[None]:
+    try:
+        yield
+    except OSError as error:
+        raise HipbackError(f"cannot {action} {shown}: {error.strerror or error}") from None
