@@ -7,12 +7,17 @@ from typing import Any
 
 from .bank import Answers, AnswerValue, Bank, Question, Selection
 from .errors import AnswerError, AnswerProblem
+from .messages import nearest, quoted
 
 #: Distinct text answers remembered per question (CSV columns repeat their values).
 _MEMO_SIZE = 4096
+#: Longest text answer remembered (a long cell is parsed each time, never kept).
+_MEMO_TEXT_MAX = 200
 
 
 def _shown(raw: Any) -> str:
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw.bit_length() > 64:
+        return f"a number of about {int(raw.bit_length() * 0.30103)} digits"
     if isinstance(raw, (list, tuple, set, frozenset)):
         return ";".join(str(item) for item in raw)
     if isinstance(raw, bool):
@@ -40,7 +45,7 @@ def parse_answer(question: Question, raw: Any) -> AnswerValue | None:
         if known is not None:
             return known[0]
         parsed = _parse_text(question, raw)
-        if parsed is not None and len(memo) < _MEMO_SIZE:
+        if parsed is not None and len(memo) < _MEMO_SIZE and len(raw) <= _MEMO_TEXT_MAX:
             memo[raw] = (parsed, question.selection(parsed))
         return parsed
     if raw is None:
@@ -52,7 +57,7 @@ def parse_answer(question: Question, raw: Any) -> AnswerValue | None:
     if isinstance(raw, int):
         if question.type == "yesno" and raw in (0, 1):
             return "yes" if raw else "no"
-        return _parse_integer(question, raw, str(raw))
+        return _in_range(question, raw, raw)
     if question.type == "multi" and isinstance(raw, (list, tuple, set, frozenset)):
         if not all(isinstance(item, str) for item in raw):
             raise _refused(question, raw)
@@ -70,14 +75,43 @@ def _parse_text(question: Question, raw: str) -> AnswerValue | None:
         return _parse_integer(question, raw, text)
     value = question.words.get(text)
     if value is None:
-        raise _refused(question, raw)
+        raise _refused(question, raw, _one_answer_hint(question, text))
     return value
 
 
-def _parse_integer(question: Question, raw: Any, text: str) -> int:
-    if question.type != "integer" or not text.lstrip("+").isdigit():
+def _one_answer_hint(question: Question, text: str) -> str:
+    """What to write instead of a single-choice or yes/no answer that is not allowed."""
+    allowed = question.describe_allowed()
+    parts = [p.strip() for p in text.replace(",", ";").split(";") if p.strip()]
+    if len(parts) > 1 and all(p in question.words for p in parts):
+        return f"give one answer only; {allowed}"
+    match = nearest(text, question.words) if len(text) <= _MEMO_TEXT_MAX else None
+    if match is not None:
+        return f"did you mean {question.words[match]}? {allowed}"
+    return allowed
+
+
+def _parse_integer(question: Question, raw: str, text: str) -> int:
+    """A whole number written in the digits 0-9 (``5²``, ``①``, ``٥٤`` are refused)."""
+    digits = text[1:] if text.startswith("+") else text
+    if question.type != "integer" or not (digits.isascii() and digits.isdigit()):
+        hint = None
+        if (
+            question.type == "integer"
+            and digits
+            and all(c.isdigit() or c.isnumeric() for c in digits)
+        ):
+            hint = f"{question.describe_allowed()}, written with the digits 0-9"
+        raise _refused(question, raw, hint)
+    significant = digits.lstrip("0") or "0"
+    if question.maximum is not None and len(significant) > len(str(question.maximum)):
+        raise _refused(question, raw)  # never converted: int() refuses 4,301 digits
+    return _in_range(question, raw, int(significant))
+
+
+def _in_range(question: Question, raw: Any, number: int) -> int:
+    if question.type != "integer":
         raise _refused(question, raw)
-    number = int(text)
     low = question.minimum if question.minimum is not None else number
     high = question.maximum if question.maximum is not None else number
     if not low <= number <= high:
@@ -91,15 +125,40 @@ def _parse_codes(question: Question, raw: Any, items: list[str]) -> frozenset[st
         return None
     unknown = chosen.difference(question.codes)
     if unknown:
-        names = ", ".join(sorted(unknown))
-        verb = "is" if len(unknown) == 1 else "are"
-        raise _refused(question, raw, f"{names} {verb} not allowed; {question.describe_allowed()}")
+        raise _refused(question, raw, _unknown_codes(question, sorted(unknown), len(chosen) == 1))
     lone = chosen & question.exclusive_codes
     if lone and len(chosen) > 1:
         raise _refused(
             question, raw, f"{', '.join(sorted(lone))} stands alone, without other codes"
         )
     return chosen
+
+
+def _unknown_codes(question: Question, unknown: list[str], alone: bool) -> str:
+    """How to fix each code that is not allowed, then what is allowed.
+
+    ``alone``: the answer is that one code, so it is not quoted again.
+    """
+    said = [_code_hint(question, code, alone) for code in unknown[:5]]
+    if len(unknown) > 5:
+        said.append(f"and {len(unknown) - 5} more")
+    if alone and said[0].endswith("?"):
+        return f"{said[0]} {question.describe_allowed()}"
+    return "; ".join([*filter(None, said), question.describe_allowed()])
+
+
+def _code_hint(question: Question, code: str, alone: bool) -> str:
+    parts = [p.strip() for p in code.split(",") if p.strip()]
+    if "," in code and all(p in question.codes for p in parts):
+        hint = f"separate several codes with ; ({';'.join(parts)})"
+    elif "," in code:
+        hint = "separate several codes with ;"
+    else:
+        match = nearest(code, question.codes) if len(code) <= _MEMO_TEXT_MAX else None
+        hint = f"did you mean {match}?" if match is not None else ""
+    if alone:
+        return hint
+    return f"{quoted(code)} is not allowed" + (f" ({hint})" if hint else "")
 
 
 def parse_answers(bank: Bank, raw: Mapping[str, Any]) -> dict[str, AnswerValue]:
