@@ -76,3 +76,23 @@ def test_multiplying_correlated_findings_as_if_independent_would_overclaim() -> 
         for c in EXPRESSIBLE
     ]
     assert max(ratios) > 2
+
+
+def test_readme_combinations_table_is_generated_from_the_code() -> None:
+    """Regenerate with ``HIPBACK_UPDATE_DOCS=1 pytest tests/test_combinations.py``."""
+    import os
+    import re
+    from pathlib import Path
+
+    from hipback.tables import combinations_markdown
+
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    begin, end = "<!-- BEGIN generated: combinations -->\n", "<!-- END generated: combinations -->"
+    match = re.search(re.escape(begin) + "(.*?)" + re.escape(end), text, re.S)
+    assert match, "README.md has no generated combinations block"
+    expected = combinations_markdown(BANK)
+    if os.environ.get("HIPBACK_UPDATE_DOCS") and match.group(1) != expected:
+        readme.write_text(text.replace(begin + match.group(1), begin + expected, 1), "utf-8")
+        pytest.skip("README.md regenerated")
+    assert match.group(1) == expected, "README.md is out of date: HIPBACK_UPDATE_DOCS=1 pytest"
