@@ -145,16 +145,14 @@ class LineSource:
         first = b""
         for chunk in chunks:
             first += chunk
-            cr, lf = first.find(b"\r"), first.find(b"\n")
-            if lf >= 0 or 0 <= cr < len(first) - 1 or len(first) > MAX_ROW_BYTES:
+            if b"\n" in chunk or len(first) > MAX_ROW_BYTES:
                 break
         for magics, what in _MAGIC:
             if first.startswith(magics):
                 raise HipbackError(f"{self.name} {what}; {_SAVE_AS}")
         if first.startswith(UTF8_BOM):  # the mark says UTF-8, whatever was asked
             self.bom, first, self.encoding = True, first[len(UTF8_BOM) :], "utf-8"
-        cr, lf = first.find(b"\r"), first.find(b"\n")
-        old_mac = cr >= 0 and (lf < 0 or cr < lf) and first[cr + 1 : cr + 2] != b"\n"
+        old_mac = b"\n" not in first and b"\r" in first  # no LF before the first line ends
         return first, b"\r" if old_mac else b"\n"
 
     def _raw_lines(self) -> Iterator[bytes | RowError]:
