@@ -152,13 +152,13 @@ def _code_hint(question: Question, code: str, alone: bool) -> str:
     if "," in code and all(p in question.codes for p in parts):
         hint = f"separate several codes with ; ({';'.join(parts)})"
     elif "," in code:
-        hint = "separate several codes with ;"
+        hint = "separate several codes with ; instead of a comma"
     else:
         match = nearest(code, question.codes) if len(code) <= _MEMO_TEXT_MAX else None
         hint = f"did you mean {match}?" if match is not None else ""
     if alone:
         return hint
-    return f"{quoted(code)} is not allowed" + (f" ({hint})" if hint else "")
+    return f"{quoted(code)}: {hint}" if hint else f"{quoted(code)} is not allowed"
 
 
 def parse_answers(bank: Bank, raw: Mapping[str, Any]) -> dict[str, AnswerValue]:
