@@ -2,12 +2,19 @@
 
 Everything here returns a renderable and prints nothing. Colour only repeats
 what the words already say, so the output reads the same with ``NO_COLOR``
-or on paper, and every line fits in 80 columns.
+or on paper. Every text wraps at word boundaries, so nothing is cut at any
+width (the urgent advice stays whole even at 20 columns).
+
+The result reads top to bottom for the patient first (headline, bar, the
+most likely source, the reasons, what to do next), then for the clinician
+(what to check next; the only place for clinical terms), and ends with the
+urgent advice when there is any, so that it is what is on screen at the end.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -32,6 +39,9 @@ NOT_A_DIAGNOSIS = (
     " where your pain comes from."
 )
 
+#: Said once, under the bar.
+NOT_CERTAIN = "Answers alone cannot be certain, so hipback never shows 0% or 100%."
+
 HEADLINES: Mapping[str, str] = {
     "spine": "Your answers point to your lower back rather than to your hip joint.",
     "leaning_spine": "Your answers point more to your lower back than to your hip joint.",
@@ -44,6 +54,33 @@ SIDE_TITLES: Mapping[Direction, str] = {
     "spine": "Pointing to the lower back",
     "hip": "Pointing to the hip joint",
 }
+
+#: Names for a bank that does not describe its sources (``settings.sources``).
+FALLBACK_SOURCE_NAMES: Mapping[str, str] = {
+    "hip_joint": "the hip joint itself",
+    "nerve_root": "a pressed nerve root in the lower back",
+    "spinal_stenosis": "a narrowed spinal canal",
+    "back_joints": "the joints and other structures of the lower back",
+}
+
+#: The patient's next step, after "See a physiotherapist or your GP...".
+_EXAMINES: Mapping[str, str] = {
+    "hip_joint": "They can examine your hip and decide whether an X-ray is needed.",
+    "spine": "They can examine your back and the nerves to your legs.",
+    "both": "They can examine both your back and your hip.",
+}
+
+NEXT_STEP = "See a physiotherapist or your GP in the next few weeks, and take this report with you."
+AFTER_URGENT_STEP = (
+    "After that, see a physiotherapist or your GP about the pain, and take this report with you."
+)
+SOONER = (
+    "Get help sooner if the pain becomes severe or keeps getting worse, or if any of the"
+    " warning signs from the first question appears."
+)
+CLINICIAN_TITLE = "For your clinician: what to check next"
+NEXT_STEP_TITLE = "What to do next"
+SAVE_EXAMPLE = "hipback ask --save visit.json"
 
 URGENCY_TITLES: Mapping[Urgency, str] = {
     "emergency": "URGENT: go to an emergency department now",
@@ -74,23 +111,25 @@ BAR_WIDTH = 40
 
 STRENGTH_LEGEND = (
     "Strength: 3x means that answer is about three times as common when the pain comes"
-    " from that side."
+    " from that side. Answers that tell much the same thing are counted together, so"
+    " each one after the first counts less."
 )
 
 
 def opening() -> RenderableType:
-    """What hipback does, that it does not diagnose, and how to stop."""
+    """What hipback does, that it does not diagnose, and how to skip and stop."""
     return Panel(
         Text.assemble(
             "hipback asks about the pain around your hip and explains whether your answers"
             " point more to your lower back (lumbar spine) or to the hip joint.\n\n",
             ("It informs; it does not diagnose.", "bold"),
             " If you are worried, or the pain is severe or getting worse, see a clinician.\n\n",
-            "It takes about 3 minutes. Press Ctrl-C at any time to stop; nothing is kept.",
+            "It takes about 3 minutes. If you are not sure about a question, press Enter to"
+            " skip it. Press Ctrl-C at any time to stop; nothing is kept.",
         ),
         title="hipback",
         box=box.ROUNDED,
-        padding=(1, 2),
+        padding=(1, 1),
     )
 
 
@@ -109,33 +148,39 @@ def short_prompt(prompt: str) -> str:
     return head + "?" if mark and rest else prompt
 
 
+def _flag_lines(flags: Sequence[RedFlag], words: Mapping[str, str]) -> list[RenderableType]:
+    """One wrapped paragraph per flag: ``Emergency: what to do``, most pressing first."""
+    lines: list[RenderableType] = []
+    seen: set[str] = set()
+    for flag in sorted(flags, key=lambda flag: flag.rank):
+        text = words.get(flag.code, flag.advice)
+        if text in seen:
+            continue
+        seen.add(text)
+        lines.append(
+            Text.assemble(
+                (f"{URGENCY_LABELS[flag.urgency]}: ", _URGENCY_STYLES[flag.urgency] or "bold"),
+                text,
+            )
+        )
+    return lines
+
+
 def red_flag_panel(flags: Sequence[RedFlag]) -> RenderableType:
     """The urgent advice for the red flags present, most pressing first.
 
-    The title names the most pressing level in words; each flag's advice is
-    labelled with its own level.
+    The first line names the most pressing level in words; each flag's advice
+    is labelled with its own level. Everything is wrapped text inside the
+    frame (no title in the border, no table), so it reads in full at any width.
     """
     ordered = sorted(flags, key=lambda flag: flag.rank)
     top: Urgency = ordered[0].urgency if ordered else "none"
-    body = Table.grid(padding=(0, 1))
-    body.add_column(no_wrap=True)
-    body.add_column()
-    seen: set[str] = set()
-    for flag in ordered:
-        if flag.advice in seen:
-            continue
-        seen.add(flag.advice)
-        body.add_row(
-            Text(f"{URGENCY_LABELS[flag.urgency]}:", style=_URGENCY_STYLES[flag.urgency]),
-            Text(flag.advice),
-        )
+    style = _URGENCY_STYLES[top]
     return Panel(
-        body,
-        title=Text(URGENCY_TITLES[top], style=_URGENCY_STYLES[top]),
-        title_align="left",
-        border_style=_URGENCY_STYLES[top] or "none",
+        Group(Text(URGENCY_TITLES[top], style=style or "bold"), *_flag_lines(ordered, {})),
+        border_style=style or "none",
         box=box.HEAVY,
-        padding=(1, 1),
+        padding=(0, 1),
     )
 
 
@@ -167,47 +212,147 @@ def review_table(bank: Bank, answers: Answers, questions: Sequence[Question]) ->
     return table
 
 
+def shown_percent(probability: float) -> int:
+    """A probability as the whole percentage shown: never 0 or 100 (answers are never certain)."""
+    return min(99, max(1, round(probability * 100)))
+
+
 def likelihood_bar(spine_probability: float, width: int = BAR_WIDTH) -> RenderableType:
-    """``Lower back 72% ████████░░░ 28% Hip joint``: both shares in numbers and in shape."""
-    spine_cells = round(spine_probability * width)
-    spine_percent = round(spine_probability * 100)
+    """``Lower back 72% ████████░░░ 28% Hip joint``: both shares in numbers and in shape.
+
+    Neither share is ever shown as 0% or 100%, nor as an empty bar.
+    """
+    spine_percent = shown_percent(spine_probability)
     hip_percent = 100 - spine_percent
+    spine_cells = min(width - 1, max(1, round(spine_percent / 100 * width)))
     return Text.assemble(
         ("Lower back ", "bold"),
-        f"{spine_percent:>3}% ",
+        f"{spine_percent:>2}% ",
         (SPINE_MARK * spine_cells, "cyan"),
         (HIP_MARK * (width - spine_cells), "magenta"),
-        f" {hip_percent:>3}%",
+        f" {hip_percent:>2}%",
         (" Hip joint", "bold"),
     )
 
 
 def strength(reason: Reason) -> str:
-    """A reason's strength in words, with its likelihood ratio."""
+    """A reason's effective strength in words, with its likelihood ratio."""
     ratio = reason.likelihood_ratio
     word = "strong" if ratio >= 3 else "moderate" if ratio >= 2 else "weak"
-    return f"{word} ({ratio:g}x)"
+    shown = f"{ratio:.2f}" if ratio < 1.1 else f"{round(ratio, 1):g}"
+    return f"{word} ({shown}x)"
 
 
-def _reasons_table(direction: Direction, reasons: Sequence[Reason]) -> RenderableType:
-    if not reasons:
-        return Group(
-            Text(SIDE_TITLES[direction], style="bold"),
-            Text("- Nothing in your answers."),
-            Text(""),
+def source_name(bank: Bank | None, source: str) -> str:
+    """A specific source in the bank's plain words."""
+    info = bank.settings.sources.get(source) if bank is not None else None
+    return info.name if info is not None else FALLBACK_SOURCE_NAMES.get(source, source)
+
+
+def likely_source_sentence(assessment: Assessment, bank: Bank | None = None) -> Text:
+    """One plain sentence: the most likely source and what it means, or that none stands out."""
+    likely = assessment.likely_source
+    info = bank.settings.sources.get(likely) if bank is not None else None
+    if likely != "unclear":
+        name = source_name(bank, likely)
+        meaning = info.meaning.rstrip(".") + "." if info is not None and info.meaning else ""
+        return Text.assemble(("Most likely: ", "bold"), name + (f": {meaning}" if meaning else "."))
+    if assessment.verdict in ("spine", "leaning_spine"):
+        return Text.assemble(
+            ("Most likely: ", "bold"),
+            "the lower back, but no single source there stands out (",
+            ", ".join(source_name(bank, s) for s in _SPINAL),
+            " are all possible).",
         )
-    table = Table(
-        title=SIDE_TITLES[direction],
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE,
-        pad_edge=False,
+    return Text.assemble(
+        ("Most likely: ", "bold"),
+        "no single source stands out; your answers fit more than one cause.",
     )
-    table.add_column("Strength", no_wrap=True)
-    table.add_column("Reason")
-    for reason in reasons:
-        table.add_row(strength(reason), reason.reason)
-    return table
+
+
+_SPINAL = ("nerve_root", "spinal_stenosis", "back_joints")
+
+
+def reason_groups(
+    assessment: Assessment, bank: Bank | None = None
+) -> list[tuple[str, list[Reason], bool]]:
+    """The reasons as shown: ``(title, reasons, say_if_empty)``.
+
+    Those that fit the most likely source come first, under its name; the
+    rest follow by side. With no likely source, the two sides.
+    """
+    likely = assessment.likely_source
+    groups: list[tuple[str, list[Reason], bool]] = []
+    first: list[Reason] = []
+    if likely != "unclear":
+        first = [r for r in assessment.reasons if likely in r.finding.sources]
+        groups.append((f"Pointing to {source_name(bank, likely)}", first, True))
+    likely_side: Direction = "hip" if likely == "hip_joint" else "spine"
+    sides = sorted(DIRECTIONS, key=lambda side: side != likely_side)
+    for side in sides:
+        rest = [r for r in assessment.reasons if r.toward == side and r not in first]
+        if likely != "unclear" and side == likely_side:
+            if rest:
+                groups.append((f"{SIDE_TITLES[side]} in other ways", rest, False))
+        else:
+            groups.append((SIDE_TITLES[side], rest, True))
+    return groups
+
+
+def _number_list(numbers: Sequence[int]) -> str:
+    """``[3, 5, 6, 7]`` as ``3 and 5-7``."""
+    runs: list[list[int]] = []
+    for number in sorted(numbers):
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    parts: list[str] = []
+    for run in runs:
+        parts += [f"{run[0]}-{run[-1]}"] if len(run) > 2 else [str(n) for n in run]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _counted_with(reason: Reason, numbers: Mapping[int, int], bank: Bank | None) -> str | None:
+    """``counted with 3 and 5-7 (how the hip joint behaves)``, or None."""
+    others = [numbers[id(f)] for f in reason.counted_with if id(f) in numbers]
+    if not others:
+        return None
+    domain = bank.settings.domains.get(reason.finding.domain) if bank is not None else None
+    about = f" ({domain.title})" if domain is not None else ""
+    return f"counted with {_number_list(others)}{about}"
+
+
+def _reasons(assessment: Assessment, bank: Bank | None) -> list[RenderableType]:
+    groups = reason_groups(assessment, bank)
+    numbers: dict[int, int] = {}
+    number = 0
+    for _, reasons, _ in groups:
+        for reason in reasons:
+            number += 1
+            numbers[id(reason.finding)] = number
+    parts: list[RenderableType] = []
+    for title, reasons, say_if_empty in groups:
+        if not reasons and not say_if_empty:
+            continue
+        parts.append(Text(title, style="bold"))
+        if not reasons:
+            parts += [Text("- Nothing in your answers."), Text("")]
+            continue
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(justify="right", no_wrap=True)
+        grid.add_column()
+        for reason in reasons:
+            detail = strength(reason)
+            counted = _counted_with(reason, numbers, bank)
+            if counted:
+                detail += f"; {counted}"
+            grid.add_row(
+                f"{numbers[id(reason.finding)]}.",
+                Text.assemble(reason.reason, "\n", (detail, "dim")),
+            )
+        parts += [grid, Text("")]
+    return parts
 
 
 def _bullets(title: str, items: Sequence[str]) -> RenderableType:
@@ -227,58 +372,99 @@ def mixed_pattern_note() -> str:
     )
 
 
+def next_steps(assessment: Assessment) -> list[str]:
+    """The patient's plain next step, for every result."""
+    steps: list[str] = []
+    if assessment.urgent:
+        steps.append("First, follow the urgent advice at the end of this report.")
+        steps.append(AFTER_URGENT_STEP)
+    else:
+        steps.append(NEXT_STEP)
+    if assessment.mixed_pattern or assessment.likely_source == "unclear":
+        steps.append(_EXAMINES["both"])
+    elif assessment.likely_source == "hip_joint":
+        steps.append(_EXAMINES["hip_joint"])
+    else:
+        steps.append(_EXAMINES["spine"])
+    steps.append(SOONER)
+    return steps
+
+
 def unchecked_warning_signs(flags: Sequence[RedFlag], labels: Mapping[str, str]) -> RenderableType:
     """Said when the warning-sign question was left unanswered: what to look out for."""
-    signs = Table.grid(padding=(0, 1))
-    signs.add_column(no_wrap=True)
-    signs.add_column()
-    for flag in sorted(flags, key=lambda flag: flag.rank):
-        signs.add_row(
-            Text(f"{URGENCY_LABELS[flag.urgency]}:", style=_URGENCY_STYLES[flag.urgency]),
-            Text(labels.get(flag.code, flag.code)),
-        )
     return Panel(
         Group(
+            Text("Warning signs not checked", style="bold yellow"),
             Text("You did not answer the question about warning signs. Get help if you have:"),
-            Text(""),
-            signs,
+            *_flag_lines(flags, labels),
         ),
-        title=Text("Warning signs not checked", style="bold yellow"),
-        title_align="left",
         border_style="yellow",
         box=box.HEAVY,
-        padding=(1, 1),
+        padding=(0, 1),
     )
 
 
+def saved_line(path: Path) -> str:
+    return f"Saved your answers and the result to {path} (readable by you only)."
+
+
+def _kept(saved_to: Path | None, offer_save: bool) -> RenderableType | None:
+    if saved_to is not None:
+        return Text(saved_line(saved_to))
+    if offer_save:
+        return Text(
+            "Your answers were not saved. To keep them and this result for your clinician,"
+            f" answer with --save next time, for example: {SAVE_EXAMPLE}"
+        )
+    return None
+
+
 def render_assessment(
-    assessment: Assessment, unchecked: RenderableType | None = None
+    assessment: Assessment,
+    unchecked: RenderableType | None = None,
+    *,
+    bank: Bank | None = None,
+    saved_to: Path | None = None,
+    offer_save: bool = False,
 ) -> RenderableType:
-    """The whole result: headline, bar, reasons, notes, next checks and red flags.
+    """The whole result, for the patient first, then for the clinician.
 
     ``unchecked`` (see :func:`unchecked_warning_signs`) comes first when the
-    warning signs were not asked.
+    warning signs were not asked. ``bank`` gives the sources' plain names and
+    the domains' titles. ``saved_to``: where ``--save`` wrote the answers;
+    ``offer_save``: mention ``--save``, which was not given. The urgent advice,
+    when there is any, is named first and given in full last.
     """
     parts: list[RenderableType] = []
     if assessment.urgent:
-        parts += [red_flag_panel(assessment.red_flag_advice), Text("")]
+        top = assessment.red_flag_advice[0].urgency if assessment.red_flag_advice else "none"
+        parts += [
+            Text(
+                f"{URGENCY_TITLES[top]}. The advice is at the end of this report.",
+                style=_URGENCY_STYLES[top] or "bold",
+            ),
+            Text(""),
+        ]
     elif unchecked is not None:
         parts += [unchecked, Text("")]
     parts += [
         Text(HEADLINES.get(assessment.verdict, assessment.verdict), style="bold"),
         Text(""),
         likelihood_bar(assessment.spine_probability),
+        Text(NOT_CERTAIN),
+        Text(""),
+        likely_source_sentence(assessment, bank),
         Text(""),
     ]
     if assessment.mixed_pattern:
         parts += [Text(mixed_pattern_note(), style="bold"), Text("")]
-    for side in DIRECTIONS:
-        parts.append(_reasons_table(side, [r for r in assessment.reasons if r.toward == side]))
+    parts += _reasons(assessment, bank)
     parts += [Text(STRENGTH_LEGEND, style="dim"), Text("")]
     if assessment.notes:
-        parts += [_bullets("Also worth knowing", assessment.notes), Text("")]
+        parts += [_bullets("Also worth knowing", list(dict.fromkeys(assessment.notes))), Text("")]
+    parts += [_bullets(NEXT_STEP_TITLE, next_steps(assessment)), Text("")]
     if assessment.next_checks:
-        parts += [_bullets("What a clinician may check next", assessment.next_checks), Text("")]
+        parts += [_bullets(CLINICIAN_TITLE, assessment.next_checks), Text("")]
     parts.append(
         Text(
             f"Based on {assessment.answered} answer{'s' if assessment.answered != 1 else ''}."
@@ -286,18 +472,37 @@ def render_assessment(
             style="italic",
         )
     )
+    kept = _kept(saved_to, offer_save)
+    if kept is not None:
+        parts += [Text(""), kept]
+    if assessment.urgent:
+        parts += [Text(""), red_flag_panel(assessment.red_flag_advice)]
     return Group(*parts)
 
 
-def stopped_early(assessment: Assessment) -> RenderableType:
-    """What is shown when the person stops after the red-flag advice."""
-    parts: list[RenderableType] = []
-    if assessment.urgent:
-        parts.append(red_flag_panel(assessment.red_flag_advice))
-    parts.append(
+def stopped_early(assessment: Assessment, *, saved_to: Path | None = None) -> RenderableType:
+    """What is shown when the person stops after the red-flag advice.
+
+    It says truthfully what is kept, and ends with the urgent advice.
+    """
+    parts: list[RenderableType] = [
         Text(
-            "You stopped before the end, so hipback does not say where your pain comes from."
-            " Please follow the advice above."
+            "You stopped after the warning signs, so hipback does not say where your pain"
+            " comes from."
         )
-    )
+    ]
+    if saved_to is not None:
+        parts.append(Text(f"Your answers so far and the warning signs were saved to {saved_to}."))
+    else:
+        parts.append(Text("Nothing was saved: your answers are not kept."))
+    if assessment.urgent:
+        parts += [Text(""), red_flag_panel(assessment.red_flag_advice)]
+    return Group(*parts)
+
+
+def report_elsewhere(assessment: Assessment) -> RenderableType:
+    """Shown on the screen when the report went to a file: the urgent advice again, last."""
+    parts: list[RenderableType] = [Text("\nThe report was written to standard output.")]
+    if assessment.urgent:
+        parts += [Text(""), red_flag_panel(assessment.red_flag_advice)]
     return Group(*parts)

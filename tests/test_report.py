@@ -1,4 +1,4 @@
-"""The rich report: words carry the meaning, 80 columns, NO_COLOR."""
+"""The rich report: words carry the meaning, any width, NO_COLOR, patient first."""
 
 from __future__ import annotations
 
@@ -13,29 +13,50 @@ from rich.console import Console, RenderableType
 from hipback import assess
 from hipback.bank import Bank
 from hipback.classifier import Assessment
+from hipback.loader import load_bank
 from hipback.report import (
+    AFTER_URGENT_STEP,
     BAR_WIDTH,
+    CLINICIAN_TITLE,
     HEADLINES,
     HIP_MARK,
+    NEXT_STEP,
+    NEXT_STEP_TITLE,
     NOT_A_DIAGNOSIS,
+    NOT_CERTAIN,
+    SAVE_EXAMPLE,
     SPINE_MARK,
+    URGENCY_TITLES,
     likelihood_bar,
+    reason_groups,
     red_flag_panel,
     render_assessment,
     review_table,
+    source_name,
+    stopped_early,
     strength,
+    unchecked_warning_signs,
 )
 
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
-NOT_ANSWERS = ("case_id", "expected", "expect_urgent")
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
+#: Clinical terms a patient should not have to read (issue 10).
+JARGON = (
+    "FADIR",
+    "straight-leg raise",
+    "neurogenic claudication",
+    "greater trochanteric pain syndrome",
+)
+BOX = re.compile(r"[┏┓┗┛┃━]")
 
 
 def rows() -> list[dict[str, str]]:
+    ids = set(load_bank().questions_by_id)
     with VIGNETTES.open(newline="", encoding="utf-8") as handle:
-        return [
-            {k: v for k, v in r.items() if k not in NOT_ANSWERS} for r in csv.DictReader(handle)
-        ]
+        return [{k: v for k, v in r.items() if k in ids} for r in csv.DictReader(handle)]
+
+
+ROWS = rows()
 
 
 def plain(renderable: RenderableType, width: int = 80) -> str:
@@ -46,24 +67,56 @@ def plain(renderable: RenderableType, width: int = 80) -> str:
     return text
 
 
+def words(text: str) -> str:
+    """Text with line breaks, frames and runs of spaces made single spaces."""
+    return " ".join(BOX.sub(" ", text).split())
+
+
 def assessed(bank: Bank, **answers: str) -> Assessment:
     return assess(bank, answers)
 
 
-@pytest.mark.parametrize("answers", rows(), ids=lambda a: f"{a['worst_site']}-{a['age']}")
+def report(bank: Bank, result: Assessment, width: int = 80, **options: object) -> str:
+    return plain(render_assessment(result, bank=bank, **options), width)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("answers", ROWS, ids=lambda a: f"{a['worst_site']}-{a['age']}")
 def test_every_vignette_report_fits_80_columns_and_says_it_does_not_diagnose(
     ask_bank: Bank, answers: dict[str, str]
 ) -> None:
     result = assess(ask_bank, answers)
-    text = plain(render_assessment(result))
+    text = report(ask_bank, result)
 
     assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
-    assert HEADLINES[result.verdict] in " ".join(text.split())
-    assert " ".join(text.split()).count(NOT_A_DIAGNOSIS) == 1
+    assert HEADLINES[result.verdict] in words(text)
+    assert words(text).count(NOT_A_DIAGNOSIS) == 1
+    assert words(text).count(NOT_CERTAIN) == 1
     for reason in result.reasons:
-        assert " ".join(reason.reason.split()) in " ".join(text.split())
+        assert words(reason.reason) in words(text)
     for check in result.next_checks:
-        assert " ".join(check.split()) in " ".join(text.split())
+        assert words(check) in words(text)
+
+
+@pytest.mark.parametrize("width", [40, 60])
+@pytest.mark.parametrize("answers", ROWS[::4], ids=lambda a: f"{a['worst_site']}-{a['age']}")
+def test_narrow_reports_wrap_at_word_boundaries(
+    ask_bank: Bank, answers: dict[str, str], width: int
+) -> None:
+    result = assess(ask_bank, answers | {"red_flags": "fever"})
+    text = report(ask_bank, result, width)
+
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= width
+    # a word broken across two lines would no longer be found whole
+    for sentence in [
+        HEADLINES[result.verdict],
+        NOT_CERTAIN,
+        NOT_A_DIAGNOSIS,
+        *(r.reason for r in result.reasons),
+        *result.next_checks,
+        *result.notes,
+        *(flag.advice for flag in result.red_flag_advice),
+    ]:
+        assert words(sentence) in words(text)
 
 
 def test_headlines_are_plain_words_for_every_verdict() -> None:
@@ -73,36 +126,87 @@ def test_headlines_are_plain_words_for_every_verdict() -> None:
     assert set(HEADLINES) == {"spine", "leaning_spine", "uncertain", "leaning_hip", "hip"}
 
 
-@pytest.mark.parametrize("probability", [0.0, 0.123, 0.5, 0.716, 1.0])
-def test_the_bar_shows_both_percentages_and_both_shares_by_shape(probability: float) -> None:
+@pytest.mark.parametrize("probability", [0.0, 0.001, 0.006, 0.123, 0.5, 0.716, 0.994, 0.999, 1.0])
+def test_the_bar_never_shows_0_or_100_percent(probability: float) -> None:
     text = plain(likelihood_bar(probability)).rstrip("\n")
-    spine = round(probability * 100)
+    spine = min(99, max(1, round(probability * 100)))
 
-    assert text.startswith(f"Lower back {spine:>3}% ")
-    assert text.endswith(f" {100 - spine:>3}% Hip joint")
-    assert text.count(SPINE_MARK) == round(probability * BAR_WIDTH)
-    assert text.count(HIP_MARK) == BAR_WIDTH - round(probability * BAR_WIDTH)
+    assert text.startswith(f"Lower back {spine:>2}% ")
+    assert text.endswith(f" {100 - spine:>2}% Hip joint")
+    assert " 0%" not in text
+    assert "100%" not in text
+    assert 1 <= text.count(SPINE_MARK) <= BAR_WIDTH - 1
+    assert text.count(SPINE_MARK) + text.count(HIP_MARK) == BAR_WIDTH
+    assert abs(text.count(SPINE_MARK) - probability * BAR_WIDTH) <= 1
 
 
-def test_reasons_are_listed_on_each_side_with_their_strength(ask_bank: Bank) -> None:
-    result = assessed(ask_bank, worst_site="groin", tingling_numbness="yes", limp="yes")
-    text = " ".join(plain(render_assessment(result)).split())
+@pytest.mark.parametrize("answers", ROWS, ids=lambda a: f"{a['worst_site']}-{a['age']}")
+def test_the_most_likely_source_is_named_in_plain_words_with_its_reasons_first(
+    ask_bank: Bank, answers: dict[str, str]
+) -> None:
+    result = assess(ask_bank, answers)
+    text = words(report(ask_bank, result))
+    likely = result.likely_source
 
+    if likely == "unclear":
+        assert "no single source" in text
+        assert f"Pointing to {source_name(ask_bank, 'hip_joint')}" not in text
+        return
+    info = ask_bank.settings.sources[likely]
+    assert f"Most likely: {info.name}: {words(info.meaning)}" in text
+    heading = text.index(f"Pointing to {info.name}")
+    fitting = [r for r in result.reasons if likely in r.finding.sources]
+    others = [r for r in result.reasons if likely not in r.finding.sources]
+    for reason in fitting:
+        assert heading < text.index(words(reason.reason))
+    for reason in others:
+        for one in fitting:
+            assert text.index(words(one.reason)) < text.index(words(reason.reason))
+
+
+def test_reasons_are_grouped_by_side_when_no_source_stands_out(ask_bank: Bank) -> None:
+    candidates = [
+        {"worst_site": "groin", "tingling_numbness": "yes", "limp": "yes"},
+        {"worst_site": "groin", "tingling_numbness": "yes"},
+        *ROWS,
+    ]
+    unclear = [
+        result
+        for result in (assess(ask_bank, answers) for answers in candidates)
+        if result.likely_source == "unclear"
+        and {r.toward for r in result.reasons} == {"spine", "hip"}
+    ]
+    assert unclear, "some answers point both ways with no single source"
+    result = unclear[0]
+    text = words(report(ask_bank, result))
+    groups = reason_groups(result, ask_bank)
+
+    assert [title for title, _, _ in groups] == [
+        "Pointing to the lower back",
+        "Pointing to the hip joint",
+    ]
     spine_at = text.index("Pointing to the lower back")
     hip_at = text.index("Pointing to the hip joint")
     for reason in result.reasons:
-        where = text.index(" ".join(reason.reason.split()))
+        where = text.index(words(reason.reason))
         assert (spine_at < where < hip_at) == (reason.toward == "spine")
         assert strength(reason) in text
-    assert {r.toward for r in result.reasons} == {"spine", "hip"}
 
 
-def test_strength_words() -> None:
+def test_every_reason_is_shown_once_whatever_the_source(ask_bank: Bank) -> None:
+    for answers in ROWS:
+        result = assess(ask_bank, answers)
+        shown = [r for _, reasons, _ in reason_groups(result, ask_bank) for r in reasons]
+        assert sorted(map(id, shown)) == sorted(map(id, result.reasons))
+
+
+def test_strength_words_show_the_effective_ratio() -> None:
     class Fake:
         def __init__(self, ratio: float) -> None:
             self.likelihood_ratio = ratio
 
-    assert [strength(Fake(r)) for r in (1.2, 2.0, 2.5, 3.0, 4.0)] == [  # type: ignore[arg-type]
+    assert [strength(Fake(r)) for r in (1.04, 1.2, 2.0, 2.46, 3.0, 4.0)] == [  # type: ignore[arg-type]
+        "weak (1.04x)",
         "weak (1.2x)",
         "moderate (2x)",
         "moderate (2.5x)",
@@ -111,33 +215,100 @@ def test_strength_words() -> None:
     ]
 
 
+def test_each_reason_shows_its_effective_strength_and_what_it_was_counted_with(
+    ask_bank: Bank,
+) -> None:
+    results = [assess(ask_bank, answers) for answers in ROWS]
+    together = [r for r in results if any(reason.counted_with for reason in r.reasons)]
+    assert together
+    for result in together:
+        text = report(ask_bank, result)
+        for reason in result.reasons:
+            assert strength(reason) in text
+        numbered = {
+            id(reason.finding): number
+            for number, reason in enumerate(
+                (r for _, group, _ in reason_groups(result, ask_bank) for r in group), start=1
+            )
+        }
+        for reason in result.reasons:
+            if not reason.counted_with:
+                continue
+            line = words(text)[words(text).index(words(reason.reason)) :]
+            detail = line[len(words(reason.reason)) :].split(" counted with ", 1)
+            assert detail[0].strip().rstrip(";") == strength(reason)
+            first_other = min(numbered[id(f)] for f in reason.counted_with)
+            assert detail[1].startswith(str(first_other))
+            domain = ask_bank.settings.domains[reason.finding.domain].title
+            assert f"({domain})" in detail[1][: 40 + len(domain)]
+
+
 def test_a_side_without_reasons_says_so(ask_bank: Bank) -> None:
-    text = plain(render_assessment(assessed(ask_bank, tingling_numbness="yes")))
+    text = report(ask_bank, assessed(ask_bank, tingling_numbness="yes"))
     assert "Pointing to the hip joint\n- Nothing in your answers." in text
 
 
 def test_the_mixed_pattern_note_appears_only_when_it_applies(ask_bank: Bank) -> None:
-    results = [assess(ask_bank, answers) for answers in rows()]
+    results = [assess(ask_bank, answers) for answers in ROWS]
     mixed = [r for r in results if r.mixed_pattern]
     plain_ones = [r for r in results if not r.mixed_pattern]
     assert mixed and plain_ones
     for result in mixed:
-        assert "Mixed pattern:" in plain(render_assessment(result))
+        assert "Mixed pattern:" in report(ask_bank, result)
     for result in plain_ones:
-        assert "Mixed pattern:" not in plain(render_assessment(result))
-
-
-def test_notes_are_shown(ask_bank: Bank) -> None:
-    result = assessed(ask_bank, worst_site="side_of_hip")
-    assert result.notes
-    text = " ".join(plain(render_assessment(result)).split())
-    assert "Also worth knowing" in text
-    for note in result.notes:
-        assert " ".join(note.split()) in text
+        assert "Mixed pattern:" not in report(ask_bank, result)
 
 
 @pytest.mark.parametrize(
-    ("flags", "title", "words"),
+    "answers",
+    [
+        {"worst_site": "side_of_hip", "pain_areas": "side_of_hip", "worse_with": "lying_on_side"},
+        {"worst_site": "side_of_hip", "morning_stiffness": "over_1h"},
+        {"previous_surgery": "hip_replacement", "worst_site": "groin"},
+    ],
+)
+def test_each_note_is_shown_once(ask_bank: Bank, answers: dict[str, str]) -> None:
+    result = assess(ask_bank, answers)
+    assert result.notes
+    text = words(report(ask_bank, result))
+    assert "Also worth knowing" in text
+    for note in result.notes:
+        assert text.count(words(note)) == 1
+
+
+def _patient_and_clinician_parts(text: str) -> tuple[str, str]:
+    flat = words(text)
+    at = flat.index(CLINICIAN_TITLE) if CLINICIAN_TITLE in flat else len(flat)
+    return flat[:at], flat[at:]
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        *ROWS,
+        {"worst_site": "side_of_hip", "pain_areas": "side_of_hip", "worse_with": "lying_on_side"},
+        {"morning_stiffness": "over_1h"},
+    ],
+    ids=lambda a: "-".join(a.values())[:40],
+)
+def test_clinical_terms_appear_only_in_the_clinicians_part_after_a_plain_next_step(
+    ask_bank: Bank, answers: dict[str, str]
+) -> None:
+    result = assess(ask_bank, answers)
+    patient, clinician = _patient_and_clinician_parts(report(ask_bank, result))
+
+    for term in JARGON:
+        assert term.lower() not in patient.lower(), term
+    assert NEXT_STEP_TITLE in patient
+    assert words(AFTER_URGENT_STEP if result.urgent else NEXT_STEP) in patient
+    if result.next_checks:
+        assert clinician.startswith(CLINICIAN_TITLE)
+        for check in result.next_checks:
+            assert words(check) in clinician
+
+
+@pytest.mark.parametrize(
+    ("flags", "title", "advice_words"),
     [
         ("saddle_numbness", "URGENT: go to an emergency department now", "saddle area"),
         ("bladder_bowel", "URGENT: go to an emergency department now", "bladder or bowel"),
@@ -147,30 +318,85 @@ def test_notes_are_shown(ask_bank: Bank) -> None:
         ("fever;weight_loss", "Important: see a doctor today", "Weight loss"),
     ],
 )
-def test_red_flags_are_worded_for_the_flag_and_repeated_in_the_result(
-    ask_bank: Bank, flags: str, title: str, words: str
+def test_red_flags_are_named_first_and_their_advice_is_the_last_thing_printed(
+    ask_bank: Bank, flags: str, title: str, advice_words: str
 ) -> None:
     result = assessed(ask_bank, red_flags=flags, worst_site="groin")
     panel = plain(red_flag_panel(result.red_flag_advice))
-    report = plain(render_assessment(result))
+    text = report(ask_bank, result, offer_save=True)
 
     assert title in panel
-    assert words in " ".join(panel.split())
-    assert title in report
-    assert report.index(title) < report.index(HEADLINES[result.verdict][:30])
+    assert advice_words in words(panel)
+    assert text.index(title) < text.index(HEADLINES[result.verdict][:30])
+    assert words(text).endswith(words(panel))
+    assert words(text).index(SAVE_EXAMPLE) < words(text).rindex(title)
+
+
+@pytest.mark.parametrize("flags", ["saddle_numbness;fever;night_pain", "trauma", "weight_loss"])
+def test_the_urgent_advice_reads_in_full_at_20_columns(ask_bank: Bank, flags: str) -> None:
+    result = assessed(ask_bank, red_flags=flags)
+    text = plain(red_flag_panel(result.red_flag_advice), width=20)
+
+    assert max(len(line) for line in text.splitlines()) <= 20
+    assert words(URGENCY_TITLES[result.urgency]) in words(text)
+    for flag in result.red_flag_advice:
+        assert words(flag.advice) in words(text)
 
 
 def test_no_red_flag_panel_without_red_flags(ask_bank: Bank) -> None:
-    text = plain(render_assessment(assessed(ask_bank, red_flags="none", worst_site="groin")))
+    text = report(ask_bank, assessed(ask_bank, red_flags="none", worst_site="groin"))
     assert "URGENT" not in text
     assert "Important:" not in text
+
+
+def test_the_end_offers_save_when_it_was_not_given_and_says_where_it_saved(
+    ask_bank: Bank,
+) -> None:
+    result = assessed(ask_bank, red_flags="none", worst_site="groin")
+
+    offered = words(report(ask_bank, result, offer_save=True))
+    saved = words(report(ask_bank, result, saved_to=Path("visit.json")))
+    neither = words(report(ask_bank, result))
+
+    assert offered.endswith(f"--save next time, for example: {SAVE_EXAMPLE}")
+    assert "--save" not in saved
+    assert saved.endswith("Saved your answers and the result to visit.json (readable by you only).")
+    assert "--save" not in neither
+    assert neither.endswith(words(NOT_A_DIAGNOSIS))
+
+
+def test_stopping_early_says_what_is_kept_and_ends_with_the_advice(ask_bank: Bank) -> None:
+    result = assessed(ask_bank, red_flags="bladder_bowel")
+    panel = words(plain(red_flag_panel(result.red_flag_advice)))
+
+    unsaved = words(plain(stopped_early(result)))
+    saved = words(plain(stopped_early(result, saved_to=Path("mine.json"))))
+
+    assert "Nothing was saved" in unsaved
+    assert "mine.json" not in unsaved
+    assert "saved to mine.json" in saved
+    assert "Nothing was saved" not in saved
+    assert unsaved.endswith(panel)
+    assert saved.endswith(panel)
+
+
+def test_unchecked_warning_signs_list_each_sign_whole_at_40_columns(ask_bank: Bank) -> None:
+    question = ask_bank.question("red_flags")
+    labels = {c.code: c.label for c in question.choices}
+    flags = [c.red_flag for c in question.choices if c.red_flag is not None]
+    text = plain(unchecked_warning_signs(flags, labels), width=40)
+
+    assert max(len(line) for line in text.splitlines()) <= 40
+    assert "Warning signs not checked" in text
+    for flag in flags:
+        assert words(labels[flag.code]) in words(text)
 
 
 def test_no_color_leaves_no_colour_codes(ask_bank: Bank, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     result = assessed(ask_bank, red_flags="saddle_numbness", worst_site="groin", limp="yes")
     console = Console(file=io.StringIO(), width=80, force_terminal=True)
-    console.print(render_assessment(result))
+    console.print(render_assessment(result, bank=ask_bank))
     output = console.file.getvalue()  # type: ignore[attr-defined]
 
     codes = {int(p) for params in SGR.findall(output) for p in params.split(";") if p}
@@ -179,7 +405,7 @@ def test_no_color_leaves_no_colour_codes(ask_bank: Bank, monkeypatch: pytest.Mon
     # and without NO_COLOR the same console does colour
     monkeypatch.delenv("NO_COLOR")
     coloured = Console(file=io.StringIO(), width=80, force_terminal=True)
-    coloured.print(render_assessment(result))
+    coloured.print(render_assessment(result, bank=ask_bank))
     coloured_codes = {
         int(p)
         for params in SGR.findall(coloured.file.getvalue())  # type: ignore[attr-defined]
