@@ -270,6 +270,8 @@ def _located(error: yaml.YAMLError, text: str, last_scalar: Any) -> tuple[int, s
     mark = error.problem_mark or error.context_mark
     line = mark.line + 1 if mark is not None else 1
     problem = printable(shortened(str(error.problem or context), 200))
+    if "nesting depth" in problem:  # libyaml's own limit, before ours
+        return line, "lists and mappings nested too deep"
     if mark is not None and _tab_near(text, mark.line, mark.column):
         return line, "a tab: YAML indents with spaces only, never with tabs"
     if (

@@ -384,3 +384,144 @@ def test_no_bank_however_broken_causes_a_traceback(tmp_path: Path, garbage: str)
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_an_unclosed_quote_is_reported_where_it_opens(tmp_path: Path) -> None:
+    text = VALID.replace("title: Where it hurts", 'title: "Where it hurts')
+    assert _problems(tmp_path, text) == [
+        f"{_line_of(text, 'title:')}: malformed YAML: a quote opened on this line is never closed"
+    ]
+
+
+def test_a_quote_closed_lines_later_by_an_apostrophe_is_reported_where_it_opens(
+    tmp_path: Path,
+) -> None:
+    text = VALID.replace("title: Where it hurts", "title: 'Where it hurts").replace(
+        "prompt: Do you limp?", "prompt: Don't you limp?"
+    )
+    problems = _problems(tmp_path, text)
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        f"{_line_of(text, 'title:')}: malformed YAML: the quote opened on this line runs on to"
+        f" line {_line_of(text, 'Don')}: is it closed?"
+    )
+
+
+def test_a_tab_in_the_indentation_says_tab(tmp_path: Path) -> None:
+    text = VALID.replace("        prompt: Do you limp?", "\tprompt: Do you limp?")
+    assert _problems(tmp_path, text) == [
+        f"{_line_of(text, 'Do you limp')}: malformed YAML: a tab: YAML indents with spaces only,"
+        " never with tabs"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("wrong", "meant", "where"),
+    [
+        ("promt: Do you limp?", "prompt", "a question"),
+        ("lable: Lower back", "label", "a choice of 'worst_site'"),
+        ("reasn: Groin pain points to the hip.", "reason", "evidence of worst_site=groin"),
+    ],
+)
+def test_a_misspelt_key_gets_did_you_mean(
+    tmp_path: Path, wrong: str, meant: str, where: str
+) -> None:
+    right = f"{meant}:{wrong.split(':', 1)[1]}"
+    text = VALID.replace(right, wrong)
+    key = wrong.split(":")[0]
+    assert any(
+        p.startswith(
+            f"{_line_of(text, wrong)}: unknown key '{key}' in {where}: did you mean '{meant}'?"
+            " (allowed: "
+        )
+        for p in _problems(tmp_path, text)
+    )
+
+
+def test_a_misspelt_type_gets_did_you_mean(tmp_path: Path) -> None:
+    text = VALID.replace("type: yesno", "type: yes_no")
+    assert _problems(tmp_path, text) == [
+        f"{_line_of(text, 'yes_no')}: the type of question 'limp' must be one of single, multi,"
+        " yesno, integer, not 'yes_no' (did you mean yesno?)"
+    ]
+
+
+EMPTY = "''"
+
+
+@pytest.mark.parametrize("wrong_type", ["type: boolean", "type: [single]", "typ: single"])
+def test_a_wrong_type_does_not_hide_the_other_problems_of_the_question(
+    tmp_path: Path, wrong_type: str
+) -> None:
+    text = (
+        VALID.replace("type: single", wrong_type)
+        .replace("              lr: 3", "              lr: -3")
+        .replace("label: Lower back", "label: ''")
+        .replace("        prompt: Where is it worst?", "        prompt: ''")
+    )
+    problems = "\n".join(_problems(tmp_path, text))
+    assert (
+        f"{_line_of(text, 'lr: -3')}: evidence of worst_site=groin: the likelihood ratio"
+        in problems
+    )
+    assert (
+        f"{_line_of(text, 'label: ' + EMPTY)}: the label of worst_site=low_back must be non-empty"
+        in problems
+    )
+    assert (
+        f"{_line_of(text, 'prompt: ' + EMPTY)}: the prompt of question 'worst_site' must be non-empty"
+        in problems
+    )
+
+
+def test_a_wrong_type_still_checks_min_and_max(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "      - id: limp\n",
+        "      - id: age\n        type: number\n        prompt: Age?\n        min: ten\n"
+        "      - id: limp\n",
+    )
+    assert (
+        f"{_line_of(text, 'min: ten')}: min of question 'age' must be a whole number, not 'ten'"
+        in _problems(tmp_path, text)
+    )
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.Inf"])
+def test_validate_refuses_a_likelihood_ratio_that_is_not_finite(tmp_path: Path, value: str) -> None:
+    path = _bank(tmp_path, VALID.replace("              lr: 3", f"              lr: {value}"))
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    line = _line_of(VALID, "lr: 3")
+    shown = str(float(value.replace(".", "")))
+    assert (
+        f"{path}:{line}: evidence of worst_site=groin: lr must be a finite number, not {shown}"
+        in result.stdout
+    )
+
+
+def test_anchors_and_aliases_in_a_bank_are_refused(tmp_path: Path) -> None:
+    text = VALID.replace("source: Khan 2004", "source: &khan Khan 2004").replace(
+        "source: Brown 2004", "source: *khan"
+    )
+    assert _problems(tmp_path, text) == [
+        f"{_line_of(text, '&khan')}: malformed YAML: anchors and aliases (&khan) are not allowed:"
+        " write the value out in full"
+    ]
+
+
+def test_a_second_document_in_a_bank_file_is_reported(tmp_path: Path) -> None:
+    text = VALID + "---\nsettings: {}\n"
+    assert _problems(tmp_path, text) == [
+        f"{_line_of(text, '---')}: malformed YAML: a second document (after '---'): the file"
+        " must hold one"
+    ]
+
+
+def test_a_bank_file_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "bank.yaml"
+    path.write_bytes(VALID.replace("Groin pain", "Groin p\xe4in").encode("latin-1"))
+    bank, problems = validate_bank(path)
+    assert bank is None
+    assert [(p.line, p.message) for p in problems] == [
+        (_line_of(VALID, "Groin pain"), "not UTF-8 text: save the file as UTF-8")
+    ]
