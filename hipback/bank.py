@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 QuestionType = Literal["single", "multi", "yesno", "integer"]
 Direction = Literal["spine", "hip"]
@@ -139,6 +139,11 @@ class Finding:
     def weight(self) -> float:
         """Natural log of the likelihood ratio: its share of the log-odds."""
         return math.log(self.likelihood_ratio)
+
+    @cached_property
+    def bucket(self) -> tuple[str, Direction]:
+        """Findings counted together with diminishing returns: one domain, one side."""
+        return (self.domain, self.toward)
 
     @cached_property
     def slot(self) -> tuple[str, Direction]:
@@ -384,6 +389,16 @@ class Bank:
 
     def question(self, question_id: str) -> Question:
         return self.questions_by_id[question_id]
+
+    @cached_property
+    def weighing_memo(self) -> dict[frozenset[int], Any]:
+        """What each set of counted findings was worth; filled by :mod:`hipback.classifier`."""
+        return {}
+
+    @cached_property
+    def bucket_memo(self) -> dict[frozenset[int], Any]:
+        """What each set of findings of one domain and side was worth (classifier)."""
+        return {}
 
     @cached_property
     def red_flag_questions(self) -> tuple[Question, ...]:

@@ -26,8 +26,9 @@ nerve root, spinal stenosis and back joints by the findings that fit each.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from operator import attrgetter
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .answers import read_answers
@@ -202,6 +203,7 @@ def assess(bank: Bank, answers: Mapping[str, Any]) -> Assessment:
     contribute nothing. See the module's documentation for how findings combine.
     """
     parsed, selections = read_answers(bank, answers)
+    # Step 1: of findings that report the very same thing, the strongest counts.
     strongest: dict[tuple[str, str], Finding] = {}
     flags: list[RedFlag] = []
     notes: list[str] = []
@@ -220,64 +222,135 @@ def assess(bank: Bank, answers: Mapping[str, Any]) -> Assessment:
         if selection.notes:
             notes += selection.notes
 
+    status = _red_flag_status(flags, checked=any(q.id in parsed for q in bank.red_flag_questions))
+    weighed = _weigh(bank, strongest.values())
+    return Assessment(
+        *weighed[:5],
+        weighed.mixed_pattern,
+        status.urgent,
+        status.urgency,
+        status.red_flags_present,
+        len(parsed),
+        weighed.reasons,
+        tuple(dict.fromkeys(notes)) if len(notes) > 1 else tuple(notes),
+        status.red_flag_advice,
+        weighed.next_checks,
+        bank.settings.prior_spine,
+        *weighed[-4:],
+    )
+
+
+class _Weighed(NamedTuple):
+    """What the counted findings alone decide: shared by every row that counts the same."""
+
+    spine_probability: float
+    hip_probability: float
+    verdict: str
+    likely_source: LikelySource
+    source_shares: Mapping[str, float]
+    mixed_pattern: bool
+    reasons: tuple[Reason, ...]
+    next_checks: tuple[str, ...]
+    spine_weight: float
+    hip_weight: float
+    spine_evidence: float
+    hip_evidence: float
+
+
+#: Distinct sets of counted findings remembered per bank (batch rows repeat them).
+_MEMO_SIZE = 65536
+
+
+def _weigh(bank: Bank, counted: Iterable[Finding]) -> _Weighed:
+    """Steps 2 to 4 of the module's documentation, remembered per set of findings."""
+    findings = tuple(counted)
+    key = frozenset(map(id, findings))
+    memo = bank.weighing_memo
+    found = memo.get(key)
+    if found is None:
+        found = _weigh_now(bank, findings)
+        if len(memo) < _MEMO_SIZE:
+            memo[key] = found
+    return found
+
+
+class _Bucket(NamedTuple):
+    """Findings of one domain toward one side, ranked: what they are worth before saturation.
+
+    ``ranked`` holds (finding, weight, counted with, rank); ``scores`` what
+    they add to each spinal source (in :data:`SPINAL_SOURCES` order).
+    """
+
+    ranked: tuple[tuple[Finding, float, tuple[Finding, ...], int], ...]
+    toward: str
+    total: float
+    scores: tuple[float, ...]
+
+
+def _bucket(bank: Bank, members: list[Finding]) -> _Bucket:
+    """Step 2: diminishing returns within a domain, toward a side (remembered per set)."""
+    key = frozenset(map(id, members))
+    memo = bank.bucket_memo
+    found = memo.get(key)
+    if found is None:
+        decay = bank.settings.domain_decay
+        members = sorted(members, key=_strength_then_name)
+        ranked = tuple(
+            (f, f.weight * decay**rank, tuple(o for o in members if o is not f), rank)
+            for rank, f in enumerate(members)
+        )
+        toward = members[0].toward
+        scores = tuple(
+            sum(w for f, w, _, _ in ranked if source in f.sources) if toward == "spine" else 0.0
+            for source in SPINAL_SOURCES
+        )
+        found = _Bucket(ranked, toward, sum(w for _, w, _, _ in ranked), scores)
+        if len(memo) < _MEMO_SIZE:
+            memo[key] = found
+    return found
+
+
+def _weigh_now(bank: Bank, findings: tuple[Finding, ...]) -> _Weighed:
     settings = bank.settings
-    # Step 2: diminishing returns within a domain, toward each side.
     by_domain: dict[tuple[str, str], list[Finding]] = {}
-    for finding in strongest.values():
-        by_domain.setdefault((finding.domain, finding.toward), []).append(finding)
-    ranked: list[tuple[Finding, float, tuple[Finding, ...], int]] = []
-    spine_evidence = hip_evidence = 0.0
-    decay = settings.domain_decay
-    for members in by_domain.values():
-        if len(members) > 1:
-            members.sort(key=_strength_then_name)
-        for rank, finding in enumerate(members):
-            weight = finding.weight * decay**rank
-            others = tuple(f for f in members if f is not finding) if len(members) > 1 else ()
-            ranked.append((finding, weight, others, rank))
-            if finding.toward == "spine":
-                spine_evidence += weight
-            else:
-                hip_evidence += weight
+    for finding in findings:
+        by_domain.setdefault(finding.bucket, []).append(finding)
+    buckets = [_bucket(bank, members) for members in by_domain.values()]
+    spine_evidence = sum(b.total for b in buckets if b.toward == "spine")
+    hip_evidence = sum(b.total for b in buckets if b.toward == "hip")
 
     # Step 3: saturation toward the bounds; every contribution is scaled alike.
     evidence = spine_evidence - hip_evidence
     shift = _saturate(settings, evidence)
     scale = shift / evidence if evidence else 1.0
-    reasons = tuple(
-        sorted(
-            (Reason(f, w * scale, others, rank) for f, w, others, rank in ranked),
-            key=_reason_order,
-        )
-    )
+    ranked = [entry for b in buckets for entry in b.ranked]
+    if len(ranked) > 1:
+        ranked.sort(key=_ranked_order)
+    reasons = tuple(Reason(f, w * scale, others, rank) for f, w, others, rank in ranked)
     log_odds = settings.prior_log_odds + shift
     exact_spine = 1.0 / (1.0 + math.exp(-log_odds))
     spine_probability = round(exact_spine, 3)
     verdict = verdict_for(settings, spine_probability)
-    shares = _source_shares(reasons, exact_spine)
+    scores = [0.0] * len(SPINAL_SOURCES)
+    for b in buckets:
+        if b.toward == "spine":
+            scores = [held + scale * added for held, added in zip(scores, b.scores, strict=True)]
+    shares = _source_shares(scores, exact_spine)
     likely = _likely_source(settings, verdict, shares)
     mixed = min(spine_evidence, hip_evidence) >= settings.mixed_pattern_min_weight
-    status = _red_flag_status(flags, checked=any(q.id in parsed for q in bank.red_flag_questions))
-    return Assessment(
-        spine_probability=spine_probability,
-        hip_probability=round(1.0 - spine_probability, 3),
-        verdict=verdict,
-        likely_source=likely,
-        source_shares={source: round(shares[source], 3) for source in SOURCES},
-        mixed_pattern=mixed,
-        urgent=status.urgent,
-        urgency=status.urgency,
-        red_flags_present=status.red_flags_present,
-        answered=len(parsed),
-        reasons=reasons,
-        notes=tuple(dict.fromkeys(notes)) if len(notes) > 1 else tuple(notes),
-        red_flag_advice=status.red_flag_advice,
-        next_checks=_next_checks(settings, verdict, likely, mixed),
-        prior_spine=settings.prior_spine,
-        spine_weight=sum(r.weight for r in reasons if r.finding.toward == "spine"),
-        hip_weight=sum(r.weight for r in reasons if r.finding.toward == "hip"),
-        spine_evidence=spine_evidence,
-        hip_evidence=hip_evidence,
+    return _Weighed(
+        spine_probability,
+        round(1.0 - spine_probability, 3),
+        verdict,
+        likely,
+        MappingProxyType({source: round(shares[source], 3) for source in SOURCES}),
+        mixed,
+        reasons,
+        _next_checks(settings, verdict, likely, mixed),
+        spine_evidence * scale,
+        hip_evidence * scale,
+        spine_evidence,
+        hip_evidence,
     )
 
 
@@ -317,24 +390,20 @@ def _saturate(settings: Settings, evidence: float) -> float:
     return room * math.tanh(evidence / room)
 
 
-def _source_shares(reasons: tuple[Reason, ...], spine_probability: float) -> dict[str, float]:
+def _source_shares(scores: list[float], spine_probability: float) -> dict[str, float]:
     """Each specific source's share of the probability.
 
     The hip joint holds the hip's probability. Within the spine, each source
     starts equal and gains the effective weight of every spine finding that
-    fits it (a finding that fits all three spinal sources tells them apart
-    not at all).
+    fits it (``scores``, in :data:`SPINAL_SOURCES` order; a finding that fits
+    all three spinal sources tells them apart not at all).
     """
-    scores = dict.fromkeys(SPINAL_SOURCES, 0.0)
-    for reason in reasons:
-        if reason.finding.toward == "spine":
-            for source in reason.finding.sources:
-                scores[source] += reason.weight
-    top = max(scores.values())
-    exps = {source: math.exp(score - top) for source, score in scores.items()}
-    total = sum(exps.values())
+    top = max(scores)
+    exps = [math.exp(score - top) for score in scores]
+    total = sum(exps)
     shares = {"hip_joint": 1.0 - spine_probability}
-    shares.update({s: spine_probability * exps[s] / total for s in SPINAL_SOURCES})
+    for source, value in zip(SPINAL_SOURCES, exps, strict=True):
+        shares[source] = spine_probability * value / total
     return shares
 
 
@@ -368,8 +437,9 @@ def _strength_then_name(finding: Finding) -> tuple[float, str, str]:
     return (-finding.weight, finding.question_id, finding.code)
 
 
-def _reason_order(reason: Reason) -> tuple[float, str, str]:
-    return (-reason.weight, reason.finding.question_id, reason.finding.code)
+def _ranked_order(entry: tuple[Finding, float, Any, int]) -> tuple[float, str, str]:
+    """Strongest first; the scale of step 3 is the same for all, so raw weights order them."""
+    return (-entry[1], entry[0].question_id, entry[0].code)
 
 
 _rank = attrgetter("rank")
