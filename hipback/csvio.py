@@ -342,9 +342,10 @@ def read_header(lines: Iterator[str | RowError], name: str, known: Collection[st
     while open_quote:
         more = next(lines, None)
         if more is None or isinstance(more, RowError) or spanned >= MAX_HEADER_LINES:
+            within = "never closed" if more is None else f"not closed by line {number + 1}"
             raise HipbackError(
-                f"{name}, line {opened_on}: a quote in the header row opens here and is never"
-                f" closed; {_QUOTE_ADVICE}"
+                f"{name}, line {opened_on}: a quote in the header row opens here and is"
+                f" {within}; {_QUOTE_ADVICE}"
             )
         number += 1
         spanned += 1
