@@ -890,7 +890,7 @@ class _Builder:
 
 def _bank_files(path: Path) -> list[Path]:
     if not path.exists():
-        raise HipbackError(f"no question bank at {path}: no such file or folder")
+        raise HipbackError(f"no question bank at {printable(str(path))}: no such file or folder")
     if path.is_dir():
         return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
     return [path]
@@ -920,10 +920,10 @@ def _read_bank_file(reader: _FileReader, file: Path, limit: int) -> str | None:
 def _read_files(path: Path, builder: _Builder) -> Iterator[tuple[_FileReader, dict[str, YamlNode]]]:
     files = _bank_files(path)
     if not files:
-        builder.problems.append(Problem(str(path), 0, "no .yaml files in this folder"))
+        builder.problems.append(Problem(printable(str(path)), 0, "no .yaml files in this folder"))
     budget = BANK_MAX_BYTES
     for file in files:
-        reader = _FileReader(str(file), builder.problems)
+        reader = _FileReader(printable(str(file)), builder.problems)
         text = _read_bank_file(reader, file, min(BANK_FILE_MAX_BYTES, budget))
         if text is None:
             continue
@@ -958,7 +958,7 @@ def _build(path: Path) -> tuple[Bank | None, list[Problem]]:
 
     settings = None
     if not settings_nodes and files:
-        builder.problems.append(Problem(str(path), 0, "the bank has no 'settings'"))
+        builder.problems.append(Problem(printable(str(path)), 0, "the bank has no 'settings'"))
     for index, (reader, node) in enumerate(settings_nodes):
         if index:
             reader.problem(node.line, "'settings' given again: a bank has one")
@@ -989,7 +989,7 @@ def _build(path: Path) -> tuple[Bank | None, list[Problem]]:
             section_ids.add(sid)
             sections.append(Section(sid, title, tuple(questions)))
     if files and not section_nodes:
-        builder.problems.append(Problem(str(path), 0, "the bank has no 'sections'"))
+        builder.problems.append(Problem(printable(str(path)), 0, "the bank has no 'sections'"))
     if builder.problems or settings is None:
         return None, builder.problems
     return Bank(tuple(sections), settings, str(path)), builder.problems

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from hipback import BankError, assess, load_bank, validate_bank
 from hipback.answerfile import ANSWERS_FILE_MAX_BYTES, read_answers_file
 from hipback.cli import app
-from hipback.loader import BANK_FILE_MAX_BYTES, BANK_MAX_DEPTH
+from hipback.loader import BANK_FILE_MAX_BYTES, BANK_MAX_BYTES, BANK_MAX_DEPTH
 
 MEMORY_LIMIT = 1 << 30
 BANK = load_bank()
@@ -300,3 +300,21 @@ def test_a_non_finite_number_in_a_bank_is_refused(tmp_path: Path, field: str, va
         and f"must be a finite number, not {float(value.replace('.', ''))}" in p.message
         for p in problems
     ), problems
+
+
+def test_a_bank_folder_stops_reading_at_its_total_cap(tmp_path: Path) -> None:
+    filler = "#" * (BANK_FILE_MAX_BYTES - 1) + "\n"
+    for index in range(BANK_MAX_BYTES // BANK_FILE_MAX_BYTES + 1):
+        (tmp_path / f"{index:02}.yaml").write_text(filler)
+    problems = validate_bank(tmp_path)[1]
+    assert [p.message for p in problems if "too large" in p.message] == [
+        "too large: a bank may hold 8 MiB at most"
+    ]
+
+
+def test_a_bank_file_name_cannot_send_escape_sequences(tmp_path: Path) -> None:
+    (tmp_path / "\x1b[2J.yaml").write_text("settings: 1\n")
+    result = CliRunner().invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "\\x1b[2J.yaml:1: settings must be a mapping" in result.stdout
+    assert "\x1b" not in result.output
