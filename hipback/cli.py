@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import io
 import os
 import signal
 import sys
@@ -21,7 +22,7 @@ from typing import Annotated, Optional, TypeVar
 import typer
 
 from . import __version__
-from .errors import EXIT_BROKEN_PIPE, EXIT_USAGE, HipbackError, exit_code_for_signal
+from .errors import EXIT_OK, EXIT_USAGE, HipbackError, exit_code_for_signal
 from .messages import printable
 
 app = typer.Typer(
@@ -38,6 +39,8 @@ F = TypeVar("F", bound=Callable[..., None])
 
 #: The signal that stopped hipback (SIGINT for Ctrl-C, unless SIGTERM or SIGHUP came first).
 _stopped_by: int | None = None
+#: Whether a command ran (it then reports its own output failures).
+_command_started = False
 
 
 def _stop_like_ctrl_c(signum: int, frame: FrameType | None) -> None:
@@ -68,15 +71,27 @@ def _discard_standard_output() -> None:
         os.close(devnull)
 
 
+def _identity(descriptor: int) -> tuple[int, int] | None:
+    try:
+        status = os.fstat(descriptor)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
 #: Errors that mean the output could not be written (a full disk, a file size limit).
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
 def _output_failure(error: OSError, *, writing_standard_output: bool = False) -> int:
-    """Report an input or output error as one line; a vanished reader is no error."""
+    """Report an input or output error as one line.
+
+    A reader that went away (``hipback questions | head -1``) is no error: it
+    had all it wanted, so hipback stops quietly with the code it would have given.
+    """
     if isinstance(error, BrokenPipeError):
         _discard_standard_output()
-        return EXIT_BROKEN_PIPE
+        return EXIT_OK
     reason = error.strerror or str(error)
     if writing_standard_output:
         _discard_standard_output()
@@ -97,8 +112,16 @@ def reports_errors(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: object, **kwargs: object) -> None:
+        global _command_started
+        _command_started = True
+        output_before = _identity(1)
         try:
             command(*args, **kwargs)
+        except SystemExit:
+            # rich, after a broken pipe, points standard output at /dev/null and exits 1.
+            if _identity(1) != output_before:
+                raise typer.Exit(_output_failure(BrokenPipeError())) from None
+            raise
         except HipbackError as error:
             lines = str(error).split("\n")
             _say("\n".join([f"hipback: {printable(lines[0])}", *map(printable, lines[1:])]))
@@ -351,12 +374,18 @@ def _closed_standard_streams() -> list[str]:
     return closed
 
 
-def _identity(descriptor: int) -> tuple[int, int] | None:
-    try:
-        status = os.fstat(descriptor)
-    except OSError:
-        return None
-    return status.st_dev, status.st_ino
+def _buffer_standard_output() -> None:
+    """Under PYTHONUNBUFFERED (or ``python -u``) sys.stdout writes straight to the
+    file and drops the rest of a short write (a file size limit reached) without
+    an error; a buffered writer retries it and reports the error."""
+    raw = getattr(sys.stdout, "buffer", None)
+    if isinstance(raw, io.RawIOBase):
+        sys.stdout = io.TextIOWrapper(
+            io.BufferedWriter(raw),
+            encoding=sys.stdout.encoding,
+            errors=sys.stdout.errors,
+            line_buffering=True,
+        )
 
 
 def _run() -> int:
@@ -365,11 +394,16 @@ def _run() -> int:
         # A file opened later would take the closed descriptor's number and
         # receive what was meant for the stream: refuse before opening any.
         if "standard error" not in closed:
-            _say(f"hipback: {' and '.join(closed)} closed; run hipback with it open")
+            verb = "is" if len(closed) == 1 else "are"
+            _say(
+                f"hipback: {' and '.join(closed)} {verb} closed; give hipback an open one"
+                " (a terminal, a file, a pipe or /dev/null)"
+            )
         return EXIT_USAGE
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _stop_like_ctrl_c)
+    _buffer_standard_output()
     standard_output = sys.stdout
     output_before = _identity(1)
     try:
@@ -378,10 +412,11 @@ def _run() -> int:
             status: object = 0
         except SystemExit as exit:
             status = exit.code
-        # After a broken pipe, rich points standard output at /dev/null and
-        # typer swaps sys.stdout for a quiet wrapper; both then exit 1.
+        # Outside a command (printing the help), a broken pipe makes rich point
+        # standard output at /dev/null, or typer swap sys.stdout for a quiet
+        # wrapper; both then exit 1, which is not what went wrong.
         swapped = sys.stdout is not standard_output or _identity(1) != output_before
-        if status == 1 and swapped:
+        if swapped and status == 1 and not _command_started:
             sys.stdout = standard_output
             raise BrokenPipeError
     except KeyboardInterrupt:

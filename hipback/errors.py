@@ -10,8 +10,6 @@ EXIT_INVALID_ENTRIES = 1
 EXIT_USAGE = 2
 #: Ctrl-C; SIGTERM and SIGHUP exit with 128 + their number (143, 129), as a shell reports them.
 EXIT_INTERRUPTED = 130
-#: The reader of standard output went away (``hipback ... | head -1``): 128 + SIGPIPE, quietly.
-EXIT_BROKEN_PIPE = 141
 
 
 def exit_code_for_signal(signum: int) -> int:
