@@ -95,5 +95,11 @@ def test_readme_shows_every_command_in_use() -> None:
     group: Any = typer.main.get_command(app)
     for name in group.commands:
         assert f"hipback {name}" in text
-    assert "pip install . && hipback ask" in text
-    assert "pip install '.[test]' && pytest" in text
+
+    # The two set-up commands, each creating the virtual environment that
+    # Debian's system Python needs; the test command installs editable.
+    assert "python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/hipback ask" in text
+    assert (
+        "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test]' && pytest"
+        in text
+    )
