@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,34 @@ def test_every_command_and_option_has_help(name: str) -> None:
     result = runner.invoke(app, [name, "--help"])
     assert result.exit_code == 0
     assert "Usage:" in result.stdout
+
+
+COMMAND_LINES = [[], *([name] for name in sorted(_commands()))]
+
+
+@pytest.mark.parametrize("command", COMMAND_LINES, ids=lambda c: " ".join(["hipback", *c]))
+def test_dash_h_is_the_same_as_dash_dash_help(command: list[str]) -> None:
+    short = runner.invoke(app, [*command, "-h"], env={"COLUMNS": "80"})
+    long = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "80"})
+    assert short.exit_code == long.exit_code == 0
+    assert short.stdout == long.stdout
+    assert re.search(r"--help +-h +Show this message", short.stdout), short.stdout
+
+
+@pytest.mark.parametrize("width", [50, 80, 160])
+@pytest.mark.parametrize("command", COMMAND_LINES, ids=lambda c: " ".join(["hipback", *c]))
+def test_help_shows_no_type_placeholders_or_braces(command: list[str], width: int) -> None:
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": str(width)})
+    assert result.exit_code == 0
+    text = result.stdout
+    assert not re.search(r"<(bool|str|int|path|text|choice)>", text, re.I), text
+    usage = next(line for line in text.splitlines() if "Usage:" in line)
+    assert "{" not in usage and "}" not in usage, usage
+    group: Any = typer.main.get_command(app)
+    shown = group.commands[command[0]] if command else group
+    for parameter in shown.params:
+        for name in parameter.opts if parameter.param_type_name == "option" else []:
+            assert name in text, f"{name} missing at {width} columns"
 
 
 def test_no_arguments_shows_help() -> None:
