@@ -20,9 +20,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from hipback import BankError, assess, load_bank, validate_bank
+from hipback import BankError, HipbackError, assess, load_bank, validate_bank
 from hipback.answerfile import ANSWERS_FILE_MAX_BYTES, read_answers_file
 from hipback.cli import app
 from hipback.loader import BANK_FILE_MAX_BYTES, BANK_MAX_BYTES, BANK_MAX_DEPTH
@@ -318,3 +320,37 @@ def test_a_bank_file_name_cannot_send_escape_sequences(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "\\x1b[2J.yaml:1: settings must be a mapping" in result.stdout
     assert "\x1b" not in result.output
+
+
+# --- Whatever the text, a message and never a traceback -----------------------------
+
+YAMLISH = st.text(
+    alphabet=st.sampled_from(list("age:limp red_flags054[]{}\"'-\n\t#&*!~?,|>%@`;._\\\x1b²")),
+    max_size=120,
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.one_of(YAMLISH, st.text(max_size=120)))
+def test_any_answers_file_gives_answers_or_a_message(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "answers.yaml"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        read_answers_file(BANK, path)
+    except HipbackError as error:
+        assert error.exit_code == 2
+        assert "\x1b" not in str(error)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.one_of(YAMLISH, st.text(max_size=120)))
+def test_any_bank_file_gives_a_bank_or_problems(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "bank.yaml"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    bank, problems = validate_bank(path)
+    assert (bank is None) == bool(problems)
+    assert not any("\x1b" in p.message for p in problems)
