@@ -1,0 +1,586 @@
+"""The printable report: one self-contained HTML page to take to the clinician.
+
+``hipback ask --report visit.html`` writes one; ``hipback batch --reports DIR``
+one per row. The page holds everything it shows (inline CSS, the likelihood
+bar as inline SVG): no script, font, image or style sheet is fetched, so it
+opens the same offline and makes no network request of any kind. It is
+laid out to print on one A4 or Letter page.
+
+Everything is rendered by a Jinja2 template with autoescaping on: every
+answer, reason, note and pass-through cell is text, never markup (a cell
+``<script>alert(1)</script>`` is printed as those characters).
+
+The words are the terminal report's (:mod:`hipback.report`), in the same
+order, except that the warning signs come first: on paper the top is what
+is read first, where on a screen the last lines are what stays in view.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+import re
+import stat
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import __version__, report
+from .answers import parse_answer
+from .bank import Answers, AnswerValue, Bank, RedFlag
+from .classifier import Assessment, RedFlagStatus
+from .errors import AnswerError, HipbackError
+from .files import private_atomic_writer
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from .batch import Columns, RowResult
+
+#: The first step when there is urgent advice: on the page it is at the top.
+URGENT_FIRST_STEP = "First, follow the urgent advice at the top of this page."
+NOT_CHECKED_TITLE = "Warning signs not checked"
+NOT_CHECKED_TEXT = (
+    "The question about warning signs was not answered, so nobody has checked them."
+    " Get help at once if you have any of these:"
+)
+NONE_PRESENT = "Warning signs: none of the warning signs was reported."
+#: A report file name is at most this many characters before ``.html``.
+NAME_MAX_CHARS = 60
+#: Names Windows keeps for devices: never used as a report's name.
+_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul"}
+    | {f"com{n}" for n in range(1, 10)}
+    | {f"lpt{n}" for n in range(1, 10)}
+)
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_PARENTHESES = re.compile(r"\([^()]*\)")
+_AUTHOR_YEAR = re.compile(r"^([A-Z][\w'-]+)\b.*?\b((?:19|20)\d\d)\b")
+#: Parts of a source that say how a figure was used, not where it comes from.
+_NOT_A_SOURCE = re.compile(r"^(?:\d|(?:slightly |strongly )?tempered\b|self-report)")
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """When and with what a report was made: the footer's facts."""
+
+    date: str
+    hipback_version: str
+    bank_version: str
+    bank_version_kind: str
+
+
+def bank_version(bank: Bank) -> tuple[str, str]:
+    """The question bank's version and what it is.
+
+    Banks carry no version number, so this is the first 12 hex digits of a
+    SHA-256 over the bank's YAML files (names and contents, in name order):
+    any change to a question or a weight gives another version. When the
+    files cannot be read, the bank's origin stands in.
+    """
+    origin = Path(bank.origin)
+    try:
+        if origin.is_dir():
+            files = sorted(p for p in origin.iterdir() if p.suffix in (".yaml", ".yml"))
+        else:
+            files = [origin]
+        digest = hashlib.sha256()
+        for file in files:
+            digest.update(file.name.encode("utf-8") + b"\0")
+            digest.update(file.read_bytes() + b"\0")
+    except OSError:
+        return bank.origin, "where the bank was read from (its files could not be read)"
+    count = len(files)
+    return (
+        digest.hexdigest()[:12],
+        f"SHA-256 of its {count} file{'s' if count != 1 else ''} (the bank has no version number)",
+    )
+
+
+def make_stamp(bank: Bank, when: datetime.date | None = None) -> Stamp:
+    version, kind = bank_version(bank)
+    day = when if when is not None else datetime.date.today()
+    return Stamp(day.isoformat(), __version__, version, kind)
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    return Environment(
+        loader=PackageLoader("hipback", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+# --- what the page shows ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flag:
+    label: str
+    advice: str
+
+
+@dataclass(frozen=True)
+class Warning:
+    """The warning-sign part: ``kind`` is urgent, not_checked or none."""
+
+    kind: str
+    title: str
+    text: str = ""
+    flags: tuple[Flag, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShownReason:
+    number: int
+    text: str
+    strength: str
+    source: str
+    counted_with: str
+
+
+@dataclass(frozen=True)
+class ReasonGroup:
+    title: str
+    reasons: tuple[ShownReason, ...]
+
+
+@dataclass(frozen=True)
+class Bar:
+    spine_percent: int
+    hip_percent: int
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerLine:
+    question: str
+    answer: str
+
+
+@dataclass
+class Page:
+    """Everything the template shows, as plain text (the template escapes it)."""
+
+    stamp: Stamp
+    fields: tuple[tuple[str, str], ...] = ()
+    warning: Warning | None = None
+    headline: str = ""
+    bar: Bar | None = None
+    not_certain: str = report.NOT_CERTAIN
+    likely_source: str = ""
+    mixed: str = ""
+    groups: tuple[ReasonGroup, ...] = ()
+    legend: str = report.STRENGTH_LEGEND
+    notes: tuple[str, ...] = ()
+    next_steps: tuple[str, ...] = ()
+    checks: tuple[str, ...] = ()
+    technical: tuple[tuple[str, str], ...] = ()
+    answers: tuple[AnswerLine, ...] = ()
+    not_answered: tuple[str, ...] = ()
+    error: str = ""
+    print_size: str = "8pt"
+    not_a_diagnosis: str = report.NOT_A_DIAGNOSIS
+    next_step_title: str = report.NEXT_STEP_TITLE
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _warning(bank: Bank, status: Assessment | RedFlagStatus | None) -> Warning | None:
+    if status is None:
+        return None
+    if status.urgent:
+        advice = status.red_flag_advice
+        top = advice[0].urgency if advice else "none"
+        return Warning("urgent", report.URGENCY_TITLES[top], flags=_flags(bank, advice))
+    if status.urgency == "not_checked":
+        every = [c.red_flag for q in bank.red_flag_questions for c in q.choices if c.red_flag]
+        return Warning(
+            "not_checked", NOT_CHECKED_TITLE, NOT_CHECKED_TEXT, _flags(bank, every, named=True)
+        )
+    return Warning("none", NONE_PRESENT)
+
+
+def _flags(bank: Bank, flags: Sequence[RedFlag], *, named: bool = False) -> tuple[Flag, ...]:
+    """Each flag's level (or, when ``named``, what it is) and its advice, most pressing first."""
+    labels = {c.code: c.label for q in bank.red_flag_questions for c in q.choices}
+    shown: list[Flag] = []
+    seen: set[tuple[str, str]] = set()
+    for flag in sorted(flags, key=lambda f: f.rank):
+        label = labels.get(flag.code, flag.code) if named else report.URGENCY_LABELS[flag.urgency]
+        key = (label, flag.advice)
+        if key not in seen:
+            seen.add(key)
+            shown.append(Flag(label, flag.advice))
+    return tuple(shown)
+
+
+def short_source(source: str) -> str:
+    """A finding's source as short citations: ``Rainville 2019; Altman 1991``.
+
+    The full references are in ``hipback evidence``; on a one-page report the
+    author and year say where a figure comes from.
+    """
+    while True:
+        plain = _PARENTHESES.sub("", source)
+        if plain == source:
+            break
+        source = plain
+    cited: list[str] = []
+    for part in (p.strip() for p in source.split(";")):
+        if not part or _NOT_A_SOURCE.match(part):
+            continue
+        found = _AUTHOR_YEAR.match(part)
+        if found:
+            short = f"{found.group(1)} {found.group(2)}"
+        elif part.startswith("expert judgement"):
+            short = "expert judgement"
+        elif part.startswith("evidence.md"):
+            short = "evidence.md"
+        elif not any(c.isupper() for c in part.split()[0]):
+            continue  # a remark on the figure ("no published likelihood ratio")
+        else:
+            short = part.split(",")[0].strip()
+            short = short if len(short) <= 40 else short[:39].rstrip() + "…"
+        if short not in cited:
+            cited.append(short)
+    return "; ".join(cited) or "expert judgement"
+
+
+def _bar(assessment: Assessment) -> Bar:
+    spine = report.shown_percent(assessment.spine_probability)
+    hip = 100 - spine
+    return Bar(spine, hip, f"Lower back {spine} %, hip joint {hip} %.")
+
+
+def _groups(bank: Bank, assessment: Assessment) -> tuple[ReasonGroup, ...]:
+    groups = report.reason_groups(assessment, bank)
+    numbers: dict[int, int] = {}
+    for _, reasons, _ in groups:
+        for reason in reasons:
+            numbers[id(reason.finding)] = len(numbers) + 1
+    shown: list[ReasonGroup] = []
+    for title, reasons, say_if_empty in groups:
+        if not reasons and not say_if_empty:
+            continue
+        shown.append(
+            ReasonGroup(
+                title,
+                tuple(
+                    ShownReason(
+                        numbers[id(r.finding)],
+                        r.reason,
+                        report.strength(r),
+                        short_source(r.source),
+                        _counted_with(bank, r.counted_with, numbers, r.finding.domain),
+                    )
+                    for r in reasons
+                ),
+            )
+        )
+    return tuple(shown)
+
+
+def _counted_with(
+    bank: Bank, others: Iterable[object], numbers: Mapping[int, int], domain_id: str
+) -> str:
+    found = sorted(numbers[id(f)] for f in others if id(f) in numbers)
+    if not found:
+        return ""
+    return f"counted with {number_list(found)}"
+
+
+def number_list(numbers: Sequence[int]) -> str:
+    """``[3, 5, 6, 7]`` as ``3, 5-7``."""
+    runs: list[list[int]] = []
+    for number in sorted(numbers):
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ", ".join(
+        f"{run[0]}-{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)) for run in runs
+    )
+
+
+def _next_steps(assessment: Assessment) -> tuple[str, ...]:
+    steps = list(report.next_steps(assessment))
+    if assessment.urgent and steps:
+        steps[0] = URGENT_FIRST_STEP  # the terminal says "at the end of this report"
+    return tuple(steps)
+
+
+def _technical(bank: Bank, assessment: Assessment) -> tuple[tuple[str, str], ...]:
+    shares = ", ".join(
+        f"{source} {share:.0%}" for source, share in assessment.source_shares.items()
+    )
+    return (
+        ("verdict", assessment.verdict),
+        ("likely_source", assessment.likely_source),
+        ("spine_probability", f"{assessment.spine_probability:.3f}"),
+        ("source shares", shares),
+        ("mixed_pattern", "yes" if assessment.mixed_pattern else "no"),
+        ("urgency", assessment.urgency),
+        ("answered", str(assessment.answered)),
+    )
+
+
+def _answers(bank: Bank, answers: Answers) -> tuple[tuple[AnswerLine, ...], tuple[str, ...]]:
+    given: list[AnswerLine] = []
+    missing: list[str] = []
+    for question in bank.questions:
+        value = answers.get(question.id)
+        if value is None:
+            missing.append(question.id)
+        else:
+            given.append(
+                AnswerLine(
+                    report.short_prompt(question.prompt), report.describe_answer(question, value)
+                )
+            )
+    return tuple(given), tuple(missing)
+
+
+def build_page(
+    bank: Bank,
+    answers: Answers,
+    assessment: Assessment,
+    stamp: Stamp,
+    fields: Sequence[tuple[str, str]] = (),
+) -> Page:
+    """What the report of one assessment shows; ``fields``: pass-through cells (batch)."""
+    given, missing = _answers(bank, answers)
+    mixed = report.mixed_pattern_note() if assessment.mixed_pattern else ""
+    return Page(
+        stamp=stamp,
+        fields=tuple(fields),
+        warning=_warning(bank, assessment),
+        headline=report.HEADLINES.get(assessment.verdict, assessment.verdict),
+        bar=_bar(assessment),
+        likely_source=report.likely_source_sentence(assessment, bank).plain,
+        mixed=mixed,
+        groups=_groups(bank, assessment),
+        notes=tuple(dict.fromkeys(assessment.notes)),
+        next_steps=_next_steps(assessment),
+        checks=tuple(assessment.next_checks),
+        technical=_technical(bank, assessment),
+        answers=given,
+        not_answered=missing,
+    )
+
+
+def build_error_page(
+    bank: Bank,
+    raw: Mapping[str, str],
+    error: str,
+    flags: RedFlagStatus | None,
+    stamp: Stamp,
+    fields: Sequence[tuple[str, str]] = (),
+) -> Page:
+    """The short page of a row that could not be assessed: the error, and any warning signs.
+
+    A warning sign found in the row is shown at the top as on every report:
+    a mistake elsewhere never hides it. The answers that could be read are listed.
+    """
+    readable: dict[str, AnswerValue] = {}
+    for question in bank.questions:
+        if question.id in raw:
+            try:
+                value = parse_answer(question, raw[question.id])
+            except AnswerError:
+                continue
+            if value is not None:
+                readable[question.id] = value
+    given, _ = _answers(bank, readable)
+    return Page(
+        stamp=stamp,
+        fields=tuple(fields),
+        warning=_warning(bank, flags),
+        error=error,
+        answers=given,
+    )
+
+
+#: Printed font sizes by the length of the page (:func:`page_length`): a long
+#: page is printed smaller so that it still fits one A4 or Letter page.
+PRINT_SIZES = ((3300, "8pt"), (4300, "7.5pt"), (5300, "7pt"))
+SMALLEST_PRINT_SIZE = "6.5pt"
+
+
+def page_length(page: Page) -> int:
+    """About how much a page holds, in characters (a line of the answers counts as a full line)."""
+    length = sum(
+        len(r.text) + len(r.strength) + len(r.source) + len(r.counted_with) + 20
+        for group in page.groups
+        for r in group.reasons
+    )
+    length += sum(len(text) + 40 for text in (*page.checks, *page.notes, *page.next_steps))
+    length += len(page.mixed) + len(page.error)
+    length += sum(max(len(line.question), 60) + 30 for line in page.answers)
+    if page.warning is not None:
+        length += sum(len(flag.advice) + 40 for flag in page.warning.flags)
+    return length
+
+
+def print_size(page: Page) -> str:
+    length = page_length(page)
+    return next((size for most, size in PRINT_SIZES if length <= most), SMALLEST_PRINT_SIZE)
+
+
+def render(page: Page) -> str:
+    """The HTML of a page (autoescaped: every text is shown as text)."""
+    page.print_size = print_size(page)
+    return _environment().get_template("report.html.j2").render(page=page)
+
+
+def render_report(
+    bank: Bank,
+    answers: Answers,
+    assessment: Assessment,
+    *,
+    when: datetime.date | None = None,
+    fields: Sequence[tuple[str, str]] = (),
+) -> str:
+    return render(build_page(bank, answers, assessment, make_stamp(bank, when), fields))
+
+
+def write_report(path: str | Path, html: str) -> None:
+    """Write a report atomically, readable by its owner only (like ``--save``)."""
+    with private_atomic_writer(path, "write the report to") as handle:
+        handle.write(html)
+
+
+def check_report_target(path: Path) -> None:
+    """Fail before anything is asked when ``--report`` cannot be written."""
+    from .files import output_target
+
+    output_target(path, "write the report to")
+
+
+# --- batch: one report per row ------------------------------------------------------------
+
+
+def prepare_reports_folder(folder: str | Path) -> Path:
+    """The folder for ``batch --reports``: created (owner-only, 0700) when missing.
+
+    Raises :class:`HipbackError` (before any row is read) when it is a file
+    or cannot be created.
+    """
+    path = Path(folder)
+    if not os.fspath(folder):
+        raise HipbackError("the --reports folder name is empty; give a folder name")
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        status = None
+    except OSError as error:
+        raise HipbackError(f"cannot use {path} for the reports: {error.strerror}") from None
+    if status is not None:
+        if not stat.S_ISDIR(status.st_mode):
+            raise HipbackError(f"cannot write the reports to {path}: it is not a folder")
+        return path
+    try:
+        os.mkdir(path, 0o700)
+    except FileNotFoundError:
+        raise HipbackError(
+            f"cannot create the reports folder {path}: the folder {path.parent} does not exist"
+        ) from None
+    except OSError as error:
+        raise HipbackError(
+            f"cannot create the reports folder {path}: {error.strerror or error}"
+        ) from None
+    return path
+
+
+def safe_name(cell: str) -> str:
+    """A pass-through cell as a file name: letters, digits, ``.``, ``_`` and ``-`` only.
+
+    Anything else becomes ``-``; leading dots and dashes go (no hidden file, no
+    option-like name); the name is capped at :data:`NAME_MAX_CHARS`. May be empty.
+    """
+    name = _UNSAFE.sub("-", cell.strip()).strip(".-")[:NAME_MAX_CHARS].rstrip(".-")
+    if name.split(".")[0].lower() in _RESERVED:
+        name = f"{name}-"
+    return name
+
+
+class ReportNames:
+    """Unique report names for a run: ``P01.html``, ``P01-2.html``, or ``row-N.html``.
+
+    Compared ignoring case, since the folder may be on a case-insensitive disk.
+    """
+
+    def __init__(self) -> None:
+        self._taken: set[str] = set()
+
+    def name(self, cell: str | None, row: int) -> str:
+        base = safe_name(cell) if cell else ""
+        if not base:
+            base = f"row-{row}"
+        candidate, suffix = base, 2
+        while candidate.lower() in self._taken:
+            candidate, suffix = f"{base}-{suffix}", suffix + 1
+        self._taken.add(candidate.lower())
+        return f"{candidate}.html"
+
+
+class ReportsWriter:
+    """Writes one report per batch row while the rows stream past (see :meth:`watch`).
+
+    Error rows get a short page with the error and any warning sign found.
+    """
+
+    def __init__(
+        self, bank: Bank, folder: Path, columns: Columns, when: datetime.date | None = None
+    ) -> None:
+        self.bank = bank
+        self.folder = folder
+        self.columns = columns
+        self.stamp = make_stamp(bank, when)
+        self.names = ReportNames()
+        self.written = 0
+        passing = [i for i in columns.kept if i not in {p for p, _, _ in columns.questions}]
+        self._passing = tuple((columns.keys[columns.kept.index(i)], i) for i in passing)
+
+    def watch(self, results: Iterator[RowResult]) -> Iterator[RowResult]:
+        for row in results:
+            self.write(row)
+            yield row
+
+    def write(self, row: RowResult) -> Path:
+        from .batch import _unneutralise
+
+        cells = row.cells
+        fields = [(key, cells[i]) for key, i in self._passing]
+        label = self.columns.label
+        path = self.folder / self.names.name(
+            cells[label] if label is not None else None, row.number
+        )
+        raw = {}
+        for position, qid, _ in self.columns.questions:
+            cell = cells[position]
+            if cell:
+                raw[qid] = _unneutralise(cell) if cell[0] == "'" else cell
+        fields.insert(0, ("row", str(row.number)))
+        if row.assessment is not None:
+            answers = _parsed(self.bank, raw)
+            page = build_page(self.bank, answers, row.assessment, self.stamp, fields)
+        else:
+            page = build_error_page(self.bank, raw, row.error or "", row.flags, self.stamp, fields)
+        write_report(path, render(page))
+        self.written += 1
+        return path
+
+
+def _parsed(bank: Bank, raw: Mapping[str, str]) -> dict[str, AnswerValue]:
+    from .answers import parse_answers
+
+    return parse_answers(bank, raw)
