@@ -58,17 +58,24 @@ def _interrupted_exit_code() -> int:
 
 def _say(message: str) -> None:
     """Write one message to standard error; a broken standard error is ignored."""
-    with contextlib.suppress(OSError, ValueError):
+    try:
         print(message, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        _discard(sys.stderr)
+
+
+def _discard(stream: object) -> None:
+    """Send what is left of a stream to /dev/null, so that Python's own flush at
+    exit cannot fail again and turn the exit code into 120 (the recipe from
+    Python's notes on SIGPIPE)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())  # type: ignore[attr-defined]
+        os.close(devnull)
 
 
 def _discard_standard_output() -> None:
-    """Send what is left of standard output to /dev/null, so that Python's own
-    flush at exit cannot fail again (the recipe from Python's SIGPIPE notes)."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+    _discard(sys.stdout)
 
 
 def _identity(descriptor: int) -> tuple[int, int] | None:
@@ -364,14 +371,25 @@ def validate(
 _STANDARD_STREAMS = {0: "standard input", 1: "standard output", 2: "standard error"}
 
 
-def _closed_standard_streams() -> list[str]:
-    closed = []
+def _unusable_standard_streams() -> dict[str, str]:
+    """Each standard stream that is closed or open the wrong way, with what is wrong."""
+    unusable = {}
     for descriptor, name in _STANDARD_STREAMS.items():
         try:
             os.fstat(descriptor)
         except OSError:
-            closed.append(name)
-    return closed
+            unusable[name] = "is closed"
+            continue
+        if sys.platform == "win32":
+            continue
+        import fcntl
+
+        mode = fcntl.fcntl(descriptor, fcntl.F_GETFL) & os.O_ACCMODE
+        if descriptor == 0 and mode == os.O_WRONLY:
+            unusable[name] = "is open for writing only"
+        elif descriptor != 0 and mode == os.O_RDONLY:
+            unusable[name] = "is open for reading only"
+    return unusable
 
 
 def _buffer_standard_output() -> None:
@@ -389,15 +407,14 @@ def _buffer_standard_output() -> None:
 
 
 def _run() -> int:
-    closed = _closed_standard_streams()
-    if closed:
-        # A file opened later would take the closed descriptor's number and
+    unusable = _unusable_standard_streams()
+    if unusable:
+        # A file opened later would take a closed descriptor's number and
         # receive what was meant for the stream: refuse before opening any.
-        if "standard error" not in closed:
-            verb = "is" if len(closed) == 1 else "are"
+        if "standard error" not in unusable:
+            problems = " and ".join(f"{name} {what}" for name, what in unusable.items())
             _say(
-                f"hipback: {' and '.join(closed)} {verb} closed; give hipback an open one"
-                " (a terminal, a file, a pipe or /dev/null)"
+                f"hipback: {problems}; give hipback a terminal, a file, a pipe or /dev/null instead"
             )
         return EXIT_USAGE
     for name in ("SIGTERM", "SIGHUP"):

@@ -106,6 +106,30 @@ def test_a_closed_standard_error_exits_2_without_doing_anything(tmp_path: Path) 
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_standard_output_open_for_reading_only_is_refused_with_one_line() -> None:
+    done = run("questions", shell_redirect="1</dev/null")
+    assert done.returncode == 2
+    assert one_line(done.stderr).startswith("hipback: standard output is open for reading only;")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_standard_error_keeps_the_exit_code(tmp_path: Path) -> None:
+    # Python's own flush at exit would fail again and turn 2 into 120.
+    env = {k: v for k, v in environment().items() if k != "PYTHONUNBUFFERED"}
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [*HIPBACK, "questions", "--bank", str(tmp_path / "none")],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=full,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert done.stdout == b""
+
+
 def test_a_batch_output_file_never_takes_the_number_of_a_closed_stream(tmp_path: Path) -> None:
     # With fd 1 closed, the first file opened would become "standard output".
     (tmp_path / "in.csv").write_text("worst_site\ngroin\n", encoding="utf-8")
