@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.text import Text
@@ -13,17 +16,58 @@ from rich.text import Text
 from . import __version__, report
 from .answerfile import read_answers_file, same_file
 from .answers import answers_as_data
-from .bank import AnswerValue, Bank
+from .bank import AnswerValue, Bank, Question
 from .classifier import Assessment, assess
 from .errors import EXIT_OK, EXIT_USAGE, HipbackError
 from .files import private_atomic_writer
 from .interview import questions_to_ask, run_interview
 from .loader import load_bank
 
+#: The no-terminal error names at most this many of the questions left.
+_NAMED_AT_MOST = 8
+
 
 def stdin_is_terminal() -> bool:
     """Whether a person can be asked: standard input is a terminal."""
     return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _is_terminal(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (ValueError, OSError):  # a closed stream
+        return False
+
+
+def _screen(stack: ExitStack, *, as_json: bool) -> TextIO | None:
+    """Where the person sees the questions, when not on standard output.
+
+    Standard output keeps the report (``ask > report.txt``) or the JSON; the
+    questions go to standard error, or to the terminal itself when standard
+    error is redirected too. None: standard output is the screen.
+    """
+    if not as_json and _is_terminal(sys.stdout):
+        return None
+    if _is_terminal(sys.stderr) or not _is_terminal(sys.stdin):
+        return sys.stderr
+    try:
+        return stack.enter_context(open("/dev/tty", "w", encoding="utf-8"))
+    except OSError:
+        return sys.stderr
+
+
+def not_answered_message(questions: Sequence[Question]) -> str:
+    """The no-terminal error, naming the questions still to answer."""
+    count = len(questions)
+    ids = [q.id for q in questions[:_NAMED_AT_MOST]]
+    named = ", ".join(ids)
+    if count > len(ids):
+        named += f" and {count - len(ids)} more"
+    return (
+        f"{count} question{'s are' if count != 1 else ' is'} not answered ({named}) and"
+        " standard input is not a terminal to ask on; give the answers with --answers FILE"
+        " (YAML or JSON, the codes 'hipback questions' lists)"
+    )
 
 
 def run_ask(
@@ -41,38 +85,53 @@ def run_ask(
         answers, left_blank = read_answers_file(bank, answers_file)
     if save is not None:
         _check_save_target(save, answers_file)
-    # Human text goes to standard error when standard output carries JSON.
-    console = Console(stderr=as_json)
     carried_on = True
+    asked = False
+    skipped = left_blank
     left = questions_to_ask(bank, answers, left_blank=left_blank)
-    if left:
-        if not stdin_is_terminal():
-            count = len(left)
-            raise HipbackError(
-                f"{count} question{'s are' if count != 1 else ' is'} not answered and standard"
-                " input is not a terminal to ask on; give the answers with --answers FILE"
-                " (YAML or JSON, the codes 'hipback questions' lists)",
-                exit_code=EXIT_USAGE,
-            )
-        outcome = run_interview(
-            bank, answers, console, left_blank=left_blank, prompts_to_stderr=as_json
-        )
-        answers, carried_on = outcome.answers, outcome.carried_on
-    assessment = assess(bank, answers)
-    if as_json:
-        sys.stdout.write(json.dumps(assessment.as_dict(), indent=2, ensure_ascii=False) + "\n")
-        sys.stdout.flush()
-    elif carried_on:
-        console.print()
-        console.print(report.render_assessment(assessment, _unchecked_warning_signs(bank, answers)))
-    else:
-        console.print(report.stopped_early(assessment))
-    if save is not None:
-        write_saved(save, bank, answers, assessment)
-        console.print(
-            Text(f"Saved your answers and the result to {save} (readable by you only)."),
-            soft_wrap=True,
-        )
+    with ExitStack() as stack:
+        screen = _screen(stack, as_json=as_json)
+        # The person's console: prompts, panels, the review. The report goes to standard output.
+        person = Console(file=screen) if screen is not None else Console()
+        if left:
+            if not stdin_is_terminal():
+                raise HipbackError(not_answered_message(left), exit_code=EXIT_USAGE)
+            outcome = run_interview(bank, answers, person, left_blank=left_blank, screen=screen)
+            answers, carried_on, asked = outcome.answers, outcome.carried_on, True
+            skipped = outcome.skipped
+        assessment = assess(bank, answers)
+        save_problem: HipbackError | None = None
+        if save is not None:
+            try:
+                write_saved(save, bank, answers, assessment, skipped=skipped)
+            except HipbackError as error:
+                save_problem = error
+        saved_to = save if save is not None and save_problem is None else None
+        if as_json:
+            sys.stdout.write(json.dumps(assessment.as_dict(), indent=2, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+            if not carried_on:
+                person.print(report.stopped_early(assessment, saved_to=saved_to))
+            elif saved_to is not None:
+                person.print(Text(report.saved_line(saved_to)))
+        else:
+            console = Console()
+            if carried_on:
+                body = report.render_assessment(
+                    assessment,
+                    _unchecked_warning_signs(bank, answers),
+                    bank=bank,
+                    saved_to=saved_to,
+                    offer_save=save is None,
+                )
+            else:
+                body = report.stopped_early(assessment, saved_to=saved_to)
+            console.print(body)
+            if asked and screen is not None:
+                # The report went to a file: the person still sees the urgent advice last.
+                person.print(report.report_elsewhere(assessment))
+        if save_problem is not None:
+            raise save_problem
     return EXIT_OK
 
 
@@ -100,20 +159,35 @@ def _check_save_target(path: Path, answers_file: Path | None = None) -> None:
         raise HipbackError(f"cannot save to {path}: the folder {parent} does not exist")
 
 
-def saved_data(bank: Bank, answers: dict[str, AnswerValue], assessment: Assessment) -> Any:
-    """What ``--save`` writes: the answers and the result, as JSON data."""
-    return {
-        "hipback": __version__,
-        "answers": answers_as_data(bank, answers),
-        "result": assessment.as_dict(),
-    }
+def saved_data(
+    bank: Bank,
+    answers: dict[str, AnswerValue],
+    assessment: Assessment,
+    *,
+    skipped: AbstractSet[str] = frozenset(),
+) -> Any:
+    """What ``--save`` writes: the answers and the result, as JSON data.
+
+    A question the person saw and skipped is saved as null (deliberately
+    unanswered), so that giving the file back with ``--answers`` does not ask
+    it again.
+    """
+    given = answers_as_data(bank, answers)
+    data = {q.id: given.get(q.id) for q in bank.questions if q.id in given or q.id in skipped}
+    return {"hipback": __version__, "answers": data, "result": assessment.as_dict()}
 
 
 def write_saved(
-    path: Path, bank: Bank, answers: dict[str, AnswerValue], assessment: Assessment
+    path: Path,
+    bank: Bank,
+    answers: dict[str, AnswerValue],
+    assessment: Assessment,
+    *,
+    skipped: AbstractSet[str] = frozenset(),
 ) -> None:
     """Write the answers and result atomically, readable by the owner only."""
-    text = json.dumps(saved_data(bank, answers, assessment), indent=2, ensure_ascii=False)
+    data = saved_data(bank, answers, assessment, skipped=skipped)
+    text = json.dumps(data, indent=2, ensure_ascii=False)
     try:
         with private_atomic_writer(path) as handle:
             handle.write(text + "\n")

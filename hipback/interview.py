@@ -12,17 +12,19 @@ This is the only module that imports questionary and prompt_toolkit.
 
 from __future__ import annotations
 
-import sys
+import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 import questionary
-from prompt_toolkit.application import create_app_session
+from prompt_toolkit.application import Application, create_app_session, get_app_session
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent, merge_key_bindings
+from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import create_output
+from questionary.prompts.common import InquirerControl
 from rich.console import Console
 from rich.text import Text
 
@@ -34,9 +36,17 @@ from .errors import AnswerError
 #: The value of the "skip" entry of a single-choice prompt (blank = not answered).
 SKIP = ""
 SKIP_LABEL = "Not sure / skip this question"
+_YES_NO_LABELS = {"yes": "Yes", "no": "No"}
 SEE_RESULT = "\x00result"
 REVIEW_QUESTION = "Is everything right? Change an answer, or see the result."
-_MENU_WIDTH = 60
+AFTER_FLAGS_QUESTION = "Please follow the advice above. What would you like to do now?"
+STOP_LABEL = "Stop here (recommended)"
+CARRY_ON_LABEL = "Carry on with the questionnaire"
+_STOP = "stop"
+_CARRY_ON = "carry_on"
+#: Columns before a choice's label: the pointer (" » "), and a tick box ("○ ").
+_SELECT_PREFIX = 3
+_CHECKBOX_PREFIX = 5
 
 
 @dataclass
@@ -46,10 +56,12 @@ class InterviewResult:
     Attributes:
         answers: every answer, parsed, keyed by question id (bank order).
         carried_on: False when the person chose to stop after the red-flag advice.
+        skipped: questions shown (or left blank in an answers file) and not answered.
     """
 
     answers: dict[str, AnswerValue]
     carried_on: bool = True
+    skipped: frozenset[str] = frozenset()
 
 
 # --- What to ask --------------------------------------------------------------
@@ -103,18 +115,86 @@ def show_prompt(prompt: questionary.Question) -> Any:
     return prompt.unsafe_ask()
 
 
-def _eof_on_ctrl_d(prompt: questionary.Question) -> questionary.Question:
-    """Ctrl-D ends a list or yes/no prompt the way it ends a text prompt."""
+def screen_width() -> int:
+    """The width prompts are wrapped to: the terminal's, never below 20 columns."""
+    try:
+        columns = get_app_session().output.get_size().columns
+    except (OSError, ValueError):  # pragma: no cover - an output that cannot tell
+        columns = 80
+    return max(columns, 20)
+
+
+def wrapped(text: str, width: int, indent: int = 0) -> str:
+    """``text`` broken at word boundaries to ``width`` columns; later lines indented."""
+    lines = textwrap.wrap(
+        text, max(width - indent, 10), break_on_hyphens=False, break_long_words=True
+    )
+    return ("\n" + " " * indent).join(lines) if lines else text
+
+
+def _message(prompt: str, answer_room: int, width: int) -> str:
+    """A prompt's question, wrapped after the ``? `` mark.
+
+    When the question and what follows it (the instruction, later the answer)
+    do not fit on one line, what follows gets a line of its own.
+    """
+    if 2 + len(prompt) + 1 + answer_room <= width:
+        return prompt
+    return wrapped(prompt, width - 1, indent=2) + "\n "
+
+
+def _choice_title(label: str, width: int, prefix: int) -> str:
+    """A choice's label wrapped under itself (``prefix``: pointer and tick box)."""
+    return wrapped(label, width - 1, indent=prefix)
+
+
+def _inquirer_control(app: Application[Any]) -> InquirerControl | None:
+    for window in app.layout.find_all_windows():
+        if isinstance(window.content, InquirerControl):
+            return window.content
+    return None
+
+
+def _keys(
+    prompt: questionary.Question, shortcuts: Mapping[str, str] | None = None
+) -> questionary.Question:
+    """hipback's keys on a list prompt.
+
+    - Ctrl-D ends it the way it ends a text prompt (``EOFError``).
+    - Alt+Enter works as Enter. (prompt_toolkit's own Alt+Enter accepts the
+      hidden line a questionary list is built on, which skipped the list's
+      check: a warning-sign question could be left unanswered.)
+    - ``shortcuts``: a key that picks a choice's value at once (``y`` for Yes).
+    """
+    app = prompt.application
     bindings = KeyBindings()
 
     @bindings.add("c-d", eager=True)
     def _end(event: KeyPressEvent) -> None:
         event.app.exit(exception=EOFError, style="class:aborting")
 
-    app = prompt.application
-    app.key_bindings = merge_key_bindings(
-        [app.key_bindings, bindings] if app.key_bindings is not None else [bindings]
-    )
+    own = app.key_bindings
+    enter = own.get_bindings_for_keys((Keys.ControlM,)) if own is not None else []
+
+    @bindings.add("escape", "enter", eager=True)
+    def _alt_enter(event: KeyPressEvent) -> None:
+        if enter:
+            enter[-1].call(event)
+
+    control = _inquirer_control(app)
+    if shortcuts and control is not None:
+        values = [getattr(choice, "value", None) for choice in control.choices]
+        for key, value in shortcuts.items():
+
+            def pick(event: KeyPressEvent, value: str = value) -> None:
+                assert control is not None
+                control.pointed_at = values.index(value)
+                control.is_answered = True
+                event.app.exit(result=value)
+
+            bindings.add(key, eager=True)(pick)
+
+    app.key_bindings = merge_key_bindings([own, bindings] if own is not None else [bindings])
     return prompt
 
 
@@ -131,59 +211,110 @@ def _friendly_problem(question: Question, raw: Any) -> str:
     return "Please choose from the list."
 
 
-def validator(question: Question) -> Callable[[Any], bool | str]:
+def validator(question: Question, width: int | None = None) -> Callable[[Any], bool | str]:
     """A questionary validator that runs the one parsing path.
 
-    Returns True, or the message shown under the prompt until the answer fits.
-    A red-flag question must be answered (there is a "none" choice for that).
+    Returns True, or the message shown under the prompt until the answer fits
+    (wrapped to ``width`` when given). A warning-sign question must be
+    answered (there is a "none" choice for that).
     """
 
     def check(raw: Any) -> bool | str:
-        try:
-            value = parse_answer(question, raw)
-        except AnswerError:
-            return _friendly_problem(question, raw)
-        if value is None and question.has_red_flags:
-            none = [c.label for c in question.choices if c.exclusive]
-            hint = f' or "{none[0]}"' if none else ""
-            return f"Please choose at least one{hint} (space to tick, Enter to go on)."
-        return True
+        problem = problem_with(question, raw)
+        if problem is None:
+            return True
+        return problem if width is None else wrapped(problem, width - 1)
 
     return check
 
 
+def problem_with(question: Question, raw: Any) -> str | None:
+    """Why a raw prompt result cannot be recorded for ``question``, or None."""
+    try:
+        value = parse_answer(question, raw)
+    except AnswerError:
+        return _friendly_problem(question, raw)
+    if value is None and question.has_red_flags:
+        none = [c.label for c in question.choices if c.exclusive]
+        hint = f' or "{none[0]}"' if none else ""
+        return f"Please choose at least one{hint} (space to tick, Enter to go on)."
+    return None
+
+
+def _list_select(
+    message: str,
+    entries: Sequence[tuple[str, str]],
+    *,
+    default: str,
+    instruction: str = "(arrow keys, then Enter)",
+    shortcuts: Mapping[str, str] | None = None,
+) -> questionary.Question:
+    """A single-choice list of ``(label, value)`` entries, wrapped to the screen."""
+    width = screen_width()
+    choices = [
+        questionary.Choice(_choice_title(label, width, _SELECT_PREFIX), value=value)
+        for label, value in entries
+    ]
+    room = max([len(instruction)] + [len(label) for label, _ in entries])
+    prompt = questionary.select(
+        _message(message, room, width),
+        choices=choices,
+        default=default,
+        instruction=wrapped(instruction, width - 1, indent=2),
+    )
+    return _keys(prompt, shortcuts)
+
+
 def _select(question: Question, current: AnswerValue | None) -> questionary.Question:
-    choices = [questionary.Choice(c.label, value=c.code) for c in question.choices]
-    choices.append(questionary.Choice(SKIP_LABEL, value=SKIP))
-    default = current if isinstance(current, str) else None
-    return _eof_on_ctrl_d(questionary.select(question.prompt, choices=choices, default=default))
+    entries = [(c.label, c.code) for c in question.choices] + [(SKIP_LABEL, SKIP)]
+    default = current if isinstance(current, str) else SKIP
+    return _list_select(question.prompt, entries, default=default)
+
+
+def _yes_no(question: Question, current: AnswerValue | None) -> questionary.Question:
+    labels = {c.code: c.label for c in question.choices}
+    entries = [(_YES_NO_LABELS.get(code, labels[code]), code) for code in ("yes", "no")]
+    entries.append((SKIP_LABEL, SKIP))
+    default = current if isinstance(current, str) else SKIP
+    return _list_select(
+        question.prompt,
+        entries,
+        default=default,
+        instruction="(y, n, or arrow keys and Enter)",
+        shortcuts={"y": "yes", "Y": "yes", "n": "no", "N": "no"},
+    )
 
 
 def _checkbox(question: Question, current: AnswerValue | None) -> questionary.Question:
+    width = screen_width()
     chosen = current if isinstance(current, frozenset) else frozenset()
     choices = [
-        questionary.Choice(c.label, value=c.code, checked=c.code in chosen)
+        questionary.Choice(
+            _choice_title(c.label, width, _CHECKBOX_PREFIX), value=c.code, checked=c.code in chosen
+        )
         for c in question.choices
     ]
     instruction = "(space to tick, Enter when done"
     instruction += ")" if question.has_red_flags else "; none ticked = skip)"
-    return _eof_on_ctrl_d(
+    room = max([len(instruction)] + [len(c.label) + 2 for c in question.choices])
+    return _keys(
         questionary.checkbox(
-            question.prompt, choices=choices, validate=validator(question), instruction=instruction
+            _message(question.prompt, room, width),
+            choices=choices,
+            validate=validator(question, width),
+            instruction=wrapped(instruction, width - 1, indent=2),
         )
     )
 
 
-def _confirm(question: Question, current: AnswerValue | None) -> questionary.Question:
-    return _eof_on_ctrl_d(questionary.confirm(question.prompt, default=current == "yes"))
-
-
 def _text(question: Question, current: AnswerValue | None) -> questionary.Question:
+    width = screen_width()
+    instruction = "(a whole number; leave blank to skip)"
     return questionary.text(
-        question.prompt,
+        _message(question.prompt, len(instruction) + 4, width),
         default="" if current is None else str(current),
-        validate=validator(question),
-        instruction="(a whole number; leave blank to skip)",
+        validate=validator(question, width),
+        instruction=wrapped(instruction, width - 1, indent=2),
     )
 
 
@@ -191,19 +322,30 @@ def _text(question: Question, current: AnswerValue | None) -> questionary.Questi
 PROMPTS: Mapping[str, Callable[[Question, AnswerValue | None], questionary.Question]] = {
     "single": _select,
     "multi": _checkbox,
-    "yesno": _confirm,
+    "yesno": _yes_no,
     "integer": _text,
 }
 
 
 def build_prompt(question: Question, current: AnswerValue | None = None) -> questionary.Question:
-    """The questionary prompt for a question, with ``current`` as its default."""
+    """The questionary prompt for a question, with ``current`` as its default.
+
+    With no current answer, single-choice and yes/no prompts start on
+    "Not sure / skip": Enter alone records nothing.
+    """
     return PROMPTS[question.type](question, current)
 
 
-def confirm(message: str, *, default: bool = True) -> bool:
-    """A yes/no prompt of hipback's own (not a question of the bank)."""
-    return bool(show_prompt(_eof_on_ctrl_d(questionary.confirm(message, default=default))))
+def stop_or_carry_on() -> bool:
+    """After the urgent advice: True to carry on. Enter alone stops."""
+    picked = show_prompt(
+        _list_select(
+            AFTER_FLAGS_QUESTION,
+            [(STOP_LABEL, _STOP), (CARRY_ON_LABEL, _CARRY_ON)],
+            default=_STOP,
+        )
+    )
+    return bool(picked == _CARRY_ON)
 
 
 # --- The interview ------------------------------------------------------------
@@ -225,10 +367,19 @@ class Interview:
     asked: set[str] = field(default_factory=set)
 
     def ask(self, question: Question) -> None:
-        """Ask one question (help first, if any) and record the parsed answer."""
+        """Ask one question (help first, if any) and record the parsed answer.
+
+        A result that does not fit (a key that bypassed the prompt's own
+        check) is never recorded: the question is asked again.
+        """
         if question.help:
             self.console.print(report.help_text(question.help))
-        raw = show_prompt(build_prompt(question, self.answers.get(question.id)))
+        while True:
+            raw = show_prompt(build_prompt(question, self.answers.get(question.id)))
+            problem = problem_with(question, raw)
+            if problem is None:
+                break
+            self.console.print(Text(problem, style="bold"))
         value = parse_answer(question, raw)
         self.asked.add(question.id)
         if value is None:
@@ -257,15 +408,16 @@ class Interview:
         flags = red_flags_in(self.bank, self.answers)
         if flags:
             self.console.print(report.red_flag_panel(flags))
-            if not confirm("Do you want to carry on with the questionnaire?"):
-                self.console.print(
-                    Text("Please follow the advice above. Your answers so far are kept.")
-                )
-                return InterviewResult(self._ordered(), carried_on=False)
+            if not stop_or_carry_on():
+                return self._result(carried_on=False)
         self._sections()
         if self.asked:
             self._review()
-        return InterviewResult(self._ordered())
+        return self._result(carried_on=True)
+
+    def _result(self, *, carried_on: bool) -> InterviewResult:
+        skipped = frozenset(self.asked) - frozenset(self.answers)
+        return InterviewResult(self._ordered(), carried_on, skipped)
 
     def _sections(self) -> None:
         sections = [
@@ -292,15 +444,12 @@ class Interview:
             questions = self.reviewable()
             self.console.print()
             self.console.print(report.review_table(self.bank, self.answers, questions))
-            menu = [questionary.Choice("See the result", value=SEE_RESULT)]
-            for number, question in enumerate(questions, start=1):
-                menu.append(
-                    questionary.Choice(
-                        f"Change {number}: {_shorten(report.short_prompt(question.prompt))}",
-                        question.id,
-                    )
-                )
-            picked = show_prompt(_eof_on_ctrl_d(questionary.select(REVIEW_QUESTION, choices=menu)))
+            entries = [("See the result", SEE_RESULT)]
+            entries += [
+                (f"Change {number}: {report.short_prompt(question.prompt)}", question.id)
+                for number, question in enumerate(questions, start=1)
+            ]
+            picked = show_prompt(_list_select(REVIEW_QUESTION, entries, default=SEE_RESULT))
             if picked == SEE_RESULT:
                 return
             self._change(self.bank.question(str(picked)))
@@ -328,14 +477,13 @@ class Interview:
         return {q.id: self.answers[q.id] for q in self.bank.questions if q.id in self.answers}
 
 
-def _shorten(text: str, width: int = _MENU_WIDTH) -> str:
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
-
-
 @contextmanager
-def _prompts_on_stderr() -> Iterator[None]:
-    """Show prompts on standard error, keeping standard output for JSON."""
-    with create_app_session(output=create_output(stdout=sys.stderr)):
+def _prompts_on(screen: TextIO | None) -> Iterator[None]:
+    """Show prompts on ``screen`` (standard error, or the terminal itself) when given."""
+    if screen is None:
+        yield
+        return
+    with create_app_session(output=create_output(stdout=screen)):
         yield
 
 
@@ -345,19 +493,18 @@ def run_interview(
     console: Console,
     *,
     left_blank: AbstractSet[str] = frozenset(),
-    prompts_to_stderr: bool = False,
+    screen: TextIO | None = None,
 ) -> InterviewResult:
     """Ask whatever is still unanswered and let the person review it all.
 
     ``console`` receives the human text (opening, headings, panels, review);
     ``left_blank`` questions (blank on purpose in an answers file) are not
-    asked but can be answered at the review; with ``prompts_to_stderr`` the
-    prompts go to standard error too.
+    asked but can be answered at the review; ``screen``: where the prompts
+    are drawn when not on standard output (standard output then carries the
+    report or the JSON).
     """
     interview = Interview(
         bank, dict(answers), console, given=frozenset(answers), asked=set(left_blank)
     )
-    if prompts_to_stderr:
-        with _prompts_on_stderr():
-            return interview.run()
-    return interview.run()
+    with _prompts_on(screen):
+        return interview.run()

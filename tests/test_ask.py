@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -15,17 +17,20 @@ import pytest
 import yaml
 from conftest import CTRL_C, ENTER, Keystrokes
 from prompt_toolkit.input import PipeInput
+from rich.console import Console
 from typer.testing import CliRunner
 
 import hipback.ask
 from hipback import assess
-from hipback.answers import answers_as_data, parse_answers
+from hipback.answers import answers_as_data
 from hipback.bank import Bank
 from hipback.cli import app
-from hipback.loader import default_bank_path
+from hipback.interview import questions_to_ask
+from hipback.loader import default_bank_path, load_bank
+from hipback.report import SAVE_EXAMPLE, red_flag_panel
 
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
-NOT_ANSWERS = ("case_id", "expected", "expect_urgent")
+QUESTION_IDS = [q.id for q in load_bank().questions]
 
 
 def vignette_rows() -> list[dict[str, str]]:
@@ -34,7 +39,7 @@ def vignette_rows() -> list[dict[str, str]]:
 
 
 def answers_of(row: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in row.items() if k not in NOT_ANSWERS}
+    return {k: v for k, v in row.items() if k in QUESTION_IDS}
 
 
 P01 = answers_of(vignette_rows()[0])
@@ -47,6 +52,28 @@ def write(path: Path, data: Any) -> Path:
 
 def ask(*args: str | Path) -> Any:
     return CliRunner().invoke(app, ["ask", *map(str, args)])
+
+
+def flat(text: str) -> str:
+    """Text with line breaks, frames and runs of spaces made single spaces."""
+    return " ".join(re.sub(r"[┏┓┗┛┃━]", " ", text).split())
+
+
+def plain(renderable: Any) -> str:
+    console = Console(file=io.StringIO(), width=80, no_color=True, color_system=None)
+    console.print(renderable)
+    return str(console.file.getvalue())  # type: ignore[attr-defined]
+
+
+def headings(bank: Bank) -> list[str]:
+    titled = [s for s in bank.sections if any(not q.has_red_flags for q in s.questions)]
+    return [f"{n} of {len(titled)} · {s.title}" for n, s in enumerate(titled, start=1)]
+
+
+def heading_of(bank: Bank, question_id: str) -> str:
+    titled = [s for s in bank.sections if any(not q.has_red_flags for q in s.questions)]
+    number = next(n for n, s in enumerate(titled) if question_id in [q.id for q in s.questions])
+    return headings(bank)[number]
 
 
 @pytest.fixture
@@ -83,6 +110,7 @@ def test_a_yaml_answers_file_with_lists_and_booleans(ask_bank: Bank, tmp_path: P
         "morning_stiffness": "under_1h",
         "limp": "yes",
     }
+    data |= {q: None for q in QUESTION_IDS if q not in data}  # left blank
     result = ask("--answers", write(tmp_path / "answers.yaml", data), "--json")
 
     assert result.exit_code == 0, result.output
@@ -159,13 +187,31 @@ def test_questions_left_and_no_terminal_points_to_answers(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (
-        "hipback: 2 questions are not answered and standard input is not a terminal to ask on;"
-        " give the answers with --answers FILE (YAML or JSON, the codes 'hipback questions'"
-        " lists)\n"
+        "hipback: 2 questions are not answered (age, limp) and standard input is not a"
+        " terminal to ask on; give the answers with --answers FILE (YAML or JSON, the codes"
+        " 'hipback questions' lists)\n"
     )
 
 
-def test_no_answers_and_no_terminal_in_a_real_process() -> None:
+def test_one_question_left_is_named(tmp_path: Path) -> None:
+    given = {k: v for k, v in P01.items() if k != "sides"}
+    result = ask("--answers", write(tmp_path / "a.json", given), "--json")
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("hipback: 1 question is not answered (sides) and standard")
+
+
+def test_many_questions_left_are_named_up_to_eight(ask_bank: Bank) -> None:
+    left = questions_to_ask(ask_bank, {})
+    assert len(left) > 8
+    message = hipback.ask.not_answered_message(left)
+    named = ", ".join(q.id for q in left[:8])
+    assert message.startswith(
+        f"{len(left)} questions are not answered ({named} and {len(left) - 8} more) and"
+    )
+
+
+def test_no_answers_and_no_terminal_in_a_real_process(ask_bank: Bank) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "hipback", "ask"],
         stdin=subprocess.DEVNULL,
@@ -175,7 +221,8 @@ def test_no_answers_and_no_terminal_in_a_real_process() -> None:
     )
     assert done.returncode == 2
     assert done.stdout == ""
-    assert done.stderr.startswith("hipback: 13 questions are not answered")
+    count = len(questions_to_ask(ask_bank, {}))
+    assert done.stderr.startswith(f"hipback: {count} questions are not answered (red_flags, age,")
     assert "--answers FILE" in done.stderr
     assert "Traceback" not in done.stderr
 
@@ -187,7 +234,7 @@ def test_a_question_left_blank_in_the_file_is_not_asked(ask_bank: Bank, tmp_path
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     assert body == assess(ask_bank, data).as_dict()
-    assert body["answered"] == 11
+    assert body["answered"] == len([v for k, v in P01.items() if v]) - 2
 
 
 def test_save_writes_answers_and_result_readable_by_the_owner_only(
@@ -197,7 +244,7 @@ def test_save_writes_answers_and_result_readable_by_the_owner_only(
     result = ask("--answers", write(tmp_path / "a.json", P01), "--save", saved)
 
     assert result.exit_code == 0, result.output
-    assert f"Saved your answers and the result to {saved}" in result.stdout
+    assert f"Savedyouranswersandtheresultto{saved}" in "".join(result.stdout.split())
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     body = json.loads(saved.read_text())
     assert body["answers"]["pain_areas"] == ["groin", "front_thigh"]
@@ -254,7 +301,7 @@ def test_interactive_json_keeps_stdout_pure(
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == assess(ask_bank, P01).as_dict()
-    assert "5 of 5 · Walking" in result.stderr
+    assert heading_of(ask_bank, "limp") in result.stderr
     assert "Your answers" in result.stderr
 
 
@@ -269,11 +316,44 @@ def test_interactive_report_from_scratch(
 
     assert result.exit_code == 0, result.output
     assert "Your answers point to your hip joint rather than to your lower back." in result.stdout
-    spine = round(assess(ask_bank, P01).spine_probability * 100)
-    assert f"Lower back {spine:>3}% " in result.stdout
+    spine = min(99, max(1, round(assess(ask_bank, P01).spine_probability * 100)))
+    assert f"Lower back {spine:>2}% " in result.stdout
     body = json.loads(saved.read_text())
-    assert body["answers"] == answers_as_data(ask_bank, parse_answers(ask_bank, P01))
+    given = answers_as_data(ask_bank, keys.recorded(P01))
+    asked = {q.id for q in keys.asked(P01)}
+    # what was skipped is saved as null: given back, it is not asked again
+    assert body["answers"] == {q: given.get(q) for q in QUESTION_IDS if q in given or q in asked}
+    assert None in body["answers"].values()
     assert body["result"] == assess(ask_bank, P01).as_dict()
+    assert flat(result.stdout).endswith(
+        f"Saved your answers and the result to {saved} (readable by you only)."
+    )
+
+
+def test_when_standard_output_is_not_a_terminal_it_gets_the_report_only(
+    ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes, at_a_terminal: None
+) -> None:
+    """``hipback ask > report.txt``: the questions on the terminal, the report in the file."""
+    pipe_input.send_text(keys.interview(P01) + ENTER)
+    pipe_input.close()
+
+    result = ask()
+
+    assert result.exit_code == 0, result.output
+    assert "Your answers point to your hip joint" in result.stdout
+    assert "\x1b" not in result.stdout
+    for shown_to_the_person in [
+        "It informs; it does not diagnose.",
+        "Is everything right?",
+        "First, some warning signs",
+    ]:
+        assert shown_to_the_person in result.stderr
+        assert shown_to_the_person not in result.stdout
+    for heading in headings(ask_bank):
+        assert heading not in result.stdout
+    assert "Your answers point to" not in result.stderr
+    assert "The report was written to standard output." in result.stderr
+    assert flat(result.stdout).endswith(f"for example: {SAVE_EXAMPLE}")
 
 
 def test_stopping_after_a_red_flag_still_reports_it(
@@ -288,6 +368,51 @@ def test_stopping_after_a_red_flag_still_reports_it(
     body = json.loads(result.stdout)
     assert (body["urgent"], body["urgency"], body["answered"]) == ("yes", "emergency", 1)
     assert "URGENT: go to an emergency department now" in result.stderr
+    assert "Nothing was saved" in result.stderr
+
+
+@pytest.mark.parametrize("saving", [False, True])
+def test_stopping_after_a_red_flag_says_what_is_kept_and_ends_with_the_advice(
+    ask_bank: Bank,
+    tmp_path: Path,
+    pipe_input: PipeInput,
+    keys: Keystrokes,
+    at_a_terminal: None,
+    saving: bool,
+) -> None:
+    answers = P01 | {"red_flags": "saddle_numbness;night_pain"}
+    pipe_input.send_text(keys.interview(answers, carry_on=False))
+    pipe_input.close()
+    saved = tmp_path / "visit.json"
+
+    result = ask(*(["--save", saved] if saving else []))
+
+    assert result.exit_code == 0, result.output
+    flags = assess(ask_bank, {"red_flags": answers["red_flags"]}).red_flag_advice
+    assert flat(result.stdout).endswith(flat(plain(red_flag_panel(flags))))
+    assert "does not say where your pain comes from" in flat(result.stdout)
+    if saving:
+        assert f"saved to {saved}" in flat(result.stdout)
+        assert "Nothing was saved" not in result.stdout
+        body = json.loads(saved.read_text())
+        assert body["answers"] == {"red_flags": ["saddle_numbness", "night_pain"]}
+    else:
+        assert "Nothing was saved: your answers are not kept." in flat(result.stdout)
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_the_report_ends_with_the_urgent_advice_after_the_save_offer(
+    ask_bank: Bank, tmp_path: Path
+) -> None:
+    answers = P01 | {"red_flags": "fever"}
+    result = ask("--answers", write(tmp_path / "a.json", answers))
+
+    assert result.exit_code == 0, result.output
+    text = flat(result.stdout)
+    panel = flat(plain(red_flag_panel(assess(ask_bank, answers).red_flag_advice)))
+    assert text.startswith("Important: see a doctor today.")
+    assert text.endswith(panel)
+    assert text.index(SAVE_EXAMPLE) < text.index(panel)
 
 
 def test_ctrl_c_says_goodbye_exits_130_and_leaves_no_file(
@@ -300,7 +425,7 @@ def test_ctrl_c_says_goodbye_exits_130_and_leaves_no_file(
     result = ask("--save", saved)
 
     assert result.exit_code == 130
-    assert result.stderr == "\nhipback: stopped; nothing was saved.\n"
+    assert result.stderr.endswith("\nhipback: stopped; nothing was saved.\n")
     assert "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []
 
@@ -312,7 +437,7 @@ def test_end_of_input_is_a_goodbye_too(
     result = ask("--save", tmp_path / "out.json")
 
     assert result.exit_code == 130
-    assert result.stderr == "\nhipback: stopped; nothing was saved.\n"
+    assert result.stderr.endswith("\nhipback: stopped; nothing was saved.\n")
     assert list(tmp_path.iterdir()) == []
 
 

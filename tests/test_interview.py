@@ -5,40 +5,69 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import BACKSPACE, CTRL_C, CTRL_D, DOWN, ENTER, Keystrokes
+import questionary
+from conftest import (
+    ALT_ENTER,
+    BACKSPACE,
+    CARRY_ON,
+    CTRL_C,
+    CTRL_D,
+    DOWN,
+    ENTER,
+    STOP,
+    Keystrokes,
+    answers_only,
+)
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.data_structures import Size
 from prompt_toolkit.input import PipeInput
+from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
+from hipback import interview as interview_module
 from hipback.answers import parse_answers
 from hipback.bank import AnswerValue, Bank
 from hipback.interview import (
+    SKIP_LABEL,
     InterviewResult,
+    build_prompt,
     questions_to_ask,
     red_flags_in,
     run_interview,
+    show_prompt,
     validator,
 )
+from hipback.loader import load_bank
 
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
-NOT_ANSWERS = ("case_id", "expected", "expect_urgent")
 
 
 def vignettes() -> list[dict[str, str]]:
     with VIGNETTES.open(newline="", encoding="utf-8") as handle:
-        return [
-            {k: v for k, v in row.items() if k not in NOT_ANSWERS} | {"case_id": row["case_id"]}
-            for row in csv.DictReader(handle)
-        ]
+        return list(csv.DictReader(handle))
 
 
 def answers_of(row: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in row.items() if k != "case_id"}
+    return answers_only(load_bank(), row)
 
 
-COMPLETE = [row for row in vignettes() if all(answers_of(row).values())]
-P01 = next(row for row in vignettes() if row["case_id"] == "P01")
+ROWS = vignettes()
+P01 = next(row for row in ROWS if row["case_id"] == "P01")
+
+
+def headings(bank: Bank) -> list[str]:
+    """The progress headings, in order: ``1 of N · About you`` and so on."""
+    titled = [s for s in bank.sections if any(not q.has_red_flags for q in s.questions)]
+    return [f"{n} of {len(titled)} · {s.title}" for n, s in enumerate(titled, start=1)]
+
+
+def heading_of(bank: Bank, question_id: str) -> str:
+    titled = [s for s in bank.sections if any(not q.has_red_flags for q in s.questions)]
+    number = next(n for n, s in enumerate(titled) if question_id in [q.id for q in s.questions])
+    return headings(bank)[number]
 
 
 def interview(
@@ -54,24 +83,19 @@ def interview(
     return result, screen.getvalue()
 
 
-@pytest.mark.parametrize("row", COMPLETE, ids=lambda row: row["case_id"])
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: row["case_id"])
 def test_a_whole_interview_gives_the_answers_typed(
     ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes, row: dict[str, str]
 ) -> None:
-    result, screen = interview(ask_bank, pipe_input, keys.interview(answers_of(row)) + ENTER)
+    answers = answers_of(row)
+    answers["red_flags"] = answers["red_flags"] or "none"  # it cannot be skipped
+    result, screen = interview(ask_bank, pipe_input, keys.interview(answers) + ENTER)
 
     assert result.carried_on
-    assert result.answers == parse_answers(ask_bank, answers_of(row))
+    assert result.answers == keys.recorded(answers)
     assert "It informs; it does not diagnose." in screen
     assert "Ctrl-C" in screen
-    for heading in [
-        "1 of 5 · About you",
-        "2 of 5 · Where it hurts",
-        "3 of 5 · What it feels like",
-        "4 of 5 · What makes it better or worse",
-        "5 of 5 · Walking",
-    ]:
-        assert heading in screen
+    assert "press Enter to skip it" in " ".join(screen.replace("│", " ").split())
     assert "Your answers" in screen
 
 
@@ -79,26 +103,67 @@ def test_progress_comes_in_section_order_after_the_warning_signs(
     ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes
 ) -> None:
     _, screen = interview(ask_bank, pipe_input, keys.interview(answers_of(P01)) + ENTER)
-    marks = [
-        "First, some warning signs",
-        "1 of 5 · About you",
-        "2 of 5 · Where it hurts",
-        "3 of 5 · What it feels like",
-        "4 of 5 · What makes it better or worse",
-        "5 of 5 · Walking",
-        "Your answers",
-    ]
+    marks = ["First, some warning signs", *headings(ask_bank), "Your answers"]
     positions = [screen.index(mark) for mark in marks]
     assert positions == sorted(positions)
     # help text from the bank is shown with its question
     assert "Pick the one place that hurts the most." in screen
 
 
-def test_a_red_flag_shows_the_urgent_panel_at_once_and_the_person_may_stop(
+def test_enter_alone_on_every_question_records_nothing(
     ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes
 ) -> None:
     flags = ask_bank.question("red_flags")
-    typed = keys.fresh(flags, frozenset({"saddle_numbness"})) + "n"
+    none = {"red_flags": frozenset({"none"})}
+    rest = questions_to_ask(ask_bank, none)
+    assert {q.type for q in rest} == {"integer", "single", "multi", "yesno"}
+    typed = keys.fresh(flags, frozenset({"none"})) + ENTER * len(rest) + ENTER
+
+    result, screen = interview(ask_bank, pipe_input, typed)
+
+    assert result.carried_on
+    assert result.answers == none
+    assert screen.count("(not answered)") == len(rest)
+
+
+def test_yes_no_questions_offer_yes_no_and_not_sure(ask_bank: Bank, pipe_input: PipeInput) -> None:
+    limp = ask_bank.question("limp")
+    # y; n; Enter (not sure); Down wraps to Yes; Down twice is No; Alt+Enter is Enter
+    pipe_input.send_text("y" + "n" + ENTER + DOWN + ENTER + DOWN * 2 + ENTER + ALT_ENTER + "Y")
+    pipe_input.close()
+
+    got = [show_prompt(build_prompt(limp)) for _ in range(6)]
+    assert got == ["yes", "no", "", "yes", "no", ""]
+    assert [c.title for c in _list_control(build_prompt(limp)).choices] == [
+        "Yes",
+        "No",
+        SKIP_LABEL,
+    ]
+    # an earlier answer is where the pointer starts (at the review)
+    control = _list_control(build_prompt(limp, "no"))
+    assert control.choices[control.pointed_at].value == "no"
+
+
+def test_single_choice_questions_start_on_not_sure(ask_bank: Bank) -> None:
+    for question in ask_bank.questions:
+        if question.type not in ("single", "yesno"):
+            continue
+        control = _list_control(build_prompt(question))
+        assert control.choices[control.pointed_at].title == SKIP_LABEL, question.id
+        assert control.choices[control.pointed_at].value == ""
+
+
+def _list_control(prompt: object) -> object:
+    found = interview_module._inquirer_control(prompt.application)  # type: ignore[attr-defined]
+    assert found is not None
+    return found
+
+
+def test_a_red_flag_shows_the_urgent_panel_at_once_and_enter_stops(
+    ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes
+) -> None:
+    flags = ask_bank.question("red_flags")
+    typed = keys.fresh(flags, frozenset({"saddle_numbness"})) + ENTER
 
     result, screen = interview(ask_bank, pipe_input, typed)
 
@@ -106,27 +171,31 @@ def test_a_red_flag_shows_the_urgent_panel_at_once_and_the_person_may_stop(
     assert result.answers == {"red_flags": frozenset({"saddle_numbness"})}
     assert "URGENT: go to an emergency department now" in screen
     assert "Numbness in the saddle area" in screen
-    assert "1 of 5" not in screen
+    assert headings(ask_bank)[0] not in screen
+    assert "answers so far are kept" not in screen  # the command says truthfully what is kept
 
 
 def test_after_a_red_flag_the_person_may_carry_on(
     ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes
 ) -> None:
     row = answers_of(P01) | {"red_flags": "fever"}
-    result, screen = interview(ask_bank, pipe_input, keys.interview(row) + ENTER)
+    typed = keys.interview(row) + ENTER
+    assert CARRY_ON in typed
+
+    result, screen = interview(ask_bank, pipe_input, typed)
 
     assert result.carried_on
-    assert result.answers == parse_answers(ask_bank, row)
-    assert screen.index("see a doctor today") < screen.index("1 of 5 · About you")
+    assert result.answers == parse_answers(ask_bank, {k: v for k, v in row.items() if v})
+    assert screen.index("see a doctor today") < screen.index(headings(ask_bank)[0])
     assert "Fever with back or hip pain" in screen
     assert "emergency department" not in screen
 
 
 def test_red_flags_given_up_front_are_shown_before_the_rest_is_asked(
-    ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes
+    ask_bank: Bank, pipe_input: PipeInput
 ) -> None:
     given = {"red_flags": frozenset({"bladder_bowel", "night_pain"})}
-    result, screen = interview(ask_bank, pipe_input, "n", given)
+    result, screen = interview(ask_bank, pipe_input, STOP, given)
 
     assert not result.carried_on
     assert "URGENT: go to an emergency department now" in screen
@@ -136,10 +205,11 @@ def test_red_flags_given_up_front_are_shown_before_the_rest_is_asked(
 
 def test_the_red_flag_question_must_be_answered(ask_bank: Bank, pipe_input: PipeInput) -> None:
     flags = ask_bank.question("red_flags")
-    given = parse_answers(ask_bank, answers_of(P01))
+    given = parse_answers(ask_bank, {k: v for k, v in answers_of(P01).items() if v})
     del given["red_flags"]
-    # Enter with nothing ticked is refused; then "none" is ticked; then the review.
-    typed = ENTER + DOWN * flags.codes.index("none") + " " + ENTER + ENTER
+    left = questions_to_ask(ask_bank, given | {"red_flags": frozenset({"none"})})
+    # Enter with nothing ticked is refused; then "none" is ticked; the rest skipped; the review.
+    typed = ENTER + DOWN * flags.codes.index("none") + " " + ENTER + ENTER * len(left) + ENTER
 
     result, _ = interview(ask_bank, pipe_input, typed, given)
 
@@ -149,13 +219,44 @@ def test_the_red_flag_question_must_be_answered(ask_bank: Bank, pipe_input: Pipe
     )
 
 
+@pytest.mark.parametrize("keys_tried", [ALT_ENTER, "\x1b" + ALT_ENTER, ENTER, "\x1b\n", "q"])
+def test_no_key_skips_the_red_flag_question(
+    ask_bank: Bank, pipe_input: PipeInput, keys_tried: str
+) -> None:
+    flags = ask_bank.question("red_flags")
+    pipe_input.send_text(keys_tried + CTRL_D)
+    pipe_input.close()
+
+    with pytest.raises(EOFError):  # still waiting for an answer when the keys ran out
+        show_prompt(build_prompt(flags))
+
+
+def test_a_result_that_does_not_fit_is_never_recorded(
+    ask_bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever a prompt hands back, the interview records only what the question allows."""
+    flags = ask_bank.question("red_flags")
+    handed_back = iter(["", [], ["fever", "none"], ["none"]])
+    monkeypatch.setattr(interview_module, "show_prompt", lambda prompt: next(handed_back))
+    screen = io.StringIO()
+    session = interview_module.Interview(
+        ask_bank, {}, Console(file=screen, width=80, no_color=True)
+    )
+
+    session.ask(flags)
+
+    assert session.answers == {"red_flags": frozenset({"none"})}
+    assert screen.getvalue().count("Please choose at least one") == 2
+    assert "cannot be chosen together" in screen.getvalue()
+
+
 def test_none_of_these_cannot_be_ticked_with_a_red_flag(
-    ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes
+    ask_bank: Bank, pipe_input: PipeInput
 ) -> None:
     flags = ask_bank.question("red_flags")
     none = flags.codes.index("none")
     # tick the first flag and "none": refused; untick "none": accepted; then stop.
-    typed = " " + DOWN * none + " " + ENTER + " " + ENTER + "n"
+    typed = " " + DOWN * none + " " + ENTER + " " + ENTER + STOP
 
     result, _ = interview(ask_bank, pipe_input, typed)
 
@@ -165,18 +266,17 @@ def test_none_of_these_cannot_be_ticked_with_a_red_flag(
     )
 
 
-def test_an_invalid_age_is_asked_again_until_it_fits(
-    ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes
-) -> None:
-    given = parse_answers(ask_bank, {k: v for k, v in answers_of(P01).items() if k != "age"})
+def test_an_invalid_age_is_asked_again_until_it_fits(ask_bank: Bank, pipe_input: PipeInput) -> None:
+    given = parse_answers(ask_bank, {k: v for k, v in answers_of(P01).items() if k != "age" and v})
+    left = [q.id for q in questions_to_ask(ask_bank, given)]
     typed = "abc" + ENTER + BACKSPACE * 3 + "150" + ENTER + BACKSPACE * 3 + "17" + ENTER
-    typed += BACKSPACE * 2 + "45" + ENTER + ENTER
+    typed += BACKSPACE * 2 + "45" + ENTER + ENTER * (len(left) - 1) + ENTER
 
     result, screen = interview(ask_bank, pipe_input, typed, given)
 
     assert result.answers["age"] == 45
-    assert "1 of 5 · About you" in screen
-    assert "2 of 5" not in screen  # answered up front: not asked
+    assert heading_of(ask_bank, "age") in screen
+    assert heading_of(ask_bank, "worst_site") not in screen  # answered up front: not asked
     message = "Please type a whole number from 18 to 120, for example 54."
     age = validator(ask_bank.question("age"))
     assert [age(text) for text in ("abc", "150", "17", "4.5", "45", "")] == [
@@ -189,29 +289,70 @@ def test_an_invalid_age_is_asked_again_until_it_fits(
     ]
 
 
+def _review_position(bank: Bank, answers: dict[str, str], question_id: str) -> int:
+    """Keys down from "See the result" to "Change N" for a question."""
+    parsed = parse_answers(bank, {k: v for k, v in answers.items() if v})
+    shown = [
+        q.id
+        for q in interview_module.asking_order(bank)
+        if q.id in parsed or interview_module.applies(q, parsed)
+    ]
+    return shown.index(question_id) + 1
+
+
 def test_an_answer_can_be_changed_at_the_review(
     ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes
 ) -> None:
-    # The review menu: "See the result", then "Change 1" ... in asking order; age is 2nd.
-    typed = keys.interview(answers_of(P01))
-    typed += DOWN * 2 + ENTER + BACKSPACE * 2 + "70" + ENTER  # change age 67 -> 70
+    answers = answers_of(P01)
+    typed = keys.interview(answers)
+    typed += DOWN * _review_position(ask_bank, answers, "age") + ENTER
+    typed += BACKSPACE * 2 + "70" + ENTER  # change age 67 -> 70
     typed += ENTER  # see the result
 
     result, screen = interview(ask_bank, pipe_input, typed)
 
-    assert result.answers == parse_answers(ask_bank, answers_of(P01) | {"age": "70"})
+    expected = {k: v for k, v in (answers | {"age": "70"}).items() if v}
+    assert result.answers == parse_answers(ask_bank, expected)
     assert screen.count("Your answers") == 2
+
+
+def test_the_review_can_set_any_answer_back_to_not_answered(
+    ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes
+) -> None:
+    answers = answers_of(P01)
+    parsed = parse_answers(ask_bank, {k: v for k, v in answers.items() if v})
+    sides, areas = ask_bank.question("sides"), ask_bank.question("pain_areas")
+    typed = keys.interview(answers)
+    # a single choice: from the current answer down to "Not sure / skip" (the last entry)
+    typed += DOWN * _review_position(ask_bank, answers, "sides") + ENTER
+    typed += DOWN * (len(sides.codes) - sides.codes.index(str(parsed["sides"]))) + ENTER
+    # yes/no: the same
+    typed += DOWN * _review_position(ask_bank, answers, "limp") + ENTER
+    typed += DOWN * (2 - ["yes", "no"].index(str(parsed["limp"]))) + ENTER
+    # a number: cleared
+    typed += DOWN * _review_position(ask_bank, answers, "age") + ENTER + BACKSPACE * 3 + ENTER
+    # several choices: every tick taken off
+    ticked = sorted(areas.codes.index(c) for c in parsed["pain_areas"])  # type: ignore[union-attr]
+    typed += DOWN * _review_position(ask_bank, answers, "pain_areas") + ENTER
+    typed += Keystrokes.toggle(areas, 0, ticked)
+    typed += ENTER  # see the result
+
+    result, screen = interview(ask_bank, pipe_input, typed)
+
+    assert {"sides", "limp", "age", "pain_areas"}.isdisjoint(result.answers)
+    assert result.answers["worst_site"] == parsed["worst_site"]
+    assert screen.count("Your answers") == 5
 
 
 def test_a_change_at_the_review_drops_and_asks_follow_up_questions(
     ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes
 ) -> None:
     areas = ask_bank.question("pain_areas")
-    review_position = [q.id for q in questions_to_ask(ask_bank, {})].index("pain_areas") + 1
+    answers = answers_of(P01)
     groin, thigh, back = (areas.codes.index(c) for c in ("groin", "front_thigh", "low_back"))
-    typed = keys.interview(answers_of(P01))
+    typed = keys.interview(answers)
     # pain_areas groin;front_thigh -> low_back only: the C-sign no longer applies.
-    typed += DOWN * review_position + ENTER
+    typed += DOWN * _review_position(ask_bank, answers, "pain_areas") + ENTER
     typed += Keystrokes.toggle(areas, 0, sorted([groin, thigh, back]))
     typed += ENTER  # see the result
 
@@ -226,9 +367,8 @@ def test_a_follow_up_question_that_comes_to_apply_is_asked(
 ) -> None:
     areas = ask_bank.question("pain_areas")
     row = answers_of(P01) | {"pain_areas": "low_back"}
-    review_position = [q.id for q in questions_to_ask(ask_bank, {})].index("pain_areas") + 1
     typed = keys.interview(row)
-    typed += DOWN * review_position + ENTER
+    typed += DOWN * _review_position(ask_bank, row, "pain_areas") + ENTER
     typed += Keystrokes.toggle(areas, 0, [areas.codes.index("groin")])
     typed += "y"  # the C-sign question now applies and is asked
     typed += ENTER
@@ -242,15 +382,60 @@ def test_a_follow_up_question_that_comes_to_apply_is_asked(
 def test_a_single_choice_can_be_skipped(
     ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes
 ) -> None:
-    given = parse_answers(ask_bank, answers_of(P01))
+    given = parse_answers(ask_bank, {k: v for k, v in answers_of(P01).items() if v})
     del given["morning_stiffness"]
-    typed = keys.fresh(ask_bank.question("morning_stiffness"), None) + ENTER
+    left = questions_to_ask(ask_bank, given)
+    assert left[0].id == "morning_stiffness"
+    typed = keys.fresh(ask_bank.question("morning_stiffness"), None) + ENTER * len(left)
 
     result, screen = interview(ask_bank, pipe_input, typed, given)
 
     assert "morning_stiffness" not in result.answers
-    assert "4 of 5 · What makes it better or worse" in screen
+    assert heading_of(ask_bank, "morning_stiffness") in screen
     assert "(not answered)" in screen
+
+
+class NarrowOutput(DummyOutput):
+    def __init__(self, columns: int) -> None:
+        self.columns = columns
+
+    def get_size(self) -> Size:
+        return Size(rows=24, columns=self.columns)
+
+
+@pytest.mark.parametrize("width", [40, 60, 80])
+def test_prompts_and_choices_are_wrapped_at_word_boundaries(
+    ask_bank: Bank, width: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown: list[dict[str, Any]] = []
+    for kind in ("select", "checkbox", "text"):
+        real = getattr(questionary, kind)
+
+        def spy(message: str, *args: Any, real: Any = real, **options: Any) -> Any:
+            shown.append({"message": message, **options})
+            return real(message, *args, **options)
+
+        monkeypatch.setattr(interview_module.questionary, kind, spy)
+
+    with create_app_session(output=NarrowOutput(width)):
+        for question in ask_bank.questions:
+            shown.clear()
+            prompt = build_prompt(question)
+            drawn = "? " + shown[0]["message"] + " " + shown[0]["instruction"]
+            assert " ".join(drawn.split()).startswith("? " + " ".join(question.prompt.split()))
+            for line in drawn.split("\n"):
+                assert len(line) <= width - 1, (question.id, line)
+            if question.type == "integer":
+                continue
+            control = _list_control(prompt)
+            prefix = 5 if question.type == "multi" else 3
+            labels = [c.label for c in question.choices]
+            for choice, label in zip(control.choices, labels, strict=False):  # type: ignore[attr-defined]
+                lines = choice.title.split("\n")
+                assert " ".join(choice.title.split()) == " ".join(label.split())
+                assert prefix + len(lines[0]) <= width - 1, (question.id, lines)
+                assert all(len(line) <= width - 1 for line in lines[1:]), (question.id, lines)
+                assert all(line.startswith(" " * prefix) for line in lines[1:]), lines
 
 
 def test_ctrl_c_at_a_prompt_stops_the_interview(
@@ -265,7 +450,7 @@ def test_ctrl_c_at_a_prompt_stops_the_interview(
 def test_ctrl_d_at_a_list_or_yes_no_prompt_ends_the_interview(
     ask_bank: Bank, pipe_input: PipeInput, question_id: str
 ) -> None:
-    given = parse_answers(ask_bank, answers_of(P01))
+    given = parse_answers(ask_bank, {k: v for k, v in answers_of(P01).items() if v})
     del given[question_id]
     with pytest.raises(EOFError):
         # Ctrl-D, then more keys that must not be read as an answer
