@@ -318,9 +318,19 @@ def _next_steps(assessment: Assessment) -> tuple[str, ...]:
     return tuple(steps)
 
 
+def _share(share: float) -> str:
+    """A share in whole percent, never 0 % or 100 % (answers are never certain)."""
+    percent = round(share * 100)
+    if percent < 1:
+        return "under 1 %"
+    if percent > 99:
+        return "over 99 %"
+    return f"{percent} %"
+
+
 def _technical(bank: Bank, assessment: Assessment) -> tuple[tuple[str, str], ...]:
     shares = ", ".join(
-        f"{source} {share:.0%}" for source, share in assessment.source_shares.items()
+        f"{source} {_share(share)}" for source, share in assessment.source_shares.items()
     )
     return (
         ("verdict", assessment.verdict),

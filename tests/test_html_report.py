@@ -1,0 +1,432 @@
+"""The printable HTML report (issue 13): content, order, escaping, files, names.
+
+Expectations are computed with ``assess`` or read from the bank; the two
+snapshot tests use a frozen copy of the bank (tests/data/report_bank) so
+that re-tuning the live bank does not change them. Update the snapshots with
+``pytest tests/test_html_report.py --snapshot-update`` after a deliberate
+change to the report, and read the diff.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import itertools
+import os
+import re
+import stat
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from hipback import assess, load_bank
+from hipback.answers import parse_answers
+from hipback.batch import assess_rows, plan_columns
+from hipback.csvio import read_rows
+from hipback.errors import HipbackError
+from hipback.html_report import (
+    NOT_CHECKED_TITLE,
+    URGENT_FIRST_STEP,
+    ReportNames,
+    ReportsWriter,
+    bank_version,
+    build_page,
+    make_stamp,
+    prepare_reports_folder,
+    render,
+    render_report,
+    safe_name,
+    short_source,
+    write_report,
+)
+from hipback.report import HEADLINES, NOT_A_DIAGNOSIS, NOT_CERTAIN, URGENCY_TITLES, shown_percent
+
+DATA = Path(__file__).parent / "data"
+VIGNETTES = DATA / "public_vignettes.csv"
+FROZEN_BANK = DATA / "report_bank"
+DAY = datetime.date(2026, 11, 28)
+
+#: Two vignettes for the snapshots, written out so that the public file may change:
+#: P01 (a classic hip story) and P05 (an emergency warning sign, nerve-root story).
+SNAPSHOT_ANSWERS = {
+    "P01": {
+        "red_flags": "none",
+        "age": "67",
+        "sides": "one_side",
+        "worst_site": "groin",
+        "pain_areas": "groin;front_thigh",
+        "c_sign": "yes",
+        "quality": "dull_ache;stiffness",
+        "tingling_numbness": "no",
+        "worse_with": "walking;stairs;socks_shoes;rising_from_chair",
+        "eased_by": "rest",
+        "rotation_pain": "yes",
+        "morning_stiffness": "under_1h",
+        "limp": "yes",
+    },
+    "P05": {
+        "red_flags": "saddle_numbness;bladder_bowel",
+        "age": "49",
+        "sides": "both_sides",
+        "worst_site": "buttock",
+        "pain_areas": "low_back;buttock;back_thigh;below_knee",
+        "c_sign": "no",
+        "quality": "shooting",
+        "tingling_numbness": "yes",
+        "worse_with": "bending_forward;sitting_long",
+        "eased_by": "lying_down",
+        "rotation_pain": "no",
+        "morning_stiffness": "none",
+        "limp": "no",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return load_bank()
+
+
+def vignettes(bank):
+    ids = set(bank.questions_by_id)
+    with open(VIGNETTES, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            yield row["case_id"], {k: v for k, v in row.items() if k in ids and v}
+
+
+def report_of(bank, raw, **kwargs):
+    answers = parse_answers(bank, raw)
+    assessment = assess(bank, answers)
+    return render_report(bank, answers, assessment, when=DAY, **kwargs), assessment
+
+
+class Outline(HTMLParser):
+    """Headings, visible text, tags and attributes of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[tuple[int, str]] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self._heading: int | None = None
+        self._heading_text: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if re.fullmatch(r"h[1-6]", tag):
+            self._heading, self._heading_text = int(tag[1]), []
+        if tag in ("style", "title"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if re.fullmatch(r"h[1-6]", tag) and self._heading is not None:
+            self.headings.append((self._heading, "".join(self._heading_text).strip()))
+            self._heading = None
+        if tag in ("style", "title"):
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if self._heading is not None:
+            self._heading_text.append(data)
+        if not self._skip:
+            self.text.append(data)
+
+    @property
+    def plain(self) -> str:
+        return re.sub(r"\s+", " ", "".join(self.text))
+
+
+def outline(html: str) -> Outline:
+    parser = Outline()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+# --- snapshots ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", sorted(SNAPSHOT_ANSWERS))
+def test_html_snapshot(case, snapshot):
+    frozen = load_bank(FROZEN_BANK)
+    answers = parse_answers(frozen, SNAPSHOT_ANSWERS[case])
+    assessment = assess(frozen, answers)
+    page = build_page(frozen, answers, assessment, make_stamp(frozen, DAY), [("case_id", case)])
+    page.stamp = page.stamp.__class__(DAY.isoformat(), "0.0.test", "frozen", "a frozen test bank")
+    assert render(page) == snapshot
+
+
+# --- content ----------------------------------------------------------------------
+
+
+def test_every_vignette_has_the_content_in_order(bank):
+    for case, raw in vignettes(bank):
+        html, assessment = report_of(bank, raw, fields=[("case_id", case)])
+        text = outline(html).plain
+        headline = HEADLINES[assessment.verdict]
+        spine = shown_percent(assessment.spine_probability)
+        marks = [
+            headline,
+            f"Lower back {spine} %, hip joint {100 - spine} %.",
+            "Most likely:",
+            "Why: the answers that count",
+            "What to do next",
+            "For the clinician",
+            "Every answer given",
+            NOT_A_DIAGNOSIS,
+            f"Made on {DAY.isoformat()} by hipback",
+        ]
+        places = [text.find(mark) for mark in marks]
+        assert -1 not in places, (case, [m for m, p in zip(marks, places, strict=True) if p < 0])
+        assert places == sorted(places), case
+        if assessment.urgent:
+            top = URGENCY_TITLES[assessment.red_flag_advice[0].urgency]
+            assert 0 <= text.find(top) < text.find(headline), case
+            assert URGENT_FIRST_STEP in text
+            assert "at the end of this report" not in text
+            for flag in assessment.red_flag_advice:
+                assert flag.advice in text
+        if assessment.urgency == "not_checked":
+            assert 0 <= text.find(NOT_CHECKED_TITLE) < text.find(headline), case
+        for check in assessment.next_checks:
+            assert check in text
+        for note in assessment.notes:
+            assert note in text
+        for reason in assessment.reasons:
+            assert reason.text in text
+        assert text.count(NOT_A_DIAGNOSIS) == 1
+        assert not re.search(r"\b(0|100) ?%", text.replace(NOT_CERTAIN, "")), case
+
+
+def test_every_answer_is_shown_in_words(bank):
+    raw = SNAPSHOT_ANSWERS["P01"]
+    html, _ = report_of(bank, raw)
+    text = outline(html).plain
+    for qid, value in raw.items():
+        question = bank.question(qid)
+        if question.type == "integer":
+            assert value in text
+            continue
+        for code in value.split(";"):
+            code = {"yes": "yes", "no": "no"}.get(code, code)
+            label = question.choice(code).label
+            assert label in text, (qid, code)
+
+
+def test_reasons_show_strength_and_source(bank):
+    html, assessment = report_of(bank, SNAPSHOT_ANSWERS["P05"])
+    text = outline(html).plain
+    for reason in assessment.reasons:
+        ratio = reason.likelihood_ratio
+        shown = f"{ratio:.2f}" if ratio < 1.1 else f"{round(ratio, 1):g}"
+        start = text.index(reason.text)
+        detail = text[start : start + len(reason.text) + 200]
+        assert f"{shown}x" in detail
+        assert short_source(reason.source) in detail
+
+
+def test_not_checked_says_so(bank):
+    raw = dict(SNAPSHOT_ANSWERS["P01"])
+    del raw["red_flags"]
+    html, assessment = report_of(bank, raw)
+    assert assessment.urgency == "not_checked"
+    text = outline(html).plain
+    assert NOT_CHECKED_TITLE in text
+    assert "nobody has checked them" in text
+    for flag in bank.red_flags:
+        assert flag.advice in text
+
+
+def test_bank_version_is_a_hash_of_the_files(tmp_path):
+    copy = tmp_path / "bank"
+    copy.mkdir()
+    for file in FROZEN_BANK.iterdir():
+        (copy / file.name).write_bytes(file.read_bytes())
+    before, kind = bank_version(load_bank(copy))
+    assert re.fullmatch(r"[0-9a-f]{12}", before)
+    assert "SHA-256" in kind and "no version number" in kind
+    settings = copy / "00-settings.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    after, _ = bank_version(load_bank(copy))
+    assert after != before
+
+
+def test_short_source_keeps_authors_and_years():
+    assert (
+        short_source(
+            "Rainville J et al. Spine J 2019;19:1009-1018 (groin pain LR+ 4.9); Khan AM et al."
+            " Ann R Coll Surg Engl 2004;86:119-121; tempered"
+        )
+        == "Rainville 2019; Khan 2004"
+    )
+    assert short_source("expert judgement (no published likelihood ratio)") == "expert judgement"
+    assert short_source("NICE NG59 (2016, updated 2020)") == "NICE NG59"
+
+
+# --- self-contained, escaped, accessible ---------------------------------------------
+
+
+def test_page_is_self_contained(bank):
+    for case, raw in vignettes(bank):
+        html, _ = report_of(bank, raw, fields=[("case_id", case)])
+        tags = outline(html).tags
+        names = {tag for tag, _ in tags}
+        assert not names & {"script", "link", "img", "iframe", "object", "embed", "base"}, case
+        for tag, attrs in tags:
+            for key in ("src", "href", "xlink:href", "action", "srcset"):
+                assert key not in attrs, (case, tag, key)
+        for url in re.findall(r"url\(([^)]*)\)", html):
+            assert url.startswith("#"), url
+        assert "@import" not in html
+        assert "default-src 'none'" in html
+
+
+def test_pass_through_cells_are_escaped(bank):
+    evil = "<script>alert(1)</script>"
+    html, _ = report_of(bank, SNAPSHOT_ANSWERS["P01"], fields=[("note", evil), (evil, "x")])
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert evil in outline(html).plain
+
+
+def test_accessible_structure(bank):
+    for case, raw in vignettes(bank):
+        html, assessment = report_of(bank, raw)
+        parsed = outline(html)
+        assert ("html", {"lang": "en"}) in parsed.tags
+        levels = [level for level, _ in parsed.headings]
+        assert levels[0] == 1 and levels.count(1) == 1, case
+        for before, after in itertools.pairwise(levels):
+            assert after <= before + 1, (case, levels)
+        svgs = [attrs for tag, attrs in parsed.tags if tag == "svg"]
+        assert len(svgs) == 1 and svgs[0].get("role") == "img"
+        title_id = svgs[0]["aria-labelledby"]
+        spine = shown_percent(assessment.spine_probability)
+        assert re.search(
+            rf'<title id="{title_id}">[^<]*Lower back {spine} %, hip joint {100 - spine} %', html
+        )
+        assert 'name="viewport"' in html
+        # No fixed pixel widths that would stop the page reflowing at 200 % zoom.
+        assert not re.search(r"(?<![-\w])(width|min-width):\s*\d+px", html)
+
+
+# --- files -----------------------------------------------------------------------------
+
+
+def test_written_owner_only_and_atomically(bank, tmp_path):
+    html, _ = report_of(bank, SNAPSHOT_ANSWERS["P01"])
+    target = tmp_path / "visit.html"
+    target.write_text("old")
+    os.chmod(target, 0o644)
+    write_report(target, html)
+    assert target.read_text(encoding="utf-8") == html
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["visit.html"]
+
+
+def test_write_failure_leaves_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "visit.html"
+    target.write_text("old")
+
+    def full_disk(descriptor):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("hipback.files.os.fsync", full_disk)
+    with pytest.raises(HipbackError, match="No space left"):
+        write_report(target, "<!DOCTYPE html>")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["visit.html"]
+
+
+def test_report_to_a_missing_folder_is_a_clear_error(bank, tmp_path):
+    with pytest.raises(HipbackError, match="does not exist"):
+        write_report(tmp_path / "nowhere" / "visit.html", "x")
+
+
+def test_reports_folder_created_owner_only(tmp_path):
+    folder = prepare_reports_folder(tmp_path / "reports")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert prepare_reports_folder(folder) == folder
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(HipbackError, match="not a folder"):
+        prepare_reports_folder(tmp_path / "file")
+    with pytest.raises(HipbackError, match="does not exist"):
+        prepare_reports_folder(tmp_path / "a" / "b")
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("P01", "P01"),
+        (" Müller, Anna ", "M-ller-Anna"),
+        ("../../etc/passwd", "etc-passwd"),
+        (".hidden", "hidden"),
+        ("-rf", "rf"),
+        ("a/b\\c:d*e?f", "a-b-c-d-e-f"),
+        ("CON", "CON-"),
+        ("x" * 100, "x" * 60),
+        ("<script>", "script"),
+        ("", ""),
+        ("...", ""),
+    ],
+)
+def test_safe_names(cell, expected):
+    assert safe_name(cell) == expected
+
+
+def test_report_names_unique_and_fallback():
+    names = ReportNames()
+    assert names.name("P01", 1) == "P01.html"
+    assert names.name("P01", 2) == "P01-2.html"
+    assert names.name("p01", 3) == "p01-3.html"
+    assert names.name("", 4) == "row-4.html"
+    assert names.name(None, 5) == "row-5.html"
+    assert names.name("row-4", 6) == "row-4-2.html"
+    assert names.name("///", 7) == "row-7.html"
+
+
+def batch_rows(bank, text: str):
+    lines = io.StringIO(text).read().splitlines(keepends=True)
+    header = next(csv.reader([lines[0]]))
+    columns = plan_columns(bank, header, "test.csv")
+    rows = read_rows(iter(lines[1:]), None, "test.csv", ",")
+    return columns, list(assess_rows(bank, columns, rows))
+
+
+def test_batch_reports_one_file_per_row_escaped(bank, tmp_path):
+    evil = "<script>alert(1)</script>"
+    text = (
+        "patient,red_flags,worst_site,age,note\n"
+        f"P01,none,groin,60,{evil}\n"
+        "P01,none,low_back,50,\n"
+        f'"{evil}",bladder_bowel,groin,49 years,\n'
+        ",,buttock,,\n"
+    )
+    columns, results = batch_rows(bank, text)
+    folder = prepare_reports_folder(tmp_path / "reports")
+    writer = ReportsWriter(bank, folder, columns, when=DAY)
+    assert list(writer.watch(iter(results))) == results
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["P01-2.html", "P01.html", "row-4.html", "script-alert-1-script.html"]
+    for path in folder.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        html = path.read_text(encoding="utf-8")
+        assert "<script" not in html
+    first = outline((folder / "P01.html").read_text(encoding="utf-8")).plain
+    assert f"note: {evil}" in first
+    assert "patient: P01" in first and "row: 1" in first
+    # The error row: a short page with the error and the warning sign at the top.
+    broken = outline((folder / "script-alert-1-script.html").read_text(encoding="utf-8"))
+    assert "This row could not be assessed" in broken.plain
+    assert "49 years" in broken.plain
+    assert broken.plain.index(URGENCY_TITLES["emergency"]) < broken.plain.index(
+        "This row could not be assessed"
+    )
+    assert "What your answers suggest" not in broken.plain
+    # Answers that could be read are listed in words.
+    assert bank.question("worst_site").choice("groin").label in broken.plain
+    unchecked = outline((folder / "row-4.html").read_text(encoding="utf-8")).plain
+    assert NOT_CHECKED_TITLE in unchecked
