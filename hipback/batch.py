@@ -40,7 +40,7 @@ from typing import Any, BinaryIO, NamedTuple, TextIO, TypeVar
 
 from .bank import VERDICTS, Bank
 from .classifier import Assessment, Reason, RedFlagStatus, assess, assess_red_flags, reason_data
-from .csvio import LineSource, RowError, normalise, read_header, read_rows
+from .csvio import LineSource, RowError, check_decodes, normalise, read_header, read_rows
 from .errors import EXIT_INVALID_ENTRIES, EXIT_OK, AnswerError, HipbackError
 from .messages import nearest, printable, quoted, shortened
 
@@ -592,8 +592,14 @@ def prepare(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf-8") ->
 
 def _reading(lines: Iterator[_T], name: str) -> Iterator[_T]:
     """The lines, with a failing read (an I/O error) told apart from a failing write."""
-    try:
+    with _reading_errors(name):
         yield from lines
+
+
+@contextmanager
+def _reading_errors(name: str) -> Iterator[None]:
+    try:
+        yield
     except OSError as error:
         raise HipbackError(f"cannot read {name}: {error.strerror or error}") from None
 
@@ -813,8 +819,13 @@ def run_batch(
         binary, name = _open_input(input_path, stack)
         _refuse_overwriting_input(binary, name, output if to_file else None)
         size: int | None = None
-        if binary.seekable() and input_path != "-":
-            size = os.fstat(binary.fileno()).st_size
+        if binary.seekable():
+            if input_path != "-":
+                size = os.fstat(binary.fileno()).st_size
+            # A file in the wrong encoding is refused whole, before any output; in a
+            # pipe, a line that does not decode can only be an error row.
+            with _reading_errors(name):
+                check_decodes(binary, name, encoding)
         prepared = prepare(bank, binary, name, encoding)
         for warning in column_warnings(bank, prepared.columns):
             _say(f"hipback: warning: {warning}")

@@ -217,29 +217,24 @@ def test_blank_lines_are_not_rows_and_short_rows_are_padded() -> None:
     ]
 
 
-def test_a_line_in_a_windows_encoding_is_an_error_row_with_the_line_and_the_fix(
-    tmp_path: Path,
-) -> None:
+def test_cp1252_file_is_refused_with_the_line_and_the_fix(tmp_path: Path) -> None:
     source = write(tmp_path / "in.csv", "name,limp\nAnna,yes\nJos\u00e9,no\n".encode("cp1252"))
     out = tmp_path / "out.csv"
     result = batch(str(source), "-o", str(out))
-    assert result.exit_code == EXIT_INVALID_ENTRIES
-    anna, jose = rows_of(out.read_text(encoding="utf-8"))
-    assert anna["name"] == "Anna" and anna["error"] == "" and anna["verdict"]
-    assert jose["name"] == "" and jose["verdict"] == ""
-    assert jose["error"].startswith("line 3: ")
-    assert "--encoding cp1252" in jose["error"]
-    assert "row 2: line 3" in result.stderr
+    assert result.exit_code == EXIT_USAGE
+    assert result.stderr.startswith(f"hipback: {source}, line 3: not UTF-8 text")
+    assert "--encoding cp1252" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [source]  # no temporary file left either
 
 
-def test_a_bad_byte_late_in_standard_input_costs_one_row(tmp_path: Path) -> None:
-    text = b"limp,name\n" + b"yes,a\n" * 3000 + b"no,Jos\xe9\n" + b"yes,b\n"
-    result = batch("-", "-q", stdin=text)
-    assert result.exit_code == EXIT_INVALID_ENTRIES
-    rows = rows_of(result.stdout)
-    assert len(rows) == 3002
-    assert [r["error"] != "" for r in rows] == [False] * 3000 + [True, False]
-    assert rows[3000]["error"].startswith("line 3002: ")
+def test_cp1252_to_stdout_writes_nothing(tmp_path: Path) -> None:
+    source = write(tmp_path / "in.csv", b"limp,name\n" + b"yes,a\n" * 3000 + b"no,Jos\xe9\n")
+    result = batch(str(source))
+    assert result.exit_code == EXIT_USAGE
+    assert "line 3002" in result.stderr
+    assert result.stdout == ""
 
 
 def test_cp1252_is_read_when_asked(tmp_path: Path) -> None:
@@ -445,11 +440,12 @@ def test_output_file_is_owner_only(tmp_path: Path) -> None:
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
 
 
-def test_an_unusable_input_leaves_the_previous_output(tmp_path: Path) -> None:
+def test_a_failed_run_leaves_the_previous_output(tmp_path: Path) -> None:
     out = write(tmp_path / "out.csv", "previous results\n")
-    source = write(tmp_path / "in.csv", b"name,date\n" + b"a,b\n" * 5000)
+    source = write(tmp_path / "in.csv", b"limp\n" + b"yes\n" * 5000 + b"\xff\n")
     result = batch(str(source), "-o", str(out))
     assert result.exit_code == EXIT_USAGE
+    assert "line 5002" in result.stderr
     assert out.read_text() == "previous results\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
 

@@ -538,6 +538,24 @@ def test_a_reader_that_stops_early_ends_the_batch_quietly(tmp_path: Path) -> Non
 # --- one odd part must not sink a batch ----------------------------------------------------------
 
 
+def test_a_bad_byte_late_in_a_pipe_costs_one_row_and_exit_1() -> None:
+    data = (HEADER + "".join(f"P{n},{GOOD_ROW}" for n in range(5000))).encode()
+    data += b"Jos\xe9," + GOOD_ROW.encode() + b"Q1," + GOOD_ROW.encode()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hipback", "batch", "-", "-q"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    stdout, stderr = process.communicate(data, timeout=120)
+    assert process.returncode == EXIT_INVALID_ENTRIES, stderr
+    rows = rows_of(stdout.decode())
+    assert len(rows) == 5002
+    assert [n for n, row in enumerate(rows) if row["error"]] == [5000]
+    assert rows[5000]["error"].startswith("line 5002: not UTF-8 text")
+    assert rows[5001]["id"] == "Q1"
+
+
 def test_a_late_unclosed_quote_in_a_stream_is_an_error_row_and_exit_1() -> None:
     body = "".join(f"P{n},{GOOD_ROW}" for n in range(5000))
     body += 'P5000,"yes,67,none,groin\n' + "".join(f"Q{n},{GOOD_ROW}" for n in range(10))
@@ -661,6 +679,13 @@ def _jsonl_rows(result: Any) -> list[dict[str, Any]]:
 def test_any_text_after_a_valid_header_gives_rows_and_no_traceback(body: str | bytes) -> None:
     data = body if isinstance(body, bytes) else body.encode("utf-8")
     result = batch("-", "-q", "--format", "jsonl", stdin=HEADER.encode() + data)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        # A file (here a seekable standard input) in another encoding is refused whole.
+        assert result.exit_code == EXIT_USAGE and "not UTF-8 text" in result.stderr
+        assert result.stdout == ""
+        return
     _jsonl_rows(result)
 
 
