@@ -1,0 +1,171 @@
+"""The printable report in a real browser (issue 13).
+
+Playwright drives the system's Chromium (never a downloaded browser): each
+public vignette's report is opened from a file, printed to PDF on A4 and on
+Letter, and must be exactly one page, hold the warning sign when there is
+one, and make no request other than the page itself. One browser serves the
+whole module. Skipped, with the reason, where Playwright or Chromium is
+missing; ``.ci/run`` installs Chromium so that CI runs it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from hipback import assess, load_bank
+from hipback.answers import parse_answers
+from hipback.html_report import NOT_CHECKED_TITLE, render_report, write_report
+from hipback.report import URGENCY_TITLES
+
+VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
+CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')"
+)
+pypdf = pytest.importorskip("pypdf", reason="pypdf is not installed (pip install -e '.[test]')")
+
+
+def _chromium() -> str | None:
+    given = os.environ.get("HIPBACK_CHROMIUM")
+    if given:
+        return given
+    found = next((path for path in CHROMIUM_PATHS if os.access(path, os.X_OK)), None)
+    return found or shutil.which("chromium")
+
+
+CHROMIUM = _chromium()
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no system Chromium (/usr/bin/chromium): install it (apt-get install chromium)"
+    " or set HIPBACK_CHROMIUM; hipback never downloads a browser",
+)
+
+
+def _cases():
+    bank = load_bank()
+    ids = set(bank.questions_by_id)
+    with open(VIGNETTES, newline="", encoding="utf-8") as handle:
+        return [
+            (row["case_id"], {k: v for k, v in row.items() if k in ids and v})
+            for row in csv.DictReader(handle)
+        ]
+
+
+CASES = _cases()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    started = time.monotonic()
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    print(f"\nbrowser check: {len(CASES)} reports in {time.monotonic() - started:.1f} s")
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return load_bank()
+
+
+def _pages(pdf: bytes) -> tuple[int, str]:
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    text = " ".join(page.extract_text() or "" for page in reader.pages)
+    return len(reader.pages), re.sub(r"\s+", " ", text)
+
+
+def _open_watched(browser, url):
+    """A page for ``url`` in an offline context; every other request is aborted and listed."""
+    left: list[str] = []
+    context = browser.new_context(offline=True, java_script_enabled=False)
+    page = context.new_page()
+
+    def only_the_page(route):
+        if route.request.url == url:
+            route.continue_()
+        else:
+            left.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_the_page)
+    page.on("request", lambda request: None if request.url == url else left.append(request.url))
+    return context, page, left
+
+
+def test_the_request_watch_sees_a_request(browser, tmp_path):
+    """The check can fail: a page that fetches an image is caught."""
+    path = tmp_path / "leaky.html"
+    path.write_text(
+        '<!DOCTYPE html><html lang="en"><img src="http://192.0.2.1/x.png" alt=""></html>'
+    )
+    context, page, left = _open_watched(browser, path.as_uri())
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+    finally:
+        context.close()
+    assert any("192.0.2.1" in url for url in left)
+
+
+@pytest.mark.parametrize(("case", "raw"), CASES, ids=[case for case, _ in CASES])
+def test_report_prints_on_one_page_offline(case, raw, bank, browser, tmp_path):
+    answers = parse_answers(bank, raw)
+    assessment = assess(bank, answers)
+    path = tmp_path / f"{case}.html"
+    write_report(
+        path,
+        render_report(
+            bank, answers, assessment, when=datetime.date.today(), fields=[("case_id", case)]
+        ),
+    )
+    url = path.as_uri()
+    context, page, left = _open_watched(browser, url)
+    try:
+        page.goto(url)
+        page.wait_for_load_state("load")
+        sizes = {}
+        for paper in ("A4", "Letter"):
+            pdf = page.pdf(format=paper)
+            count, text = _pages(pdf)
+            sizes[paper] = count
+            if assessment.urgent:
+                top = URGENCY_TITLES[assessment.red_flag_advice[0].urgency]
+                assert top.upper() in text.upper(), (case, paper)
+                for flag in assessment.red_flag_advice:
+                    assert flag.advice[:40] in text, (case, paper, flag.code)
+            if assessment.urgency == "not_checked":
+                assert NOT_CHECKED_TITLE in text, (case, paper)
+            assert "hipback informs; it does not diagnose" in text
+        assert sizes == {"A4": 1, "Letter": 1}, (case, sizes)
+        # At 200 % zoom (half the width) nothing runs off the side.
+        page.set_viewport_size({"width": 640, "height": 900})
+        page.emulate_media(media="screen")
+        narrow = page.evaluate(
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
+        assert narrow, case
+    finally:
+        context.close()
+    assert left == [], (case, left)
