@@ -418,8 +418,10 @@ def _run() -> int:
             )
         return EXIT_USAGE
     for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _stop_like_ctrl_c)
+        number = getattr(signal, name, None)
+        # `nohup hipback ...` ignores SIGHUP on purpose: keep it ignored.
+        if number is not None and signal.getsignal(number) is not signal.SIG_IGN:
+            signal.signal(number, _stop_like_ctrl_c)
     _buffer_standard_output()
     standard_output = sys.stdout
     output_before = _identity(1)

@@ -296,6 +296,32 @@ def test_sigterm_during_batch_leaves_no_partial_file(stop: signal.Signals, tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
+def test_nohup_keeps_batch_running_through_a_hangup(tmp_path: Path) -> None:
+    bank = hipback.load_bank()
+    header = ",".join(q.id for q in bank.questions)
+    process = subprocess.Popen(
+        [*HIPBACK, "batch", "-", "-o", "out.csv", "--quiet"],
+        cwd=tmp_path,
+        env=environment(),
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),  # as nohup does
+    )
+    assert process.stdin is not None
+    process.stdin.write(f"{header}\n".encode())
+    process.stdin.flush()
+    deadline = time.monotonic() + 30
+    while not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]:
+        assert time.monotonic() < deadline, "batch never opened its output"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGHUP)
+    time.sleep(0.3)
+    assert process.poll() is None, "a hangup stopped hipback under nohup"
+    _, stderr = process.communicate(b",,,groin\n", timeout=30)
+    assert process.returncode in (0, 1), stderr
+    assert (tmp_path / "out.csv").exists()
+
+
 def test_an_error_message_shows_control_characters_escaped(tmp_path: Path) -> None:
     hostile = "bank\x1b]0;owned\x07\x1b[2J"
     done = run("questions", "--bank", str(tmp_path / hostile))
