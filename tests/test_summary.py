@@ -1,0 +1,253 @@
+"""``hipback summary``: the picture of a results file (issue 13).
+
+The snapshot reads a fixed results file written below (no classifier
+involved), so re-tuning the bank never changes it. Update with
+``pytest tests/test_summary.py --snapshot-update`` after a deliberate change.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from hipback import assess, load_bank
+from hipback.errors import HipbackError
+from hipback.summary import (
+    Tally,
+    band_of,
+    bin_verdict,
+    markdown,
+    plain_lines,
+    rich_picture,
+    summarise,
+)
+
+DATA = Path(__file__).parent / "data"
+HEADER = [
+    "patient",
+    "red_flags",
+    "worst_site",
+    "spine_probability",
+    "hip_probability",
+    "verdict",
+    "likely_source",
+    "mixed_pattern",
+    "urgent",
+    "urgency",
+    "red_flags_present",
+    "answered",
+    "reasons",
+    "notes",
+    "error",
+]
+#: (patient, red_flags, worst_site, spine_probability, verdict, likely_source, mixed, urgency, flags, error)
+ROWS = [
+    ("P01", "none", "groin", 0.126, "hip", "hip_joint", "no", "none", "", ""),
+    ("P02", "none", "buttock", 0.903, "spine", "nerve_root", "no", "none", "", ""),
+    ("P03", "fever", "low_back", 0.8, "spine", "spinal_stenosis", "yes", "same_day", "fever", ""),
+    ("<b>P04</b>", "", "groin", 0.2, "hip", "hip_joint", "no", "not_checked", "", ""),
+    (
+        "P05",
+        "bladder_bowel;night_pain",
+        "buttock",
+        0.62,
+        "leaning_spine",
+        "unclear",
+        "yes",
+        "emergency",
+        "bladder_bowel;night_pain",
+        "",
+    ),
+    (
+        "P06",
+        "weight_loss",
+        "grion",
+        None,
+        "",
+        "",
+        "",
+        "soon",
+        "weight_loss",
+        "worst_site: 'grion' is not allowed; did you mean groin?",
+    ),
+    ("P07", "none", "groin", 0.4, "leaning_hip", "hip_joint", "no", "none", "", ""),
+    ("P08", "none", "knee", 0.5, "uncertain", "unclear", "no", "none", "", ""),
+]
+
+
+def results_rows(decimal_comma=False):
+    for patient, flags, site, p, verdict, source, mixed, urgency, present, error in ROWS:
+        number = "" if p is None else f"{p:.3f}"
+        hip = "" if p is None else f"{1 - p:.3f}"
+        if decimal_comma:
+            number, hip = number.replace(".", ","), hip.replace(".", ",")
+        urgent = "yes" if urgency in ("emergency", "same_day", "soon") else "no"
+        yield [patient, flags, site, number, hip, verdict, source, mixed, urgent, urgency,
+               present, "3", "", "", error]  # fmt: skip
+
+
+def write_csv(path: Path, delimiter=",", decimal_comma=False):
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter=delimiter)
+        writer.writerow(HEADER)
+        writer.writerows(results_rows(decimal_comma))
+    return path
+
+
+def write_jsonl(path: Path):
+    with open(path, "w", encoding="utf-8") as handle:
+        for number, row in enumerate(results_rows(), 1):
+            cells = dict(zip(HEADER, row, strict=True))
+            data = {
+                "row": number,
+                "fields": {k: cells[k] for k in ("patient", "red_flags", "worst_site")},
+            }
+            for key in HEADER[3:]:
+                data[key] = cells[key] or None
+            if data["spine_probability"] is not None:
+                data["spine_probability"] = float(cells["spine_probability"])
+            data["red_flags_present"] = [f for f in cells["red_flags_present"].split(";") if f]
+            handle.write(json.dumps(data) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def ids():
+    return frozenset(load_bank().questions_by_id)
+
+
+def picture(path, ids):
+    return plain_lines(summarise(str(path), ids), "results")
+
+
+def test_plain_snapshot(tmp_path, ids, snapshot):
+    lines = picture(write_csv(tmp_path / "r.csv"), ids)
+    assert "\n".join(lines) + "\n" == snapshot
+    assert max(len(line) for line in lines) <= 80
+
+
+@pytest.mark.parametrize(
+    ("name", "writer"),
+    [
+        ("semicolon.csv", lambda p: write_csv(p, ";", decimal_comma=True)),
+        ("tab.tsv", lambda p: write_csv(p, "\t")),
+        ("lines.jsonl", write_jsonl),
+        ("no-extension", write_jsonl),
+    ],
+)
+def test_every_format_gives_the_same_picture(tmp_path, ids, name, writer):
+    expected = picture(write_csv(tmp_path / "r.csv"), ids)
+    assert picture(writer(tmp_path / name), ids) == expected
+
+
+def test_counts_urgent_order_and_bins(tmp_path, ids):
+    tally = summarise(str(write_csv(tmp_path / "r.csv")), ids)
+    assert (tally.rows, tally.assessed, tally.errors, tally.urgent_count) == (8, 7, 1, 3)
+    assert [r.label for r in tally.urgent_rows()] == ["P05", "P03", "P06"]
+    assert tally.verdicts == Counter({"hip": 2, "spine": 2, "leaning_spine": 1,
+                                      "leaning_hip": 1, "uncertain": 1})  # fmt: skip
+    assert [r.label for r in tally.mixed] == ["P03", "P05"]
+    assert sum(tally.bins) == tally.assessed
+    assert tally.exit_code == 0
+
+
+@pytest.mark.parametrize("value", [0.05, 0.1, 0.2, 0.25, 0.4, 0.45, 0.5, 0.6, 0.79, 0.8, 0.95])
+def test_bins_never_straddle_a_verdict_band(value):
+    bank = load_bank()
+    from hipback.classifier import verdict_for
+
+    assert bin_verdict(band_of(value)) == verdict_for(bank.settings, value)
+
+
+def test_agrees_with_a_real_batch_run(tmp_path, ids):
+    """Counts equal what assess() gives for every vignette (nothing hard-coded)."""
+    bank = load_bank()
+    out = tmp_path / "results.csv"
+    subprocess.run(
+        [sys.executable, "-m", "hipback", "batch", str(DATA / "public_vignettes.csv"),
+         "-o", str(out), "-q"],
+        check=True,
+    )  # fmt: skip
+    tally = summarise(str(out), ids)
+    expected = Counter()
+    urgent = 0
+    with open(DATA / "public_vignettes.csv", newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            result = assess(bank, {k: v for k, v in row.items() if k in ids and v})
+            expected[result.verdict] += 1
+            urgent += result.urgent
+    assert tally.verdicts == expected
+    assert tally.urgent_count == urgent
+    ranks = [("emergency", "same_day", "soon").index(r.urgency) for r in tally.urgent_rows()]
+    assert ranks == sorted(ranks)
+    assert all(r.label.startswith("P") for r in tally.urgent_rows())
+
+
+def test_unusable_inputs_exit_2(tmp_path, ids):
+    not_results = tmp_path / "clinic.csv"
+    not_results.write_text("patient,red_flags\nP01,none\n")
+    with pytest.raises(HipbackError, match="not a results file") as error:
+        summarise(str(not_results), ids)
+    assert error.value.exit_code == 2
+    with pytest.raises(HipbackError, match="no such file"):
+        summarise(str(tmp_path / "missing.csv"), ids)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("[1, 2]\n")
+    with pytest.raises(HipbackError, match="not a JSON object"):
+        summarise(str(bad), ids)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(HipbackError, match="empty"):
+        summarise(str(empty), ids)
+
+
+def test_unreadable_rows_are_counted_and_exit_1(tmp_path, ids):
+    path = write_csv(tmp_path / "r.csv")
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("P09,none,groin,lots,,hip,hip_joint,no,no,none,,3,,,\n")
+    tally = summarise(str(path), ids)
+    assert tally.unreadable == 1 and tally.exit_code == 1
+    assert any("not a number" in line for line in plain_lines(tally, "r"))
+
+
+def test_markdown_escapes_cells(tmp_path, ids):
+    path = write_csv(tmp_path / "r.csv")
+    with open(path, "a", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerow(
+            ["a|<script>x</script>", "fever", "groin", "0.500", "0.500", "uncertain", "unclear",
+             "no", "yes", "same_day", "fever", "3", "", "", ""]
+        )  # fmt: skip
+    text = markdown(summarise(str(path), ids), "r.csv")
+    assert text.startswith("# hipback summary of r.csv\n")
+    assert "<script>" not in text
+    assert "| a\\|\\<script\\>x\\</script\\> | same_day | fever |" in text
+    assert "## By likely_source" in text and "```text" in text
+
+
+def test_rich_picture_without_colour_is_the_plain_picture(tmp_path, ids):
+    from rich.console import Console
+
+    tally = summarise(str(write_csv(tmp_path / "r.csv")), ids)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=80, no_color=True, force_terminal=True)
+    console.print(rich_picture(tally, "results"))
+    shown = buffer.getvalue()
+    assert "\x1b[3" not in shown  # no colour codes; bold is allowed
+    plain = [line.replace("#", "█") for line in plain_lines(tally, "results")]
+    import re
+
+    assert re.sub(r"\x1b\[[0-9;]*m", "", shown).splitlines() == plain
+
+
+def test_short_picture_for_batch_leaves_out_the_named_rows():
+    tally = Tally()
+    lines = plain_lines(tally, "x", short=True)
+    assert not any(line.startswith(("Urgent", "Mixed", "Rows with")) for line in lines)
+    assert lines[0] == "By verdict:"
