@@ -76,8 +76,12 @@ def run_ask(
     as_json: bool = False,
     save: Path | None = None,
     bank_path: Path | None = None,
+    report_file: Path | None = None,
 ) -> int:
-    """Run the command; returns the exit code. Raises :class:`HipbackError` for the user."""
+    """Run the command; returns the exit code. Raises :class:`HipbackError` for the user.
+
+    ``report_file``: where to write the printable HTML report (:mod:`hipback.html_report`).
+    """
     bank = load_bank(bank_path)
     answers: dict[str, AnswerValue] = {}
     left_blank: frozenset[str] = frozenset()
@@ -85,6 +89,8 @@ def run_ask(
         answers, left_blank = read_answers_file(bank, answers_file)
     if save is not None:
         _check_save_target(save, answers_file)
+    if report_file is not None:
+        _check_report_target(report_file, answers_file, save)
     carried_on = True
     asked = False
     skipped = left_blank
@@ -107,6 +113,16 @@ def run_ask(
             except HipbackError as error:
                 save_problem = error
         saved_to = save if save is not None and save_problem is None else None
+        reported = None
+        if report_file is not None and carried_on and save_problem is None:
+            try:
+                reported = _write_report(report_file, bank, answers, assessment)
+            except HipbackError as error:
+                save_problem = error
+        if reported is not None:
+            person.print(Text(reported))
+        elif report_file is not None and not carried_on:
+            person.print(Text("No report was written: you stopped after the warning signs."))
         if as_json:
             sys.stdout.write(json.dumps(assessment.as_dict(), indent=2, ensure_ascii=False) + "\n")
             sys.stdout.flush()
@@ -143,6 +159,33 @@ def _unchecked_warning_signs(bank: Bank, answers: dict[str, AnswerValue]) -> Any
     labels = {c.code: c.label for q in unanswered for c in q.choices}
     flags = [c.red_flag for q in unanswered for c in q.choices if c.red_flag is not None]
     return report.unchecked_warning_signs(flags, labels)
+
+
+def _check_report_target(path: Path, answers_file: Path | None, save: Path | None) -> None:
+    """Fail before asking anything when ``--report`` cannot be written (or is another file)."""
+    from .html_report import check_report_target
+
+    if answers_file is not None and same_file(path, answers_file):
+        raise HipbackError(
+            f"--report {path} is the answers file: writing it would overwrite your answers;"
+            " write the report to another file"
+        )
+    if save is not None and same_file(path, save):
+        raise HipbackError(f"--report {path} is the --save file; give them different names")
+    check_report_target(path)
+
+
+def _write_report(
+    path: Path, bank: Bank, answers: dict[str, AnswerValue], assessment: Assessment
+) -> str:
+    """Write the printable report; returns the line that tells the person where it is."""
+    from .html_report import render_report, write_report
+
+    write_report(path, render_report(bank, answers, assessment))
+    return (
+        f"Wrote the printable report to {path} (readable by you only): open it in a browser"
+        " to print it or save it as PDF."
+    )
 
 
 def _check_save_target(path: Path, answers_file: Path | None = None) -> None:

@@ -789,8 +789,12 @@ def run_batch(
     bank_path: Path | None = None,
     quiet: bool = False,
     encoding: str = "utf-8",
+    reports: str | None = None,
 ) -> int:
     """Assess every row of ``input_path`` ('-': standard input); returns the exit code.
+
+    ``reports``: a folder for one printable HTML report per row
+    (:mod:`hipback.html_report`); created owner-only when missing.
 
     Output goes to ``output`` (a regular file is replaced atomically and made
     readable by its owner only; a FIFO or device is written in place) or, when
@@ -813,8 +817,15 @@ def run_batch(
         output_target(output)
     elif sys.stdout is None:
         raise _stdout_closed()
+    reports_folder = None
+    if reports is not None:
+        from .html_report import prepare_reports_folder
+
+        reports_folder = prepare_reports_folder(reports)
     bank = load_bank(bank_path)
     summary = Summary()
+    picture = None
+    reports_writer = None
     with ExitStack() as stack:
         binary, name = _open_input(input_path, stack)
         _refuse_overwriting_input(binary, name, output if to_file else None)
@@ -834,9 +845,19 @@ def run_batch(
             out = stack.enter_context(private_atomic_writer(output))
         else:
             out = _utf8_stdout(stack)
-        watch = None
+        watchers: list[Callable[[Iterator[RowResult]], Iterator[RowResult]]] = []
+        if reports_folder is not None:
+            from .html_report import ReportsWriter
+
+            reports_writer = ReportsWriter(bank, reports_folder, prepared.columns)
+            watchers.append(reports_writer.watch)
         if not quiet and _stderr_is_terminal():
-            watch = _progress_bar(prepared.source, size, stack)
+            from .summary import Tally, watching
+
+            picture = Tally()
+            watchers.append(watching(picture, prepared.columns.label))
+            watchers.append(_progress_bar(prepared.source, size, stack))
+        watch = _chained(watchers)
         try:
             with _writing(shown):
                 write_output(bank, prepared, out, output_format, summary, watch)
@@ -846,7 +867,36 @@ def run_batch(
     if not quiet:
         for line in summary.lines():
             _say(line)
+        if reports_writer is not None:
+            _say(f"reports: {reports_writer.written} written to {reports_folder}")
+        if picture is not None:
+            _show_picture(picture)
     return summary.exit_code
+
+
+def _chained(
+    watchers: Sequence[Callable[[Iterator[RowResult]], Iterator[RowResult]]],
+) -> Callable[[Iterator[RowResult]], Iterator[RowResult]] | None:
+    """One watch that passes the rows through each of ``watchers`` in turn."""
+    if not watchers:
+        return None
+
+    def watch(results: Iterator[RowResult]) -> Iterator[RowResult]:
+        for watcher in watchers:
+            results = watcher(results)
+        return results
+
+    return watch
+
+
+def _show_picture(picture: Any) -> None:
+    """The end-of-run picture on a terminal's standard error (counts and the histogram)."""
+    from rich.console import Console
+
+    from .summary import rich_picture
+
+    with suppress(OSError, ValueError):
+        Console(stderr=True).print(rich_picture(picture, "", short=True))
 
 
 def _silence_stdout() -> None:

@@ -201,11 +201,29 @@ def ask(
         ),
     ] = None,
     bank: BankOption = None,
+    report_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--report",
+            metavar="FILE.html",
+            help="Also write a printable one-page report (HTML, readable by you only)"
+            " to take to your clinician.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Answer the questionnaire in the terminal, then read the assessment."""
     from .ask import run_ask
 
-    raise typer.Exit(run_ask(answers_file=answers, as_json=as_json, save=save, bank_path=bank))
+    raise typer.Exit(
+        run_ask(
+            answers_file=answers,
+            as_json=as_json,
+            save=save,
+            bank_path=bank,
+            report_file=report_file,
+        )
+    )
 
 
 class BatchFormat(str, Enum):
@@ -253,6 +271,16 @@ def batch(
         bool,
         typer.Option("-q", "--quiet", help="No progress bar and no summary on standard error."),
     ] = False,
+    reports: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--reports",
+            metavar="DIR",
+            help="Also write a printable HTML report per row into DIR (created, owner-only),"
+            " named from the first column that is not a question.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Assess every row of a CSV file; every row is written, with an error column for bad ones."""
     from .batch import run_batch
@@ -265,6 +293,7 @@ def batch(
             bank_path=bank,
             quiet=quiet,
             encoding=encoding,
+            reports=reports,
         )
     )
 
@@ -366,6 +395,39 @@ def validate(
         f"{shown}: OK, {len(loaded.questions)} questions in {len(loaded.sections)} sections,"
         f" {len(loaded.findings)} findings, {len(loaded.red_flags)} red flags"
     )
+
+
+class SummaryFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+
+
+@app.command()
+@reports_errors
+def summary(
+    results: Annotated[
+        str,
+        typer.Argument(
+            metavar="RESULTS",
+            help="A results file that hipback batch wrote (CSV or JSON lines);"
+            " '-' reads standard input.",
+        ),
+    ],
+    output_format: Annotated[
+        SummaryFormat,
+        typer.Option(
+            "--format",
+            metavar="text|markdown",
+            help="text (a picture at a terminal, plain when piped) or markdown (an audit report).",
+        ),
+    ] = SummaryFormat.text,
+    bank: BankOption = None,
+) -> None:
+    """The picture of a batch's results: urgent rows first, counts by verdict, source and
+    urgency, a histogram of spine_probability, and the mixed-pattern rows."""
+    from .summary import run_summary
+
+    raise typer.Exit(run_summary(results, output_format.value, bank))
 
 
 _STANDARD_STREAMS = {0: "standard input", 1: "standard output", 2: "standard error"}

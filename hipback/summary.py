@@ -230,7 +230,8 @@ def read_results(
 def _not_results(name: str, missing: Sequence[str]) -> HipbackError:
     return HipbackError(
         f"{name} is not a results file written by hipback batch: it has no"
-        f" {' or '.join(missing)} {'column' if len(missing) == 1 else 'columns'};"
+        f" {' or '.join([', '.join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing)}"
+        " column;"
         " give the file that 'hipback batch INPUT -o RESULTS' wrote"
     )
 

@@ -42,7 +42,7 @@ def _commands() -> dict[str, Any]:
 
 
 def test_every_contract_command_exists() -> None:
-    assert set(_commands()) == {"ask", "batch", "questions", "validate", "evidence"}
+    assert set(_commands()) == {"ask", "batch", "questions", "validate", "evidence", "summary"}
 
 
 @pytest.mark.parametrize("name", sorted(_commands()))
