@@ -238,7 +238,15 @@ def likelihood_bar(spine_probability: float, width: int = BAR_WIDTH) -> Renderab
 def strength(reason: Reason) -> str:
     """A reason's effective strength in words, with its likelihood ratio."""
     ratio = reason.likelihood_ratio
-    word = "strong" if ratio >= 3 else "moderate" if ratio >= 2 else "weak"
+    word = (
+        "strong"
+        if ratio >= 3
+        else "moderate"
+        if ratio >= 2
+        else "weak"
+        if ratio >= 1.1
+        else "very weak"
+    )
     shown = f"{ratio:.2f}" if ratio < 1.1 else f"{round(ratio, 1):g}"
     return f"{word} ({shown}x)"
 

@@ -1,108 +1,311 @@
-"""``hipback ask`` in a real pseudo-terminal, answered by keystrokes."""
+"""``hipback ask`` in a real pseudo-terminal, answered by keystrokes.
+
+What the person sees is checked on an emulated screen (pyte): text that is
+cut at the right edge, or broken in the middle of a word, is not found whole.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
 import os
+import re
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pytest
-from conftest import CTRL_C, DOWN, ENTER, Keystrokes
+from conftest import CARRY_ON, CTRL_C, DOWN, ENTER, STOP, Keystrokes, answers_only
 
 from hipback import assess
 from hipback.answers import parse_answer
-from hipback.bank import Bank
-from hipback.interview import asking_order
+from hipback.bank import Bank, Question
+from hipback.interview import (
+    AFTER_FLAGS_QUESTION,
+    REVIEW_QUESTION,
+    SKIP_LABEL,
+    asking_order,
+    questions_to_ask,
+)
+from hipback.loader import load_bank
+from hipback.report import HEADLINES, NOT_A_DIAGNOSIS, short_prompt
 
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
 with VIGNETTES.open(newline="", encoding="utf-8") as _handle:
     #: The public vignette P01 (classic hip osteoarthritis), in answer codes only.
-    P01 = {
-        key: value
-        for key, value in next(r for r in csv.DictReader(_handle) if r["case_id"] == "P01").items()
-        if key not in ("case_id", "expected", "expect_urgent")
-    }
+    P01 = answers_only(
+        load_bank(), next(r for r in csv.DictReader(_handle) if r["case_id"] == "P01")
+    )
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 
-
-def spawn(*args: str, cwd: Path) -> pexpect.spawn:
-    # pexpect does not answer prompt_toolkit's cursor-position requests as a real
-    # terminal does; without this each prompt waits a second for the answer.
-    env = {**os.environ, "NO_COLOR": "1", "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
-    return pexpect.spawn(
-        sys.executable,
-        ["-m", "hipback", "ask", *args],
-        cwd=str(cwd),
-        env=env,
-        dimensions=(40, 80),
-        encoding="utf-8",
-        timeout=15,
-    )
+ENV = {**os.environ, "NO_COLOR": "1", "TERM": "xterm"}
+ENV.pop("PROMPT_TOOLKIT_NO_CPR", None)
+CURSOR_POSITION_REQUEST = "\x1b[6n"
 
 
-def answer(child: pexpect.spawn, prompt: str, keys: str) -> None:
-    child.expect_exact(prompt)
-    child.send(keys)
+ANSI = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|[()][A-Z0-9]|[=>])")
+
+
+def flat(text: str) -> str:
+    """Text with line breaks, frames and runs of spaces made single spaces."""
+    for frame in "│╭╮╰╯─┃┏┓┗┛━":
+        text = text.replace(frame, " ")
+    return " ".join(text.split())
+
+
+class Terminal:
+    """A pseudo-terminal running hipback, and the screen a person would see."""
+
+    def __init__(
+        self, args: list[str], cwd: Path, rows: int = 40, columns: int = 80, shell: bool = False
+    ) -> None:
+        import pyte  # the screen emulator: a test dependency
+
+        self.screen = pyte.Screen(columns, rows)
+        self.stream = pyte.Stream(self.screen)
+        command, argv = (
+            ("/bin/sh", ["-c", " ".join(args)])
+            if shell
+            else (sys.executable, ["-m", "hipback", "ask", *args])
+        )
+        self.child = pexpect.spawn(
+            command,
+            argv,
+            cwd=str(cwd),
+            env=ENV,
+            dimensions=(rows, columns),
+            encoding="utf-8",
+            timeout=20,
+        )
+        self.child.logfile_read = self
+        self.transcript = ""
+
+    # pexpect hands everything it reads to ``logfile_read``: feed it to the screen,
+    # and answer prompt_toolkit's cursor-position requests as a terminal does.
+    def write(self, data: str) -> None:
+        self.transcript += data
+        parts = data.split(CURSOR_POSITION_REQUEST)
+        for number, part in enumerate(parts):
+            self.stream.feed(part)
+            if number < len(parts) - 1:
+                cursor = self.screen.cursor
+                self.child.send(f"\x1b[{cursor.y + 1};{cursor.x + 1}R")
+
+    def said(self, text: str) -> bool:
+        """Whether ``text`` was printed at some point (it may have scrolled away since)."""
+        return flat(text) in flat(ANSI.sub("", self.transcript))
+
+    def flush(self) -> None:
+        pass
+
+    def text(self) -> str:
+        return "\n".join(line.rstrip() for line in self.screen.display)
+
+    def shows(self, *texts: str) -> bool:
+        seen = flat(self.text())
+        return all(flat(text) in seen for text in texts)
+
+    def wait_for(self, *texts: str, timeout: float = 20) -> None:
+        """Wait until every text is on the screen, whole."""
+        deadline = time.monotonic() + timeout
+        while not self.shows(*texts):
+            if time.monotonic() > deadline or not self.child.isalive():
+                missing = [t for t in texts if flat(t) not in flat(self.text())]
+                raise AssertionError(f"not on the screen: {missing}\n{self.text()}")
+            self.child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05)
+
+    def answer(self, question: Question, keys: str) -> None:
+        self.wait_for(question.prompt)
+        self.child.send(keys)
+
+    def finish(self) -> int:
+        self.child.expect(pexpect.EOF)
+        self.child.close()
+        assert "Traceback" not in self.text()
+        status = self.child.exitstatus
+        assert isinstance(status, int)
+        return status
+
+
+def labels(question: Question) -> list[str]:
+    found = [c.label for c in question.choices]
+    if question.type == "yesno":
+        found = ["Yes", "No"]
+    if question.type in ("single", "yesno"):
+        found.append(SKIP_LABEL)
+    return found
+
+
+def write_answers(path: Path, answers: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(answers), encoding="utf-8")
+    return path
 
 
 def test_a_whole_interview_in_a_terminal(ask_bank: Bank, keys: Keystrokes, tmp_path: Path) -> None:
-    child = spawn("--save", "saved.json", cwd=tmp_path)
-    child.expect_exact("It informs; it does not diagnose.")
-    answer(child, "any of these", keys.fresh(ask_bank.question("red_flags"), frozenset({"none"})))
-    answer(child, "1 of 5 · About you", "")
+    term = Terminal(["--save", "saved.json"], tmp_path)
+    term.wait_for("It informs; it does not diagnose.")
+    term.answer(
+        ask_bank.question("red_flags"),
+        keys.fresh(ask_bank.question("red_flags"), frozenset({"none"})),
+    )
     # an age that does not fit is refused with a clear message, then corrected
-    answer(child, "How old are you", "abc" + ENTER)
-    child.expect_exact("Please type a whole number from 18 to 120")
-    child.send("\x7f" * 3 + "67" + ENTER)
-    for later in asking_order(ask_bank)[2:]:
-        answer(child, later.prompt[:25], keys.fresh(later, parse_answer(later, P01[later.id])))
-    answer(child, "Is everything right?", ENTER)
-    child.expect_exact("Your answers point to your hip joint rather than to your lower back.")
-    child.expect_exact("Pointing to the hip joint")
-    child.expect_exact("it does not diagnose")
-    child.expect_exact("Saved your answers and the result to saved.json")
-    child.expect(pexpect.EOF)
-    child.close()
+    term.answer(ask_bank.question("age"), "abc" + ENTER)
+    term.wait_for("Please type a whole number from 18 to 120")
+    term.child.send("\x7f" * 3 + "67" + ENTER)
+    for later in keys.asked(P01)[2:]:
+        term.answer(later, keys.fresh(later, parse_answer(later, P01.get(later.id))))
+    term.wait_for(REVIEW_QUESTION)
+    term.child.send(ENTER)
+    term.wait_for("Saved your answers and the result to saved.json")
 
-    assert child.exitstatus == 0
+    assert term.finish() == 0
+    assert term.said(HEADLINES["hip"])
     saved = json.loads((tmp_path / "saved.json").read_text())
     assert saved["result"] == assess(ask_bank, P01).as_dict()
 
 
-def test_ctrl_c_in_a_terminal_says_goodbye(tmp_path: Path) -> None:
-    child = spawn("--save", "saved.json", cwd=tmp_path)
-    child.expect_exact("any of these")
-    child.send(DOWN)
-    child.send(CTRL_C)
-    child.expect_exact("hipback: stopped; nothing was saved.")
-    child.expect(pexpect.EOF)
-    child.close()
+def test_enter_on_every_question_records_nothing(ask_bank: Bank, tmp_path: Path) -> None:
+    flags = ask_bank.question("red_flags")
+    term = Terminal(["--save", "saved.json"], tmp_path)
+    # Enter alone at the warning signs is refused: they must be answered
+    term.answer(flags, ENTER)
+    term.wait_for("Please choose at least one")
+    term.child.send(DOWN * flags.codes.index("none") + " " + ENTER)
+    rest = questions_to_ask(ask_bank, {"red_flags": frozenset({"none"})})
+    for question in rest:
+        term.answer(question, ENTER)
+    term.wait_for(REVIEW_QUESTION)
+    term.child.send(ENTER)
+    term.wait_for("Based on 1 answer.")
 
-    assert child.exitstatus == 130
-    assert "Traceback" not in (child.before or "")
+    assert term.finish() == 0
+    saved = json.loads((tmp_path / "saved.json").read_text())
+    assert saved["answers"] == {"red_flags": ["none"]} | {q.id: None for q in rest}
+    assert saved["result"]["answered"] == 1
+
+
+def test_after_urgent_advice_enter_stops_and_the_advice_is_on_the_last_screen(
+    ask_bank: Bank, tmp_path: Path
+) -> None:
+    flags = ask_bank.question("red_flags")
+    term = Terminal([], tmp_path, rows=24, columns=80)
+    term.answer(flags, DOWN * flags.codes.index("saddle_numbness") + " " + ENTER)
+    term.wait_for(AFTER_FLAGS_QUESTION)
+    term.child.send(STOP)
+
+    assert term.finish() == 0
+    advice = assess(ask_bank, {"red_flags": "saddle_numbness"}).red_flag_advice
+    last_screen = term.text()
+    assert flat("URGENT: go to an emergency department now") in flat(last_screen)
+    assert flat(advice[0].advice) in flat(last_screen)
+    assert "Nothing was saved: your answers are not kept." in flat(last_screen)
+    assert flat(last_screen).endswith(flat(advice[0].advice))
     assert list(tmp_path.iterdir()) == []
 
 
-def test_json_from_a_terminal_keeps_standard_output_pure(
-    ask_bank: Bank, keys: Keystrokes, tmp_path: Path
+def test_after_carrying_on_the_report_ends_with_the_advice_at_80_by_24(
+    ask_bank: Bank, tmp_path: Path
 ) -> None:
-    given = {k: v for k, v in P01.items() if k != "limp"}
-    (tmp_path / "given.json").write_text(json.dumps(given))
-    env = {**os.environ, "NO_COLOR": "1", "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
-    command = f"{sys.executable} -m hipback ask --answers given.json --json > result.json"
-    child = pexpect.spawn(
-        "/bin/sh", ["-c", command], cwd=str(tmp_path), env=env, encoding="utf-8", timeout=15
-    )
-    answer(child, "5 of 5 · Walking", "")
-    answer(child, "Do you walk with a limp", "y")
-    answer(child, "Is everything right?", ENTER)
-    child.expect(pexpect.EOF)
-    child.close()
+    given = {k: v for k, v in P01.items() if k != "limp"} | {"red_flags": "fever"}
+    write_answers(tmp_path / "given.json", given)
+    term = Terminal(["--answers", "given.json"], tmp_path, rows=24, columns=80)
+    term.wait_for(AFTER_FLAGS_QUESTION)
+    term.child.send(CARRY_ON)
+    term.answer(ask_bank.question("limp"), "y")
+    term.wait_for(REVIEW_QUESTION)
+    term.child.send(ENTER)
 
-    assert child.exitstatus == 0
+    assert term.finish() == 0
+    advice = assess(ask_bank, given).red_flag_advice
+    assert flat("Important: see a doctor today") in flat(term.text())
+    assert flat(term.text()).endswith(flat(advice[0].advice))
+
+
+def test_ask_into_a_file_at_a_terminal(ask_bank: Bank, tmp_path: Path) -> None:
+    """``hipback ask > report.txt``: the questions on the screen, the report in the file."""
+    given = {k: v for k, v in P01.items() if k != "limp"} | {"red_flags": "fever"}
+    write_answers(tmp_path / "given.json", given)
+    command = [sys.executable, "-m", "hipback", "ask", "--answers", "given.json", "> report.txt"]
+    term = Terminal(command, tmp_path, rows=24, columns=80, shell=True)
+    term.wait_for(AFTER_FLAGS_QUESTION)
+    term.child.send(CARRY_ON)
+    term.answer(ask_bank.question("limp"), "y")
+    term.wait_for(REVIEW_QUESTION)
+    term.child.send(ENTER)
+
+    assert term.finish() == 0
+    report = (tmp_path / "report.txt").read_text(encoding="utf-8")
+    result = assess(ask_bank, given | {"limp": "yes"})
+    assert HEADLINES[result.verdict] in flat(report)
+    assert NOT_A_DIAGNOSIS in flat(report)
+    assert "\x1b" not in report
+    assert REVIEW_QUESTION not in report
+    assert "Do you walk with a limp" not in report
+    # the screen: the questions, then the urgent advice again, last
+    screen = flat(term.text())
+    assert "The report was written to standard output." in screen
+    assert HEADLINES[result.verdict] not in screen
+    assert screen.endswith(flat(result.red_flag_advice[0].advice))
+
+
+@pytest.mark.parametrize("columns", [40, 60])
+def test_questions_choices_and_the_review_wrap_at_word_boundaries(
+    ask_bank: Bank, tmp_path: Path, columns: int
+) -> None:
+    flags = ask_bank.question("red_flags")
+    term = Terminal(["--save", "saved.json"], tmp_path, rows=90, columns=columns)
+    term.wait_for(flags.prompt, *labels(flags))
+    term.child.send(DOWN * flags.codes.index("none") + " " + ENTER)
+    rest = questions_to_ask(ask_bank, {"red_flags": frozenset({"none"})})
+    for question in rest:
+        term.wait_for(question.prompt, *labels(question))
+        term.child.send(ENTER)
+    shown = [q for q in asking_order(ask_bank) if q.id == "red_flags" or q in rest]
+    entries = [f"Change {n}: {short_prompt(q.prompt)}" for n, q in enumerate(shown, start=1)]
+    term.wait_for(REVIEW_QUESTION, "See the result", *entries)
+    term.child.send(ENTER)
+    term.wait_for(NOT_A_DIAGNOSIS)
+
+    assert term.finish() == 0
+
+
+def test_the_urgent_advice_reads_in_full_at_20_columns(ask_bank: Bank, tmp_path: Path) -> None:
+    given = {k: v for k, v in P01.items() if k != "limp"} | {"red_flags": "saddle_numbness;fever"}
+    write_answers(tmp_path / "given.json", given)
+    term = Terminal(["--answers", "given.json"], tmp_path, rows=120, columns=20)
+    advice = [flag.advice for flag in assess(ask_bank, given).red_flag_advice]
+    term.wait_for(AFTER_FLAGS_QUESTION, *advice)
+    term.child.send(STOP)
+
+    assert term.finish() == 0
+    assert flat(term.text()).endswith(flat(advice[-1]))
+    for text in advice:
+        assert term.text().count(text.split()[0]) >= 2  # in the panel, then again at the end
+
+
+def test_ctrl_c_in_a_terminal_says_goodbye(tmp_path: Path) -> None:
+    term = Terminal(["--save", "saved.json"], tmp_path)
+    term.wait_for("any of these")
+    term.child.send(DOWN)
+    term.child.send(CTRL_C)
+    term.wait_for("hipback: stopped; nothing was saved.")
+
+    assert term.finish() == 130
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_json_from_a_terminal_keeps_standard_output_pure(ask_bank: Bank, tmp_path: Path) -> None:
+    given = {k: v for k, v in P01.items() if k != "limp"}
+    write_answers(tmp_path / "given.json", given)
+    command = [sys.executable, "-m", "hipback", "ask", "--answers given.json --json > result.json"]
+    term = Terminal(command, tmp_path, shell=True)
+    term.answer(ask_bank.question("limp"), "y")
+    term.wait_for(REVIEW_QUESTION)
+    term.child.send(ENTER)
+
+    assert term.finish() == 0
     result = json.loads((tmp_path / "result.json").read_text())
-    assert result == assess(ask_bank, P01).as_dict()
+    assert result == assess(ask_bank, given | {"limp": "yes"}).as_dict()

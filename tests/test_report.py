@@ -206,7 +206,7 @@ def test_strength_words_show_the_effective_ratio() -> None:
             self.likelihood_ratio = ratio
 
     assert [strength(Fake(r)) for r in (1.04, 1.2, 2.0, 2.46, 3.0, 4.0)] == [  # type: ignore[arg-type]
-        "weak (1.04x)",
+        "very weak (1.04x)",
         "weak (1.2x)",
         "moderate (2x)",
         "moderate (2.5x)",
