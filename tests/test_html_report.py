@@ -430,3 +430,49 @@ def test_batch_reports_one_file_per_row_escaped(bank, tmp_path):
     assert bank.question("worst_site").choice("groin").label in broken.plain
     unchecked = outline((folder / "row-4.html").read_text(encoding="utf-8")).plain
     assert NOT_CHECKED_TITLE in unchecked
+
+
+def hipback(*args, **kwargs):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "hipback", *args], capture_output=True, text=True, **kwargs
+    )
+
+
+def test_ask_report_command(bank, tmp_path):
+    import json
+
+    answers = tmp_path / "answers.json"
+    raw = dict(SNAPSHOT_ANSWERS["P05"])
+    raw.update({q.id: "" for q in bank.questions if q.id not in raw})
+    answers.write_text(json.dumps(raw))
+    visit = tmp_path / "visit.html"
+    done = hipback("ask", "--answers", str(answers), "--report", str(visit))
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(visit.stat().st_mode) == 0o600
+    text = outline(visit.read_text(encoding="utf-8")).plain
+    assert URGENCY_TITLES["emergency"] in text
+    refused = hipback("ask", "--answers", str(answers), "--report", str(answers))
+    assert refused.returncode == 2 and "answers file" in refused.stderr
+    missing = hipback("ask", "--answers", str(answers), "--report", str(tmp_path / "no" / "x.html"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def test_batch_reports_command(bank, tmp_path):
+    results = tmp_path / "results.csv"
+    folder = tmp_path / "reports"
+    done = hipback("batch", str(VIGNETTES), "-o", str(results), "--reports", str(folder))
+    assert done.returncode == 0, done.stderr
+    with open(VIGNETTES, newline="", encoding="utf-8") as handle:
+        cases = [row["case_id"] for row in csv.DictReader(handle)]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{c}.html" for c in cases)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert f"reports: {len(cases)} written" in done.stderr
+    assert "By verdict:" not in done.stderr  # the picture is for a terminal only
+    (tmp_path / "file").write_text("x")
+    refused = hipback(
+        "batch", str(VIGNETTES), "-o", str(results), "--reports", str(tmp_path / "file")
+    )
+    assert refused.returncode == 2 and "not a folder" in refused.stderr

@@ -251,3 +251,31 @@ def test_short_picture_for_batch_leaves_out_the_named_rows():
     lines = plain_lines(tally, "x", short=True)
     assert not any(line.startswith(("Urgent", "Mixed", "Rows with")) for line in lines)
     assert lines[0] == "By verdict:"
+
+
+def hipback(*args, **kwargs):
+    return subprocess.run(
+        [sys.executable, "-m", "hipback", *args], capture_output=True, text=True, **kwargs
+    )
+
+
+def test_command_piped_is_plain_text(tmp_path, ids):
+    path = write_csv(tmp_path / "r.csv")
+    done = hipback("summary", str(path), env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout
+    assert done.stdout.splitlines()[1:] == picture(path, ids)[1:]
+    markdown_run = hipback("summary", str(path), "--format", "markdown")
+    assert markdown_run.stdout.startswith("# hipback summary of")
+    with open(path, "rb") as handle:
+        from_stdin = hipback("summary", "-", stdin=handle)
+    assert from_stdin.returncode == 0 and "standard input: 8 rows" in from_stdin.stdout
+
+
+def test_command_exit_codes(tmp_path):
+    clinic = tmp_path / "clinic.csv"
+    clinic.write_text("patient,red_flags\nP01,none\n")
+    done = hipback("summary", str(clinic))
+    assert done.returncode == 2
+    assert "not a results file" in done.stderr and "Traceback" not in done.stderr
+    assert hipback("summary", str(tmp_path / "nope.csv")).returncode == 2
