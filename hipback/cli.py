@@ -423,8 +423,10 @@ def summary(
     ] = SummaryFormat.text,
     bank: BankOption = None,
 ) -> None:
-    """The picture of a batch's results: urgent rows first, counts by verdict, source and
-    urgency, a histogram of spine_probability, and the mixed-pattern rows."""
+    """Picture a batch's results: urgent rows, counts, a histogram of spine_probability.
+
+    Urgent rows first, most pressing first; counts by verdict, likely_source and
+    urgency; the histogram; the mixed-pattern rows."""
     from .summary import run_summary
 
     raise typer.Exit(run_summary(results, output_format.value, bank))
