@@ -1,11 +1,17 @@
 """The interactive questionnaire: the bank's questions as questionary prompts.
 
 Red-flag questions come first, then the sections in order, then a review
-where any answer can be changed. Every raw prompt result goes through
-:func:`hipback.answers.parse_answer`, the same path as an answers file or a
-CSV cell. Prompts are shown in one place, :func:`show_prompt`: Ctrl-C raises
-``KeyboardInterrupt`` and Ctrl-D (or closed input) ``EOFError``, which the
-command line turns into a goodbye line.
+where any answer can be changed or set back to not answered. Every raw
+prompt result goes through :func:`hipback.answers.parse_answer`, the same
+path as an answers file or a CSV cell, and a result that does not fit is
+never recorded. Prompts are shown in one place, :func:`show_prompt`: Ctrl-C
+raises ``KeyboardInterrupt`` and Ctrl-D (or closed input) ``EOFError``,
+which the command line turns into a goodbye line.
+
+Enter alone never records an answer nobody chose: single-choice and yes/no
+prompts start on "Not sure / skip", and after the urgent advice Enter stops.
+Questions and choices are wrapped at word boundaries to the terminal's width
+when the prompt is built.
 
 This is the only module that imports questionary and prompt_toolkit.
 """
