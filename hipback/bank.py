@@ -396,8 +396,13 @@ class Bank:
         return {}
 
     @cached_property
-    def bucket_memo(self) -> dict[frozenset[int], Any]:
+    def bucket_memo(self) -> dict[object, Any]:
         """What each set of findings of one domain and side was worth (classifier)."""
+        return {}
+
+    @cached_property
+    def checks_memo(self) -> dict[tuple[str, str, bool], tuple[str, ...]]:
+        """The clinician's checks for each verdict, source and mixed pattern (classifier)."""
         return {}
 
     @cached_property

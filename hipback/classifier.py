@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -257,8 +257,11 @@ class _Weighed(NamedTuple):
     hip_evidence: float
 
 
-#: Distinct sets of counted findings remembered per bank (batch rows repeat them).
-_MEMO_SIZE = 65536
+#: Distinct sets of counted findings remembered per bank (clinic batches repeat them);
+#: small, because each entry holds its reasons.
+_MEMO_SIZE = 2048
+#: Distinct sets of one domain's findings remembered per bank (there are few).
+_BUCKET_MEMO_SIZE = 16384
 
 
 def _weigh(bank: Bank, counted: Iterable[Finding]) -> _Weighed:
@@ -277,65 +280,88 @@ def _weigh(bank: Bank, counted: Iterable[Finding]) -> _Weighed:
 class _Bucket(NamedTuple):
     """Findings of one domain toward one side, ranked: what they are worth before saturation.
 
-    ``ranked`` holds (finding, weight, counted with, rank); ``scores`` what
-    they add to each spinal source (in :data:`SPINAL_SOURCES` order).
+    ``ranked`` holds (finding, weight, counted with, rank, sort key); ``scores``
+    what they add to each spinal source (in :data:`SPINAL_SOURCES` order).
     """
 
-    ranked: tuple[tuple[Finding, float, tuple[Finding, ...], int], ...]
+    ranked: tuple[tuple[Finding, float, tuple[Finding, ...], int, tuple[float, str, str]], ...]
     toward: str
     total: float
-    scores: tuple[float, ...]
+    scores: tuple[float, float, float]
 
 
 def _bucket(bank: Bank, members: list[Finding]) -> _Bucket:
     """Step 2: diminishing returns within a domain, toward a side (remembered per set)."""
-    key = frozenset(map(id, members))
+    key: object = id(members[0]) if len(members) == 1 else frozenset(map(id, members))
     memo = bank.bucket_memo
     found = memo.get(key)
     if found is None:
         decay = bank.settings.domain_decay
         members = sorted(members, key=_strength_then_name)
         ranked = tuple(
-            (f, f.weight * decay**rank, tuple(o for o in members if o is not f), rank)
+            (
+                f,
+                f.weight * decay**rank,
+                tuple(o for o in members if o is not f),
+                rank,
+                (-f.weight * decay**rank, f.question_id, f.code),
+            )
             for rank, f in enumerate(members)
         )
         toward = members[0].toward
-        scores = tuple(
-            sum(w for f, w, _, _ in ranked if source in f.sources) if toward == "spine" else 0.0
+        a, b, c = (
+            sum(w for f, w, *_ in ranked if source in f.sources) if toward == "spine" else 0.0
             for source in SPINAL_SOURCES
         )
-        found = _Bucket(ranked, toward, sum(w for _, w, _, _ in ranked), scores)
-        if len(memo) < _MEMO_SIZE:
+        found = _Bucket(ranked, toward, sum(w for _, w, *_ in ranked), (a, b, c))
+        if len(memo) < _BUCKET_MEMO_SIZE:
             memo[key] = found
     return found
 
 
+_new_reason = tuple.__new__
+_sort_key = itemgetter(4)
+
+
 def _weigh_now(bank: Bank, findings: tuple[Finding, ...]) -> _Weighed:
     settings = bank.settings
-    by_domain: dict[tuple[str, str], list[Finding]] = {}
+    by_bucket: dict[tuple[str, str], list[Finding]] = {}
     for finding in findings:
-        by_domain.setdefault(finding.bucket, []).append(finding)
-    buckets = [_bucket(bank, members) for members in by_domain.values()]
-    spine_evidence = sum(b.total for b in buckets if b.toward == "spine")
-    hip_evidence = sum(b.total for b in buckets if b.toward == "hip")
+        held = by_bucket.get(finding.bucket)
+        if held is None:
+            by_bucket[finding.bucket] = [finding]
+        else:
+            held.append(finding)
+    spine_evidence = hip_evidence = 0.0
+    nerve = stenosis = back = 0.0
+    ranked: list[Any] = []
+    for members in by_bucket.values():
+        bucket = _bucket(bank, members)
+        if bucket.toward == "spine":
+            spine_evidence += bucket.total
+            add_nerve, add_stenosis, add_back = bucket.scores
+            nerve += add_nerve
+            stenosis += add_stenosis
+            back += add_back
+        else:
+            hip_evidence += bucket.total
+        ranked += bucket.ranked
 
-    # Step 3: saturation toward the bounds; every contribution is scaled alike.
+    # Step 3: saturation toward the bounds; every contribution is scaled alike,
+    # so the raw weights already give the order of the reasons.
     evidence = spine_evidence - hip_evidence
     shift = _saturate(settings, evidence)
     scale = shift / evidence if evidence else 1.0
-    ranked = [entry for b in buckets for entry in b.ranked]
     if len(ranked) > 1:
-        ranked.sort(key=_ranked_order)
-    reasons = tuple(Reason(f, w * scale, others, rank) for f, w, others, rank in ranked)
+        ranked.sort(key=_sort_key)
+    reasons: tuple[Reason, ...] = tuple(
+        [_new_reason(Reason, (f, w * scale, others, rank)) for f, w, others, rank, _ in ranked]
+    )
     log_odds = settings.prior_log_odds + shift
     exact_spine = 1.0 / (1.0 + math.exp(-log_odds))
     spine_probability = round(exact_spine, 3)
     verdict = verdict_for(settings, spine_probability)
-    scores = [0.0] * len(SPINAL_SOURCES)
-    for b in buckets:
-        if b.toward == "spine":
-            scores = [held + scale * added for held, added in zip(scores, b.scores, strict=True)]
-    shares = _source_shares(scores, exact_spine)
+    shares = _source_shares([nerve * scale, stenosis * scale, back * scale], exact_spine)
     likely = _likely_source(settings, verdict, shares)
     mixed = min(spine_evidence, hip_evidence) >= settings.mixed_pattern_min_weight
     return _Weighed(
@@ -346,12 +372,21 @@ def _weigh_now(bank: Bank, findings: tuple[Finding, ...]) -> _Weighed:
         MappingProxyType({source: round(shares[source], 3) for source in SOURCES}),
         mixed,
         reasons,
-        _next_checks(settings, verdict, likely, mixed),
+        _checks_for(bank, verdict, likely, mixed),
         spine_evidence * scale,
         hip_evidence * scale,
         spine_evidence,
         hip_evidence,
     )
+
+
+def _checks_for(bank: Bank, verdict: str, likely: LikelySource, mixed: bool) -> tuple[str, ...]:
+    key = (verdict, likely, mixed)
+    memo = bank.checks_memo
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _next_checks(bank.settings, verdict, likely, mixed)
+    return found
 
 
 def assess_red_flags(bank: Bank, answers: Mapping[str, Any]) -> RedFlagStatus:
