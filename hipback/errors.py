@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .messages import quoted
+
 EXIT_OK = 0
 EXIT_INVALID_ENTRIES = 1
 EXIT_USAGE = 2
@@ -61,7 +63,7 @@ class AnswerProblem:
     expected: str
 
     def __str__(self) -> str:
-        return f"{self.question_id}: {self.value!r} is not allowed; {self.expected}"
+        return f"{self.question_id}: {quoted(self.value)} is not allowed; {self.expected}"
 
 
 class AnswerError(HipbackError):
