@@ -111,11 +111,13 @@ class Terminal:
     def wait_for(self, *texts: str, timeout: float = 20) -> None:
         """Wait until every text is on the screen, whole."""
         deadline = time.monotonic() + timeout
+        ended = False
         while not self.shows(*texts):
-            if time.monotonic() > deadline or not self.child.isalive():
+            if ended or time.monotonic() > deadline:
                 missing = [t for t in texts if flat(t) not in flat(self.text())]
                 raise AssertionError(f"not on the screen: {missing}\n{self.text()}")
-            self.child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05)
+            # read what has come; at the end, everything left is read first
+            ended = self.child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05) == 1
 
     def answer(self, question: Question, keys: str) -> None:
         self.wait_for(question.prompt)
