@@ -19,6 +19,35 @@ again, that quote is taken off answer cells. JSON output is left as it is.
 
 A ``;``-delimited file (European Excel) gets decimal commas in the two
 probability columns, so that such a spreadsheet reads them as numbers.
+
+Plugging in other formats (the seam)
+------------------------------------
+Input: a *reader* (:data:`READERS`, chosen by :func:`input_format`) turns
+the input's bytes into a :class:`Prepared`: the matched columns
+(:func:`plan_columns`), an iterator of rows of text cells (or
+:class:`~hipback.csvio.RowError` for a part that cannot be read), and an
+optional progress source (anything with ``bytes_read``).
+:func:`prepared_from` builds one from a header and rows, so a reader for a
+workbook, a REDCap export or FHIR resources only has to produce names and
+cells; everything after it (checking, assessing, counting, the summary) is
+shared. A reader is called as ``reader(bank, binary, name, encoding)``.
+
+Output: an :class:`OutputFormat` in :data:`WRITERS`, chosen by name
+(``--format``) or, when no name is given, by the output file's extension
+(:func:`output_format_for`). A format is two plain functions so that
+``--jobs`` can run the expensive half in worker processes:
+
+- ``encode(bank, layout, results)``: one picklable record per
+  :class:`RowResult`, in order (a CSV line, a JSON line, a row of cells);
+  runs in the workers. ``layout`` (:class:`Layout`) is what it may know
+  about the input: the columns, the delimiter, whether it had a BOM.
+- ``write(bank, layout, records, out)``: writes whatever comes before the
+  records, every record, and whatever comes after (a header row, a
+  workbook's closing parts); runs in the main process, in input order.
+
+``binary=True`` asks :func:`run_batch` for a byte stream (a workbook);
+otherwise ``out`` is UTF-8 text with no newline translation. File outputs
+are atomic and owner-only either way (:mod:`hipback.files`).
 """
 
 from __future__ import annotations
@@ -36,7 +65,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple, TextIO, TypeVar
+from typing import IO, Any, BinaryIO, NamedTuple, Protocol, TextIO, TypeVar
 
 from .bank import VERDICTS, Bank
 from .classifier import Assessment, Reason, RedFlagStatus, assess, assess_red_flags, reason_data
@@ -562,9 +591,16 @@ def _rows(count: int) -> str:
 # --- run ---------------------------------------------------------------------------------
 
 
-@dataclass
-class Prepared:
-    """An input whose header has been read and matched: ready to stream.
+class ProgressSource(Protocol):
+    """Where a progress bar reads how far the input has been read."""
+
+    @property
+    def bytes_read(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What an output format may know about the input (picklable, sent to workers).
 
     ``bom``: the CSV output starts with a UTF-8 byte-order mark, because the
     input had one or was read in another encoding (a spreadsheet then opens
@@ -572,10 +608,33 @@ class Prepared:
     """
 
     columns: Columns
+    delimiter: str = ","
+    bom: bool = False
+
+
+@dataclass
+class Prepared:
+    """An input whose header has been read and matched: ready to stream.
+
+    ``rows``: each data row's text cells (in the header's order), or a
+    :class:`RowError` for a part of the input that cannot be read.
+    ``source``: where a progress bar reads how far the input is read (None: no bar
+    advances by size). ``delimiter`` and ``bom``: see :class:`Layout`.
+    """
+
+    columns: Columns
     delimiter: str
     bom: bool
     rows: Iterator[list[str] | RowError]
-    source: LineSource
+    source: ProgressSource | None = None
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.columns, self.delimiter, self.bom)
+
+
+#: A reader: ``reader(bank, binary, name, encoding)`` -> :class:`Prepared`.
+Reader = Callable[[Bank, BinaryIO, str, str], Prepared]
 
 
 def prepare(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf-8") -> Prepared:
@@ -588,6 +647,44 @@ def prepare(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf-8") ->
     rows: Iterator[list[str] | RowError] = read_rows(lines, source, name, header.delimiter)
     bom = source.bom or not source.encoding.startswith("utf-8")
     return Prepared(columns, header.delimiter, bom, rows, source)
+
+
+def read_csv(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf-8") -> Prepared:
+    """The CSV reader: a seekable file in the wrong encoding is refused whole, before any output.
+
+    In a pipe, a line that does not decode can only be an error row.
+    """
+    if binary.seekable():
+        with _reading_errors(name):
+            check_decodes(binary, name, encoding)
+    return prepare(bank, binary, name, encoding)
+
+
+def prepared_from(
+    bank: Bank,
+    names: Iterable[str],
+    rows: Iterable[list[str] | RowError],
+    name: str,
+    source: ProgressSource | None = None,
+) -> Prepared:
+    """A :class:`Prepared` from a header and rows of text cells (a reader for another format).
+
+    Raises :class:`HipbackError` (exit 2) when no column is a question id.
+    Reading errors inside ``rows`` should be :class:`HipbackError` (the whole
+    input unusable) or :class:`RowError` items (one row unusable).
+    """
+    columns = plan_columns(bank, names, name)
+    return Prepared(columns, ",", False, iter(rows), source)
+
+
+#: Input formats by name; see the module's documentation.
+READERS: dict[str, Reader] = {"csv": read_csv}
+
+
+def input_format(path: str, binary: BinaryIO) -> str:
+    """The name of the reader for ``path`` (``-``: standard input) in :data:`READERS`."""
+    del path, binary
+    return "csv"
 
 
 def _reading(lines: Iterator[_T], name: str) -> Iterator[_T]:
@@ -604,33 +701,81 @@ def _reading_errors(name: str) -> Iterator[None]:
         raise HipbackError(f"cannot read {name}: {error.strerror or error}") from None
 
 
+@dataclass(frozen=True)
+class OutputFormat:
+    """An output format: see the module's documentation (the seam).
+
+    ``encode(bank, layout, results)`` -> one record per row, in order (worker side);
+    ``write(bank, layout, records, out)`` writes them all (main process).
+    """
+
+    name: str
+    extensions: tuple[str, ...]
+    encode: Callable[[Bank, Layout, Iterable[RowResult]], Iterator[Any]]
+    write: Callable[[Bank, Layout, Iterable[Any], IO[Any]], None]
+    binary: bool = False
+
+
+def _encode_csv(bank: Bank, layout: Layout, results: Iterable[RowResult]) -> Iterator[str]:
+    del bank
+    return CsvLines(layout.delimiter).lines(layout.columns, results)
+
+
+def _write_csv(bank: Bank, layout: Layout, records: Iterable[str], out: IO[str]) -> None:
+    del bank
+    if layout.bom:
+        out.write("\ufeff")
+    out.write(CsvLines(layout.delimiter).header(layout.columns))
+    out.writelines(records)
+
+
+def _encode_jsonl(bank: Bank, layout: Layout, results: Iterable[RowResult]) -> Iterator[str]:
+    del bank
+    for line in jsonl_records(layout.columns, results):
+        yield line + "\n"
+
+
+def _write_lines(bank: Bank, layout: Layout, records: Iterable[str], out: IO[str]) -> None:
+    del bank, layout
+    out.writelines(records)
+
+
+#: Output formats by name (``--format``); see the module's documentation.
+WRITERS: dict[str, OutputFormat] = {
+    "csv": OutputFormat("csv", (".csv", ".tsv", ".txt"), _encode_csv, _write_csv),
+    "jsonl": OutputFormat("jsonl", (".jsonl", ".ndjson"), _encode_jsonl, _write_lines),
+}
+
+
+def output_format_for(output: str | None) -> str:
+    """The format a run writes when ``--format`` is not given: from ``-o``'s extension, else csv."""
+    if output:
+        suffix = Path(output).suffix.lower()
+        for name, kind in WRITERS.items():
+            if suffix in kind.extensions:
+                return name
+    return "csv"
+
+
 def write_output(
     bank: Bank,
     prepared: Prepared,
-    out: TextIO,
+    out: IO[Any],
     output_format: str,
     summary: Summary,
     watch: Callable[[Iterator[RowResult]], Iterator[RowResult]] | None = None,
 ) -> None:
-    """Stream every row of ``prepared`` to ``out`` as CSV or JSON lines.
+    """Stream every row of ``prepared`` to ``out`` in ``output_format`` (a name in :data:`WRITERS`).
 
     ``watch`` may wrap the stream of results (a progress bar).
     """
+    kind = WRITERS[output_format]
     summary.label = prepared.columns.label
     results = summary.count(assess_rows(bank, prepared.columns, prepared.rows))
     if watch is not None:
         results = watch(results)
-    if output_format == "jsonl":
-        write = out.write
-        for line in jsonl_records(prepared.columns, results):
-            write(line)
-            write("\n")
-        return
-    if prepared.bom:
-        out.write("\ufeff")
-    lines = CsvLines(prepared.delimiter)
-    out.write(lines.header(prepared.columns))
-    out.writelines(lines.lines(prepared.columns, results))
+    layout = prepared.layout
+    kind.write(bank, layout, kind.encode(bank, layout, results), out)
 
 
 def _open_input(input_path: str, stack: ExitStack) -> tuple[BinaryIO, str]:
@@ -712,6 +857,30 @@ def _utf8_stdout(stack: ExitStack) -> TextIO:
     return out
 
 
+def _binary_stdout(stack: ExitStack) -> IO[bytes]:
+    """Standard output's byte stream (for a binary format such as a workbook)."""
+    stdout = sys.stdout
+    if stdout is None:
+        raise _stdout_closed()
+    buffer: IO[bytes] | None = getattr(stdout, "buffer", None)
+    if buffer is None:
+        raise HipbackError(
+            f"cannot write binary output to {STDOUT} here; give an output file with -o FILE"
+        )
+    with _writing(STDOUT):
+        stdout.flush()
+
+    def flush() -> None:
+        try:
+            with _writing(STDOUT):
+                buffer.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+
+    stack.callback(flush)
+    return buffer
+
+
 def _stdout_closed() -> HipbackError:
     return HipbackError(f"cannot write {STDOUT}: it is closed; give an output file with -o FILE")
 
@@ -735,7 +904,7 @@ def _writing(name: str) -> Iterator[None]:
 
 
 def _progress_bar(
-    source: LineSource, size: int | None, stack: ExitStack
+    source: ProgressSource | None, size: int | None, stack: ExitStack
 ) -> Callable[[Iterator[RowResult]], Iterator[RowResult]]:
     """A rich progress bar on standard error, advanced every few rows."""
     from rich.console import Console
@@ -757,11 +926,15 @@ def _progress_bar(
         count = 0
         for count, row in enumerate(results, 1):
             if count % _PROGRESS_EVERY == 0:
-                progress.update(task, completed=source.bytes_read, rows=count)
+                progress.update(task, completed=_bytes_read(source), rows=count)
             yield row
-        progress.update(task, completed=source.bytes_read, rows=count)
+        progress.update(task, completed=_bytes_read(source), rows=count)
 
     return watch
+
+
+def _bytes_read(source: ProgressSource | None) -> int | None:
+    return None if source is None else source.bytes_read
 
 
 def _say(line: str) -> None:
@@ -785,7 +958,7 @@ def _stderr_is_terminal() -> bool:
 def run_batch(
     input_path: str,
     output: str | None,
-    output_format: str = "csv",
+    output_format: str | None = "csv",
     bank_path: Path | None = None,
     quiet: bool = False,
     encoding: str = "utf-8",
@@ -796,17 +969,23 @@ def run_batch(
     ``reports``: a folder for one printable HTML report per row
     (:mod:`hipback.html_report`); created owner-only when missing.
 
+    ``output_format``: a name in :data:`WRITERS`; None picks it from the
+    extension of ``output`` (else csv).
+
     Output goes to ``output`` (a regular file is replaced atomically and made
     readable by its owner only; a FIFO or device is written in place) or, when
     it is None or '-', to standard output. Raises :class:`HipbackError`
     (exit 2) for unusable input or output, before any output is created, and
     for a failing write (nothing is left of a file output).
     """
-    from .files import output_target, private_atomic_writer
+    from .files import output_target, private_atomic_binary_writer, private_atomic_writer
     from .loader import load_bank
 
-    if output_format not in ("csv", "jsonl"):
-        raise HipbackError(f"unknown output format {output_format!r}; use csv or jsonl")
+    if output_format is None:
+        output_format = output_format_for(output)
+    if output_format not in WRITERS:
+        raise HipbackError(f"unknown output format {output_format!r}; use {' or '.join(WRITERS)}")
+    kind = WRITERS[output_format]
     to_file = output is not None and output != "-"
     if to_file and output is not None:
         if not output:
@@ -830,19 +1009,19 @@ def run_batch(
         binary, name = _open_input(input_path, stack)
         _refuse_overwriting_input(binary, name, output if to_file else None)
         size: int | None = None
-        if binary.seekable():
-            if input_path != "-":
-                size = os.fstat(binary.fileno()).st_size
-            # A file in the wrong encoding is refused whole, before any output; in a
-            # pipe, a line that does not decode can only be an error row.
-            with _reading_errors(name):
-                check_decodes(binary, name, encoding)
-        prepared = prepare(bank, binary, name, encoding)
+        if binary.seekable() and input_path != "-":
+            size = os.fstat(binary.fileno()).st_size
+        reader = READERS[input_format(input_path, binary)]
+        prepared = reader(bank, binary, name, encoding)
         for warning in column_warnings(bank, prepared.columns):
             _say(f"hipback: warning: {warning}")
         shown = output if to_file and output is not None else STDOUT
+        out: IO[Any]
         if to_file and output is not None:
-            out = stack.enter_context(private_atomic_writer(output))
+            opener = private_atomic_binary_writer if kind.binary else private_atomic_writer
+            out = stack.enter_context(opener(output))
+        elif kind.binary:
+            out = _binary_stdout(stack)
         else:
             out = _utf8_stdout(stack)
         watchers: list[Callable[[Iterator[RowResult]], Iterator[RowResult]]] = []

@@ -537,3 +537,78 @@ def test_output_permissions_do_not_depend_on_umask(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+# --- the seam: other readers and writers plug in ---------------------------------------
+
+
+def _fake_binary_format() -> Any:
+    from hipback.batch import OutputFormat
+
+    def encode(bank: Any, layout: Any, results: Any) -> Any:
+        for row in results:
+            yield f"{row.number}:{row.assessment.verdict if row.assessment else 'error'}".encode()
+
+    def write(bank: Any, layout: Any, records: Any, out: Any) -> None:
+        out.write(b"\x00START\n")
+        for record in records:
+            out.write(record + b"\n")
+        out.write(b"END\x00")
+
+    return OutputFormat("fake", (".fake",), encode, write, binary=True)
+
+
+def test_a_binary_writer_gets_a_private_atomic_byte_stream(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hipback import batch as batch_module
+
+    monkeypatch.setitem(batch_module.WRITERS, "fake", _fake_binary_format())
+    out = tmp_path / "out.fake"
+    # No --format: the extension picks the writer.
+    assert run_batch(str(VIGNETTES), str(out), None, None, True) == EXIT_OK
+    expected = [
+        f"{n}:{assess(BANK, {k: v for k, v in row.items() if k in BANK.questions_by_id and v}).verdict}"
+        for n, row in enumerate(rows_of(VIGNETTES.read_text(encoding="utf-8")), 1)
+    ]
+    data = out.read_bytes()
+    assert data.startswith(b"\x00START\n") and data.endswith(b"END\x00")
+    assert data[len(b"\x00START\n") : -len(b"END\x00")].decode().splitlines() == expected
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["out.fake"]  # no .part left
+
+
+def test_output_format_follows_the_extension_else_csv() -> None:
+    from hipback.batch import output_format_for
+
+    assert output_format_for("results.JSONL") == "jsonl"
+    assert output_format_for("results.ndjson") == "jsonl"
+    assert output_format_for("results.csv") == "csv"
+    assert output_format_for("results.unknown") == "csv"
+    assert output_format_for(None) == "csv"
+
+
+def test_a_reader_for_another_format_plugs_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hipback import batch as batch_module
+    from hipback.csvio import RowError
+
+    def reader(bank: Any, binary: Any, name: str, encoding: str) -> Any:
+        lines = binary.read().decode().split("\n")
+        rows: list[list[str] | RowError] = [line.split("|") for line in lines[1:] if line]
+        rows.append(RowError(99, "unreadable"))
+        return batch_module.prepared_from(bank, lines[0].split("|"), rows, name)
+
+    monkeypatch.setitem(batch_module.READERS, "pipes", reader)
+    monkeypatch.setattr(batch_module, "input_format", lambda path, binary: "pipes")
+    source = write(tmp_path / "in.pipes", "id|worst_site|limp\nA|groin|yes\nB|knee|maybe\n")
+    piped = tmp_path / "piped.csv"
+    assert run_batch(str(source), str(piped), "csv", None, True) == EXIT_INVALID_ENTRIES
+    monkeypatch.undo()
+    plain = tmp_path / "plain.csv"
+    write(tmp_path / "in.csv", "id,worst_site,limp\nA,groin,yes\nB,knee,maybe\n")
+    run_batch(str(tmp_path / "in.csv"), str(plain), "csv", None, True)
+    got, want = rows_of(piped.read_text()), rows_of(plain.read_text())
+    assert got[:2] == want
+    assert got[2]["error"] == "line 99: unreadable"
