@@ -285,3 +285,23 @@ def test_the_bank_travels_inside_the_installed_package(
     packaged = resources.files("hipback") / "questions"
     if packaged.is_dir():  # an installed wheel; an editable install uses the source folder
         assert path == Path(str(packaged))
+
+
+def test_side_of_hip_pain_given_three_ways_gives_one_note() -> None:
+    result = assess(
+        BANK,
+        {"worst_site": "side_of_hip", "pain_areas": "side_of_hip", "worse_with": "lying_on_side"},
+    )
+    assert len(result.notes) == 1
+
+
+def test_patient_facing_bank_text_has_no_jargon() -> None:
+    """Reasons and notes are read by patients; clinical terms belong to the clinician's checks."""
+    jargon = re.compile(
+        r"referred|trochanteric|claudication|FADIR|straight-leg|radicul|intra-articular", re.I
+    )
+    texts = [f.reason for f in BANK.findings] + [
+        c.note for q in BANK.questions for c in q.choices if c.note
+    ]
+    for text in texts:
+        assert not jargon.search(text), text
