@@ -1,0 +1,323 @@
+"""REDCap: the bank as a data dictionary (an instrument), and REDCap exports read as answers.
+
+A REDCap export writes a multiple-choice (checkbox) question as one column
+per option, ``pain_areas___groin``, holding ``1``/``0`` (raw export) or
+``Checked``/``Unchecked`` (label export). :func:`gathered` turns such a
+header and its rows into the header and rows of text cells that a hipback CSV
+has (one ``pain_areas`` column, codes separated by ``;``), so that they go
+through the one answer-parsing path. In a REDCap export, a choice given by
+its label (a label export) is read as its code.
+
+REDCap rules this follows: variable names are lower-case letters, digits and
+underscores, starting with a letter; checkbox codes are letters, digits and
+underscores (REDCap allows codes that start with a digit, such as
+``6_to_12_weeks``, for radio and checkbox fields alike); a yes/no field's raw
+values are ``1`` (Yes) and ``0`` (No), which hipback reads as yes and no.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from .bank import Bank, Question, Requirement
+from .csvio import RowError, normalise
+from .errors import HipbackError
+from .messages import quoted
+
+#: The 18 columns of a REDCap data dictionary, in order.
+DICTIONARY_COLUMNS = (
+    "Variable / Field Name",
+    "Form Name",
+    "Section Header",
+    "Field Type",
+    "Field Label",
+    "Choices, Calculations, OR Slider Labels",
+    "Field Note",
+    "Text Validation Type OR Show Slider Number",
+    "Text Validation Min",
+    "Text Validation Max",
+    "Identifier?",
+    "Branching Logic (Show field only if...)",
+    "Required Field?",
+    "Custom Alignment",
+    "Question Number (surveys only)",
+    "Matrix Group Name",
+    "Matrix Ranking?",
+    "Field Annotation",
+)
+FORM_NAME = "hipback"
+RECORD_ID = "record_id"
+#: REDCap's rule for variable names (its longest allowed name is 100 characters).
+_VARIABLE = re.compile(r"[a-z][a-z0-9_]{0,99}")
+_CHECKBOX_CODE = re.compile(r"[a-z0-9_]+")
+#: A checkbox column of an export: ``field___code``.
+_CHECKBOX_COLUMN = re.compile(r"(?P<field>.+?)___(?P<code>.+)")
+_TICKED = frozenset({"1", "checked"})
+_UNTICKED = frozenset({"0", "unchecked", ""})
+#: Columns that only a REDCap export has.
+_REDCAP_COLUMNS = frozenset(
+    {"redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance"}
+)
+
+
+# --- the data dictionary --------------------------------------------------------------
+
+
+def check_names(bank: Bank) -> None:
+    """Refuse a bank whose ids or checkbox codes REDCap would not accept."""
+    problems = []
+    for question in bank.questions:
+        if not _VARIABLE.fullmatch(question.id):
+            problems.append(
+                f"question id {quoted(question.id)} is not a REDCap variable name"
+                " (lower-case letters, digits and _, starting with a letter)"
+            )
+        if question.type == "multi":
+            problems += [
+                f"{question.id}: checkbox code {quoted(code)} is not letters, digits and _"
+                for code in question.codes
+                if not _CHECKBOX_CODE.fullmatch(code)
+            ]
+    if problems:
+        raise HipbackError("cannot write a REDCap data dictionary: " + "; ".join(problems))
+
+
+def _choices(question: Question) -> str:
+    if question.type not in ("single", "multi"):
+        return ""
+    # REDCap splits choices on '|' and each choice on its first ','.
+    return " | ".join(f"{c.code}, {c.label.replace('|', '/')}" for c in question.choices)
+
+
+def _branching_term(bank: Bank, requirement: Requirement) -> str:
+    question = bank.question(requirement.question_id)
+    name = question.id
+    if requirement.codes:
+        if question.type == "yesno":
+            terms = [f"[{name}] = '{'1' if code == 'yes' else '0'}'" for code in requirement.codes]
+        elif question.type == "multi":
+            terms = [f"[{name}({c})] = '1'" for c in question.codes if c in requirement.codes]
+        else:
+            terms = [f"[{name}] = '{c}'" for c in question.codes if c in requirement.codes]
+        return " or ".join(sorted(terms) if question.type == "yesno" else terms)
+    bounds = []
+    if requirement.minimum is not None:
+        bounds.append(f"[{name}] >= {requirement.minimum}")
+    if requirement.maximum is not None:
+        bounds.append(f"[{name}] <= {requirement.maximum}")
+    return " and ".join(bounds)
+
+
+def branching_logic(bank: Bank, question: Question) -> str:
+    """The question's ``ask_when`` in REDCap's branching-logic syntax (empty: always shown)."""
+    if question.ask_when is None:
+        return ""
+    terms = [_branching_term(bank, r) for r in question.ask_when.requirements]
+    if len(terms) == 1:
+        return terms[0]
+    return " and ".join(f"({term})" for term in terms)
+
+
+def _field_row(bank: Bank, question: Question, section_header: str) -> list[str]:
+    field_type = {"single": "radio", "multi": "checkbox", "yesno": "yesno", "integer": "text"}
+    row = dict.fromkeys(DICTIONARY_COLUMNS, "")
+    row.update(
+        {
+            "Variable / Field Name": question.id,
+            "Form Name": FORM_NAME,
+            "Section Header": section_header,
+            "Field Type": field_type[question.type],
+            "Field Label": question.prompt,
+            "Choices, Calculations, OR Slider Labels": _choices(question),
+            "Field Note": question.help or "",
+            "Branching Logic (Show field only if...)": branching_logic(bank, question),
+            "Required Field?": "y" if question.has_red_flags else "",
+        }
+    )
+    if question.type == "integer":
+        row["Text Validation Type OR Show Slider Number"] = "integer"
+        if question.minimum is not None:
+            row["Text Validation Min"] = str(question.minimum)
+        if question.maximum is not None:
+            row["Text Validation Max"] = str(question.maximum)
+    exclusive = [c for c in question.codes if c in question.exclusive_codes]
+    if question.type == "multi" and exclusive:
+        # REDCap's action tag: ticking it unticks (and excludes) every other option.
+        row["Field Annotation"] = " ".join(f"@NONEOFTHEABOVE='{c}'" for c in exclusive)
+    return list(row.values())
+
+
+def data_dictionary(bank: Bank) -> str:
+    """The bank as a REDCap data dictionary CSV (one instrument, ``hipback``)."""
+    check_names(bank)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(DICTIONARY_COLUMNS)
+    record = dict.fromkeys(DICTIONARY_COLUMNS, "")
+    record.update(
+        {
+            "Variable / Field Name": RECORD_ID,
+            "Form Name": FORM_NAME,
+            "Field Type": "text",
+            "Field Label": "Record ID",
+        }
+    )
+    writer.writerow(record.values())
+    for section in bank.sections:
+        header = section.title
+        for question in section.questions:
+            if question.id == RECORD_ID:
+                raise HipbackError(
+                    f"cannot write a REDCap data dictionary: {RECORD_ID} is REDCap's record name"
+                )
+            writer.writerow(_field_row(bank, question, header))
+            header = ""
+    return buffer.getvalue()
+
+
+# --- reading an export ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Checkbox:
+    position: int
+    code: str
+    column: str
+
+
+@dataclass(frozen=True)
+class Gathering:
+    """How an export's header becomes hipback's: which cells make each answer.
+
+    ``plan``: for each output column, either the position of an input cell
+    (a plain column, kept as it is) or the question id of a gathered checkbox
+    question. ``labels``: per answer position, label (lower case) to code.
+    """
+
+    names: tuple[str, ...]
+    width: int
+    plan: tuple[int | str, ...]
+    boxes: dict[str, tuple[_Checkbox, ...]]
+    labels: dict[int, dict[str, str]]
+
+
+def is_redcap_export(bank: Bank, names: Sequence[str]) -> bool:
+    """Whether a header is a REDCap export's: checkbox columns of a multi question,
+    REDCap's own columns, or an instrument's ``*_complete`` column."""
+    return plan_gathering(bank, names) is not None
+
+
+def plan_gathering(bank: Bank, names: Sequence[str]) -> Gathering | None:
+    """The :class:`Gathering` for a REDCap export's header; None for any other header."""
+    ids = bank.questions_by_id
+    boxes: dict[str, list[_Checkbox]] = {}
+    first: dict[str, int] = {}
+    for position, name in enumerate(names):
+        match = _CHECKBOX_COLUMN.fullmatch(name.strip())
+        if match is None:
+            continue
+        qid = normalise(match["field"])
+        question = ids.get(qid)
+        if question is None or question.type != "multi":
+            continue
+        boxes.setdefault(qid, []).append(
+            _Checkbox(position, match["code"].strip().lower(), name.strip())
+        )
+        first.setdefault(qid, position)
+    lowered = [n.strip().lower() for n in names]
+    marked = any(n in _REDCAP_COLUMNS or n.endswith("_complete") for n in lowered)
+    if not boxes and not marked:
+        return None
+    gathered_at = {position: qid for qid, position in first.items()}
+    in_boxes = {box.position for group in boxes.values() for box in group}
+    plan: list[int | str] = []
+    out_names: list[str] = []
+    for position, name in enumerate(names):
+        if position in gathered_at:
+            plan.append(gathered_at[position])
+            out_names.append(gathered_at[position])
+        elif position not in in_boxes:
+            plan.append(position)
+            out_names.append(name)
+    labels: dict[int, dict[str, str]] = {}
+    for out_position, name in enumerate(out_names):
+        question = ids.get(normalise(name))
+        if question is not None and question.type in ("single", "multi"):
+            labels[out_position] = {c.label.strip().lower(): c.code for c in question.choices}
+    return Gathering(
+        tuple(out_names),
+        len(names),
+        tuple(plan),
+        {qid: tuple(group) for qid, group in boxes.items()},
+        labels,
+    )
+
+
+def _gather_boxes(question_id: str, boxes: Sequence[_Checkbox], cells: Sequence[str]) -> str:
+    """The codes ticked, ``;``-separated; blank when none is (the question unanswered).
+
+    A cell that is neither ticked nor unticked becomes ``column=value`` in the
+    answer, so that the row's error names the column and what it held.
+    """
+    chosen = []
+    width = len(cells)
+    for box in boxes:
+        cell = cells[box.position] if box.position < width else ""
+        mark = cell.strip().lower()
+        if mark in _TICKED:
+            chosen.append(box.code)
+        elif mark not in _UNTICKED:
+            chosen.append(f"{box.column}={cell.strip()}")
+    return ";".join(chosen)
+
+
+def _relabelled(cell: str, labels: dict[str, str]) -> str:
+    text = cell.strip().lower()
+    code = labels.get(text)
+    if code is not None:
+        return code
+    if ";" in text:  # a multi-choice answer given as labels
+        parts = [labels.get(p.strip(), p.strip()) for p in text.split(";")]
+        return ";".join(parts)
+    return cell
+
+
+def gathered_rows(
+    gathering: Gathering, rows: Iterable[list[str] | RowError]
+) -> Iterator[list[str] | RowError]:
+    """Each row of the export as a row of hipback's header (errors passed on)."""
+    plan = gathering.plan
+    boxes = gathering.boxes
+    labels = gathering.labels
+    for cells in rows:
+        if isinstance(cells, RowError):
+            yield cells
+            continue
+        width = len(cells)
+        out = [
+            (cells[p] if p < width else "")
+            if isinstance(p, int)
+            else _gather_boxes(p, boxes[p], cells)
+            for p in plan
+        ]
+        if width > gathering.width:  # cells past the header: the row's error says so
+            out += cells[gathering.width :]
+        for position, known in labels.items():
+            cell = out[position]
+            if cell and cell.strip().lower() not in known.values():
+                out[position] = _relabelled(cell, known)
+        yield out
+
+
+def gathered(
+    bank: Bank, names: Sequence[str], rows: Iterable[list[str] | RowError]
+) -> tuple[Sequence[str], Iterable[list[str] | RowError]]:
+    """A REDCap export's header and rows as hipback's; any other header as it is."""
+    gathering = plan_gathering(bank, names)
+    if gathering is None:
+        return names, rows
+    return gathering.names, gathered_rows(gathering, rows)
