@@ -52,6 +52,7 @@ are atomic and owner-only either way (:mod:`hipback.files`).
 
 from __future__ import annotations
 
+import functools
 import heapq
 import io
 import json
@@ -72,6 +73,7 @@ from .classifier import Assessment, Reason, RedFlagStatus, assess, assess_red_fl
 from .csvio import LineSource, RowError, check_decodes, normalise, read_header, read_rows
 from .errors import EXIT_INVALID_ENTRIES, EXIT_OK, AnswerError, HipbackError
 from .messages import nearest, printable, quoted, shortened
+from .redcap import gathered as redcap_gathered
 
 #: The contract's result fields, in contract order (CSV columns and JSON keys).
 RESULT_FIELDS = (
@@ -643,8 +645,10 @@ def prepare(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf-8") ->
     lines = _reading(iter(source), name)
     known = set(bank.questions_by_id) | set(RESULT_FIELDS)
     header = read_header(lines, name, known)
-    columns = plan_columns(bank, header.names, name)
     rows: Iterator[list[str] | RowError] = read_rows(lines, source, name, header.delimiter)
+    names, gathered_rows = redcap_gathered(bank, header.names, rows)  # a REDCap export's boxes
+    columns = plan_columns(bank, names, name)
+    rows = iter(gathered_rows)
     bom = source.bom or not source.encoding.startswith("utf-8")
     return Prepared(columns, header.delimiter, bom, rows, source)
 
@@ -677,13 +681,37 @@ def prepared_from(
     return Prepared(columns, ",", False, iter(rows), source)
 
 
+def _read_xlsx(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf-8") -> Prepared:
+    from .workbook import read_xlsx
+
+    return read_xlsx(bank, binary, name, encoding)
+
+
+def _read_fhir(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf-8") -> Prepared:
+    from .fhir import read_responses
+
+    return read_responses(bank, binary, name, encoding)
+
+
 #: Input formats by name; see the module's documentation.
-READERS: dict[str, Reader] = {"csv": read_csv}
+READERS: dict[str, Reader] = {"csv": read_csv, "xlsx": _read_xlsx, "fhir": _read_fhir}
 
 
 def input_format(path: str, binary: BinaryIO) -> str:
-    """The name of the reader for ``path`` (``-``: standard input) in :data:`READERS`."""
-    del path, binary
+    """The name of the reader for ``path`` (``-``: standard input) in :data:`READERS`,
+    from the first bytes: a zip file is a workbook, JSON is FHIR, anything else CSV."""
+    del path
+    with _reading_errors("the input"):
+        if binary.seekable():
+            first = binary.read(64)
+            binary.seek(0)
+        else:
+            peek = getattr(binary, "peek", None)
+            first = peek(64)[:64] if peek is not None else b""
+    if first.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if first.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return "fhir"
     return "csv"
 
 
@@ -740,10 +768,30 @@ def _write_lines(bank: Bank, layout: Layout, records: Iterable[str], out: IO[str
     out.writelines(records)
 
 
+def _encode_xlsx(bank: Bank, layout: Layout, results: Iterable[RowResult]) -> Iterator[Any]:
+    from .workbook import encode_rows
+
+    return encode_rows(bank, layout, results)
+
+
+def _write_xlsx(bank: Bank, layout: Layout, records: Iterable[Any], out: IO[bytes]) -> None:
+    from .workbook import write_workbook
+
+    write_workbook(bank, layout, records, out)
+
+
+def _encode_fhir(bank: Bank, layout: Layout, results: Iterable[RowResult]) -> Iterator[str]:
+    from .fhir import encode_risk_assessments
+
+    return encode_risk_assessments(bank, layout, results)
+
+
 #: Output formats by name (``--format``); see the module's documentation.
 WRITERS: dict[str, OutputFormat] = {
     "csv": OutputFormat("csv", (".csv", ".tsv", ".txt"), _encode_csv, _write_csv),
     "jsonl": OutputFormat("jsonl", (".jsonl", ".ndjson"), _encode_jsonl, _write_lines),
+    "xlsx": OutputFormat("xlsx", (".xlsx",), _encode_xlsx, _write_xlsx, binary=True),
+    "fhir": OutputFormat("fhir", (), _encode_fhir, _write_lines),
 }
 
 
@@ -963,8 +1011,11 @@ def run_batch(
     quiet: bool = False,
     encoding: str = "utf-8",
     reports: str | None = None,
+    sheet: str | None = None,
 ) -> int:
     """Assess every row of ``input_path`` ('-': standard input); returns the exit code.
+
+    ``sheet``: the sheet of a workbook input to read (default: the first).
 
     ``reports``: a folder for one printable HTML report per row
     (:mod:`hipback.html_report`); created owner-only when missing.
@@ -981,6 +1032,11 @@ def run_batch(
     from .files import output_target, private_atomic_binary_writer, private_atomic_writer
     from .loader import load_bank
 
+    if output is not None and Path(output).suffix.lower() == ".xls":
+        raise HipbackError(
+            f"cannot write {output}: hipback writes .xlsx workbooks, not old .xls ones;"
+            " give a name ending in .xlsx"
+        )
     if output_format is None:
         output_format = output_format_for(output)
     if output_format not in WRITERS:
@@ -1012,6 +1068,12 @@ def run_batch(
         if binary.seekable() and input_path != "-":
             size = os.fstat(binary.fileno()).st_size
         reader = READERS[input_format(input_path, binary)]
+        if sheet is not None:
+            if reader is not _read_xlsx:
+                raise HipbackError(f"--sheet is for Excel workbooks (.xlsx); {name} is not one")
+            from .workbook import read_xlsx
+
+            reader = functools.partial(read_xlsx, sheet=sheet)
         prepared = reader(bank, binary, name, encoding)
         for warning in column_warnings(bank, prepared.columns):
             _say(f"hipback: warning: {warning}")

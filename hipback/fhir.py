@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import __version__
 from .bank import Answers, Bank, Condition, Question, Requirement
 from .classifier import Assessment, RedFlagStatus
+from .csvio import RowError
 from .errors import HipbackError
 from .messages import quoted
+
+if TYPE_CHECKING:
+    from .batch import Layout, Prepared, RowResult
 
 CANONICAL_BASE = "urn:hipback:fhir"
 QUESTIONNAIRE_URL = f"{CANONICAL_BASE}:Questionnaire:hipback"
@@ -504,3 +508,175 @@ def bundle_responses(resource: Any) -> Iterator[Any]:
         raise FhirError("the Bundle's 'entry' is not a list")
     for entry in entries:
         yield entry.get("resource") if isinstance(entry, Mapping) else entry
+
+
+#: The columns a batch of responses gets before the answers: the response's id and subject.
+RESPONSE_COLUMNS = ("id", "subject")
+#: The largest JSON document (a Bundle) read whole; NDJSON is read line by line.
+MAX_DOCUMENT_BYTES = 256 << 20
+_PEEK = 1 << 16
+
+
+class _Prefixed:
+    """A byte stream with its first bytes already read (to tell NDJSON from a document)."""
+
+    def __init__(self, first: bytes, rest: BinaryIO) -> None:
+        self._first = first
+        self._rest = rest
+        self.bytes_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self._first:
+            data = self._first if size < 0 else self._first[:size]
+            self._first = self._first[len(data) :]
+            return data
+        return self._rest.read(size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+
+def looks_like_json(first: bytes) -> bool:
+    """Whether the start of an input is JSON (a resource or NDJSON), not CSV."""
+    return first.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"["))
+
+
+def read_responses(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf-8") -> Prepared:
+    """The FHIR reader for ``hipback batch``: NDJSON of QuestionnaireResponses (read line
+    by line, memory flat), or one JSON document (a Bundle of them, or one response).
+
+    One row per response: ``id``, ``subject`` and the answers. A line or entry
+    that is not a readable QuestionnaireResponse is an error row.
+    """
+    from .batch import prepared_from
+
+    del encoding  # JSON is UTF-8
+    first = b""
+    while len(first) < _PEEK:
+        chunk = binary.read(_PEEK - len(first))
+        if not chunk:
+            break
+        first += chunk
+    line_end = first.find(b"\n")
+    head = first if line_end < 0 else first[:line_end]
+    try:
+        json.loads(head.decode("utf-8-sig"))
+        ndjson = line_end >= 0 or len(first) < _PEEK
+    except (UnicodeDecodeError, ValueError):
+        ndjson = False
+    names = [*RESPONSE_COLUMNS, *(q.id for q in bank.questions)]
+    stream = _Prefixed(first, binary)
+    rows = _ndjson_rows(bank, stream, name) if ndjson else _document_rows(bank, stream, name)
+    return prepared_from(bank, names, rows, name, stream)
+
+
+def _row(bank: Bank, resource: Any) -> list[str]:
+    raw = response_answers(bank, resource)
+    return [
+        response_id(resource),
+        response_subject(resource),
+        *(raw.get(q.id, "") for q in bank.questions),
+    ]
+
+
+def _resource_rows(
+    bank: Bank, resource: Any, line: int, where: str
+) -> Iterator[list[str] | RowError]:
+    if isinstance(resource, Mapping) and resource.get("resourceType") == "Bundle":
+        try:
+            entries = list(bundle_responses(resource))
+        except FhirError as error:
+            yield RowError(line, f"{where}: {error}")
+            return
+        for number, entry in enumerate(entries, 1):
+            yield from _resource_rows(bank, entry, line, f"{where}, entry {number} of the Bundle")
+        return
+    try:
+        yield _row(bank, resource)
+    except FhirError as error:
+        yield RowError(line, f"{where} is not a QuestionnaireResponse hipback can read: {error}")
+
+
+def _ndjson_rows(bank: Bank, stream: _Prefixed, name: str) -> Iterator[list[str] | RowError]:
+    from .csvio import LineSource
+
+    source = LineSource(stream, name, "utf-8")  # type: ignore[arg-type]
+    for line in source:
+        stream.bytes_read = source.bytes_read
+        if isinstance(line, RowError):
+            yield line
+            continue
+        if not line.strip():
+            continue
+        try:
+            resource = json.loads(line)
+        except ValueError as error:
+            yield RowError(source.line, f"not JSON ({error}); each line holds one resource")
+            continue
+        yield from _resource_rows(bank, resource, source.line, "the resource")
+
+
+def _document_rows(bank: Bank, stream: _Prefixed, name: str) -> Iterator[list[str] | RowError]:
+    data = stream.read(MAX_DOCUMENT_BYTES + 1)
+    while len(data) <= MAX_DOCUMENT_BYTES:
+        more = stream.read(MAX_DOCUMENT_BYTES + 1 - len(data))
+        if not more:
+            break
+        data += more
+    stream.bytes_read = len(data)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise HipbackError(
+            f"{name} is a JSON document over {MAX_DOCUMENT_BYTES >> 20} MB; write the"
+            " responses as NDJSON (one resource per line), which is read line by line"
+        )
+    try:
+        resource = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise HipbackError(f"{name} is not UTF-8 text, so not FHIR JSON") from None
+    except ValueError as error:
+        raise HipbackError(
+            f"{name} is neither NDJSON (one resource per line) nor one JSON document: {error}"
+        ) from None
+    if isinstance(resource, Mapping) and resource.get("resourceType") not in (
+        "Bundle",
+        "QuestionnaireResponse",
+    ):
+        raise HipbackError(
+            f"{name} holds a {quoted(str(resource.get('resourceType')))} resource;"
+            " expected a Bundle of QuestionnaireResponses, or NDJSON of them"
+        )
+    yield from _resource_rows(bank, resource, 1, "the resource")
+
+
+def encode_risk_assessments(
+    bank: Bank, layout: Layout, results: Iterable[RowResult]
+) -> Iterator[str]:
+    """``batch --format fhir``: one RiskAssessment per row, as NDJSON lines.
+
+    When the input was FHIR responses (its first columns are ``id`` and
+    ``subject``), ``basis`` points at the response and ``subject`` is its
+    subject; otherwise the subject is named by the row's first pass-through
+    cell (or its number).
+    """
+    columns = layout.columns
+    from_responses = columns.names[: len(RESPONSE_COLUMNS)] == RESPONSE_COLUMNS
+    label = columns.label
+    for row in results:
+        cells = row.cells
+        basis = subject = display = ""
+        if from_responses:
+            if cells[0]:
+                basis = f"QuestionnaireResponse/{cells[0]}"
+            subject = cells[1]
+        elif label is not None and cells[label].strip():
+            display = cells[label].strip()
+        resource = risk_assessment(
+            bank,
+            row.assessment,
+            flags=row.flags,
+            error=row.error,
+            basis=basis or None,
+            subject=subject,
+            subject_display=display or f"row {row.number}",
+        )
+        yield dumps(resource) + "\n"

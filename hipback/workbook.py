@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
@@ -91,13 +90,12 @@ def open_sheet(binary: BinaryIO, name: str, sheet: str | None = None) -> tuple[A
 
     try:
         workbook = openpyxl.load_workbook(binary, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise HipbackError(
-            f"cannot read {name} as an Excel workbook (.xlsx): {error}; save it again from"
-            " Excel as 'Excel Workbook (.xlsx)' or as 'CSV UTF-8'"
-        ) from None
     except Exception as error:  # openpyxl raises many kinds for a damaged file
-        raise HipbackError(f"cannot read {name} as an Excel workbook (.xlsx): {error}") from None
+        raise HipbackError(
+            f"{name} is a zip file, probably an Excel workbook (.xlsx), not a CSV, but it cannot"
+            f" be read as a workbook ({error}); open it in Excel and save it again as"
+            " 'Excel Workbook (.xlsx)' or 'CSV UTF-8'"
+        ) from None
     names = workbook.sheetnames
     if sheet is None:
         if not names:
@@ -185,7 +183,8 @@ def read_xlsx(
 
     del encoding  # a workbook's text is Unicode
     names, rows, progress = read_sheet(binary, name, sheet)
-    return prepared_from(bank, names, rows, name, progress)
+    del progress  # rows, not bytes: the bar counts rows without a total
+    return prepared_from(bank, names, rows, name)
 
 
 # --- writing -------------------------------------------------------------------------------
