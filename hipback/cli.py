@@ -229,6 +229,8 @@ def ask(
 class BatchFormat(str, Enum):
     csv = "csv"
     jsonl = "jsonl"
+    xlsx = "xlsx"
+    fhir = "fhir"
 
 
 @app.command()
@@ -237,7 +239,9 @@ def batch(
     input: Annotated[
         str,
         typer.Argument(
-            metavar="INPUT", help="CSV file with one patient per row; '-' reads standard input."
+            metavar="INPUT",
+            help="One patient per row: a CSV file, an Excel workbook (.xlsx), a REDCap export"
+            " or FHIR QuestionnaireResponses (NDJSON or a Bundle); '-' reads standard input."
         ),
     ],
     output: Annotated[
@@ -251,13 +255,16 @@ def batch(
         ),
     ] = None,
     output_format: Annotated[
-        BatchFormat,
+        Optional[BatchFormat],  # noqa: UP045
         typer.Option(
             "--format",
-            metavar="csv|jsonl",
-            help="Output format: csv or jsonl (one JSON object per line).",
+            metavar="csv|jsonl|xlsx|fhir",
+            help="Output format: csv, jsonl (one JSON object per line), xlsx (an Excel"
+            " workbook) or fhir (one FHIR RiskAssessment per line). Default: from the -o"
+            " file's extension (.csv, .jsonl, .xlsx), else csv.",
+            show_default=False,
         ),
-    ] = BatchFormat.csv,
+    ] = None,
     bank: BankOption = None,
     encoding: Annotated[
         str,
@@ -281,19 +288,29 @@ def batch(
             show_default=False,
         ),
     ] = None,
+    sheet: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--sheet",
+            metavar="NAME",
+            help="The sheet of an Excel workbook INPUT to read (default: the first).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Assess every row of a CSV file; every row is written, with an error column for bad ones."""
+    """Assess every row (CSV, .xlsx, REDCap, FHIR); every row is written, bad ones with an error."""
     from .batch import run_batch
 
     raise typer.Exit(
         run_batch(
             input_path=input,
             output=output,
-            output_format=output_format.value,
+            output_format=output_format.value if output_format is not None else None,
             bank_path=bank,
             quiet=quiet,
             encoding=encoding,
             reports=reports,
+            sheet=sheet,
         )
     )
 
@@ -302,6 +319,8 @@ class QuestionsFormat(str, Enum):
     table = "table"
     csv_template = "csv-template"
     json = "json"
+    fhir = "fhir"
+    redcap = "redcap"
 
 
 @app.command()
@@ -311,9 +330,10 @@ def questions(
         QuestionsFormat,
         typer.Option(
             "--format",
-            metavar="table|csv-template|json",
-            help="table (to read), csv-template (the header row a clinic fills in)"
-            " or json (for tools).",
+            metavar="table|csv-template|json|fhir|redcap",
+            help="table (to read), csv-template (the header row a clinic fills in),"
+            " json (for tools), fhir (a FHIR R4 Questionnaire) or redcap (a REDCap data"
+            " dictionary to import as an instrument).",
         ),
     ] = QuestionsFormat.table,
     bank: BankOption = None,
@@ -327,6 +347,14 @@ def questions(
         sys.stdout.write(tables.csv_template(loaded))
     elif output_format is QuestionsFormat.json:
         print(tables.questions_json(loaded))
+    elif output_format is QuestionsFormat.fhir:
+        from .fhir import dumps, questionnaire
+
+        print(dumps(questionnaire(loaded), indent=2))
+    elif output_format is QuestionsFormat.redcap:
+        from .redcap import data_dictionary
+
+        sys.stdout.write(data_dictionary(loaded))
     else:
         from rich.console import Console
 
