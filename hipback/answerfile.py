@@ -33,7 +33,8 @@ _STR_TAGS = (None, "!", "tag:yaml.org,2002:str")
 
 
 def read_answers_file(bank: Bank, path: Path) -> tuple[dict[str, AnswerValue], frozenset[str]]:
-    """Answers given up front: a YAML or JSON mapping of question ids to answers.
+    """Answers given up front: a YAML or JSON mapping of question ids to answers,
+    or a FHIR QuestionnaireResponse (JSON with ``resourceType``).
 
     Returns the parsed answers and the ids of the questions the file leaves
     blank on purpose (present with an empty value): those are not asked.
@@ -50,7 +51,10 @@ def read_answers_file(bank: Bank, path: Path) -> tuple[dict[str, AnswerValue], f
     ):
         _refuse_mixed(where, data)
         data = saved
-    raw = {key: _plain(node) for key, node in data.value.items()}
+    if "resourceType" in data.value and "resourceType" not in bank.questions_by_id:
+        raw = _fhir_answers(bank, where, _plain(data))
+    else:
+        raw = {key: _plain(node) for key, node in data.value.items()}
     try:
         answers = parse_answers(bank, raw)
     except AnswerError as error:
@@ -62,6 +66,16 @@ def read_answers_file(bank: Bank, path: Path) -> tuple[dict[str, AnswerValue], f
         raise HipbackError(f"{where}: {shown}") from error
     questions = bank.questions_by_id
     return answers, frozenset(k for k in raw if k in questions and k not in answers)
+
+
+def _fhir_answers(bank: Bank, where: str, resource: Any) -> dict[str, Any]:
+    """A FHIR QuestionnaireResponse's answers, as the raw answers a CSV row gives."""
+    from .fhir import FhirError, response_answers
+
+    try:
+        return dict(response_answers(bank, resource))
+    except FhirError as error:
+        raise HipbackError(f"{where} is FHIR JSON, but {error}") from error
 
 
 def same_file(path: Path, answers_file: Path) -> bool:
