@@ -77,8 +77,12 @@ def run_ask(
     save: Path | None = None,
     bank_path: Path | None = None,
     report_file: Path | None = None,
+    as_fhir: bool = False,
 ) -> int:
     """Run the command; returns the exit code. Raises :class:`HipbackError` for the user.
+
+    ``as_fhir`` (with ``as_json``): standard output gets a FHIR Bundle of the
+    QuestionnaireResponse and its RiskAssessment instead of hipback's JSON.
 
     ``report_file``: where to write the printable HTML report (:mod:`hipback.html_report`).
     """
@@ -124,7 +128,13 @@ def run_ask(
         elif report_file is not None and not carried_on:
             person.print(Text("No report was written: you stopped after the warning signs."))
         if as_json:
-            sys.stdout.write(json.dumps(assessment.as_dict(), indent=2, ensure_ascii=False) + "\n")
+            if as_fhir:
+                from .fhir import ask_bundle
+
+                data = ask_bundle(bank, answers, assessment)
+            else:
+                data = assessment.as_dict()
+            sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
             sys.stdout.flush()
             if not carried_on:
                 person.print(report.stopped_early(assessment, saved_to=saved_to))
