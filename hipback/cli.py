@@ -175,6 +175,12 @@ def _main(
     """
 
 
+class AskFormat(str, Enum):
+    text = "text"
+    json = "json"
+    fhir = "fhir"
+
+
 @app.command()
 @reports_errors
 def ask(
@@ -183,14 +189,23 @@ def ask(
         typer.Option(
             "--answers",
             metavar="FILE",
-            help="Answers already given, as YAML or JSON (same codes as the CSV);"
-            " only the rest are asked.",
+            help="Answers already given, as YAML or JSON (same codes as the CSV) or a FHIR"
+            " QuestionnaireResponse; only the rest are asked.",
             show_default=False,
         ),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as JSON on standard output.")
     ] = False,
+    output_format: Annotated[
+        AskFormat,
+        typer.Option(
+            "--format",
+            metavar="text|json|fhir",
+            help="text (the report), json (as --json) or fhir (a FHIR Bundle of the"
+            " QuestionnaireResponse and a RiskAssessment, on standard output like --json).",
+        ),
+    ] = AskFormat.text,
     save: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option(
@@ -218,7 +233,8 @@ def ask(
     raise typer.Exit(
         run_ask(
             answers_file=answers,
-            as_json=as_json,
+            as_json=as_json or output_format is not AskFormat.text,
+            as_fhir=output_format is AskFormat.fhir,
             save=save,
             bank_path=bank,
             report_file=report_file,
