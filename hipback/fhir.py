@@ -29,8 +29,12 @@ if TYPE_CHECKING:
 
 CANONICAL_BASE = "urn:hipback:fhir"
 QUESTIONNAIRE_URL = f"{CANONICAL_BASE}:Questionnaire:hipback"
-#: The code system of hipback's verdicts, sources, urgencies and outcomes.
+#: The outcomes hipback predicts: ``spine``, ``hip`` and ``warning_signs``.
 RESULT_SYSTEM = f"{CANONICAL_BASE}:CodeSystem:result"
+#: The contract's ``verdict``, ``likely_source`` and ``urgency`` codes.
+VERDICT_SYSTEM = f"{CANONICAL_BASE}:CodeSystem:verdict"
+SOURCE_SYSTEM = f"{CANONICAL_BASE}:CodeSystem:likely_source"
+URGENCY_SYSTEM = f"{CANONICAL_BASE}:CodeSystem:urgency"
 METHOD_SYSTEM = f"{CANONICAL_BASE}:CodeSystem:method"
 _EXT = "http://hl7.org/fhir/StructureDefinition"
 ITEM_CONTROL = f"{_EXT}/questionnaire-itemControl"
@@ -45,7 +49,7 @@ ENABLE_WHEN_EXPRESSION = (
 _SECTION_PREFIX = "section/"
 _OUTCOMES = {
     "spine": "pain referred by the lumbar spine",
-    "hip_joint": "pain from the hip joint",
+    "hip": "pain from the hip joint",
     "warning_signs": "warning signs that need urgent care",
 }
 
@@ -272,6 +276,8 @@ def _walk(items: Any, found: dict[str, list[str]], bank: Bank, depth: int = 0) -
         if answers is not None and not isinstance(answers, list):
             raise FhirError(f"the answer of item {quoted(str(link))} is not a list")
         question = questions.get(link) if isinstance(link, str) else None
+        if question is not None:
+            found.setdefault(question.id, [])  # shown but not answered: left blank
         for answer in answers or ():
             if question is not None:
                 found.setdefault(question.id, []).append(_answer_text(question, answer))
@@ -286,7 +292,9 @@ def response_answers(bank: Bank, resource: Any) -> dict[str, str]:
     Items are matched by ``linkId`` (= question id) at any depth; items of
     other ids (groups, display items, questions hipback does not ask) are
     ignored. Several answers of one question are joined with ``;``, so a
-    single-choice question answered twice is an error, as in CSV. Raises
+    single-choice question answered twice is an error, as in CSV. A question's
+    item without an answer gives ``""``: shown and left blank (``ask`` does not
+    ask it again). Raises
     :class:`FhirError` when the resource is not a QuestionnaireResponse.
     """
     if not isinstance(resource, Mapping):
@@ -322,23 +330,28 @@ def response_subject(resource: Mapping[str, Any]) -> str:
 
 
 def questionnaire_response(
-    bank: Bank, answers: Answers, *, resource_id: str | None = None
+    bank: Bank,
+    answers: Answers,
+    *,
+    resource_id: str | None = None,
+    left_blank: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """Checked answers as a completed QuestionnaireResponse, grouped like the Questionnaire."""
+    """Checked answers as a completed QuestionnaireResponse, grouped like the Questionnaire.
+
+    ``left_blank``: questions shown and not answered (an item without an answer).
+    """
+    blank = frozenset(left_blank)
     groups = []
     for section in bank.sections:
         items = []
         for question in section.questions:
             value = answers.get(question.id)
-            if value is None:
+            item: dict[str, Any] = {"linkId": question.id, "text": question.prompt}
+            if value is not None:
+                item["answer"] = _answer_values(question, value)
+            elif question.id not in blank:
                 continue
-            items.append(
-                {
-                    "linkId": question.id,
-                    "text": question.prompt,
-                    "answer": _answer_values(question, value),
-                }
-            )
+            items.append(item)
         if items:
             groups.append(
                 {"linkId": f"{_SECTION_PREFIX}{section.id}", "text": section.title, "item": items}
@@ -364,8 +377,10 @@ def _answer_values(question: Question, value: Any) -> list[dict[str, Any]]:
 # --- results as a RiskAssessment ---------------------------------------------------------
 
 
-def _result_coding(code: str, display: str | None = None) -> dict[str, Any]:
-    coding = {"system": RESULT_SYSTEM, "code": code}
+def _result_coding(
+    code: str, display: str | None = None, system: str = RESULT_SYSTEM
+) -> dict[str, Any]:
+    coding = {"system": system, "code": code}
     if display:
         coding["display"] = display
     return {"coding": [coding], "text": display or code}
@@ -383,9 +398,11 @@ def risk_assessment(
 ) -> dict[str, Any]:
     """One patient's result as a FHIR R4 RiskAssessment.
 
-    Predictions: the spine (its ``qualitativeRisk`` is the verdict), the hip
-    joint, the likely specific source, and the warning signs (urgency as
-    ``qualitativeRisk``). A row with an error is ``preliminary``: no
+    Predictions (outcome codes): ``spine`` (its ``qualitativeRisk`` is the
+    verdict), ``hip`` (the hip joint), the likely specific source (a code of
+    :data:`SOURCE_SYSTEM`, its share as the probability), and
+    ``warning_signs`` (the urgency as ``qualitativeRisk``, the codes present
+    as ``rationale``). A row with an error is ``preliminary``: no
     likelihoods, the error as a note, and the warning signs when they could
     be read (a mistake elsewhere never hides them).
     """
@@ -419,14 +436,14 @@ def risk_assessment(
             {
                 "outcome": _result_coding("spine", _OUTCOMES["spine"]),
                 "probabilityDecimal": assessment.spine_probability,
-                "qualitativeRisk": _result_coding(assessment.verdict),
+                "qualitativeRisk": _result_coding(assessment.verdict, system=VERDICT_SYSTEM),
                 "rationale": " | ".join(r.text for r in assessment.reasons if r.toward == "spine")
                 or None,
             }
         )
         predictions.append(
             {
-                "outcome": _result_coding("hip_joint", _OUTCOMES["hip_joint"]),
+                "outcome": _result_coding("hip", _OUTCOMES["hip"]),
                 "probabilityDecimal": assessment.hip_probability,
                 "rationale": " | ".join(r.text for r in assessment.reasons if r.toward == "hip")
                 or None,
@@ -435,7 +452,9 @@ def risk_assessment(
         source = assessment.likely_source
         info = settings.get(source)
         likely: dict[str, Any] = {
-            "outcome": _result_coding(source, info.name if info is not None else None),
+            "outcome": _result_coding(
+                source, info.name if info is not None else None, SOURCE_SYSTEM
+            ),
             "rationale": "the most likely specific source of the pain (likely_source)",
         }
         share = assessment.source_shares.get(source)
@@ -451,7 +470,7 @@ def risk_assessment(
         predictions.append(
             {
                 "outcome": _result_coding("warning_signs", _OUTCOMES["warning_signs"]),
-                "qualitativeRisk": _result_coding(status_of_flags.urgency),
+                "qualitativeRisk": _result_coding(status_of_flags.urgency, system=URGENCY_SYSTEM),
                 "rationale": ";".join(status_of_flags.red_flags_present) or None,
             }
         )
