@@ -43,6 +43,22 @@ from .bank import (
     Urgency,
 )
 
+#: The contract's result fields, in contract order (CSV columns and JSON keys).
+RESULT_FIELDS = (
+    "spine_probability",
+    "hip_probability",
+    "verdict",
+    "likely_source",
+    "mixed_pattern",
+    "urgent",
+    "urgency",
+    "red_flags_present",
+    "answered",
+    "reasons",
+    "notes",
+    "error",
+)
+
 
 class Reason(NamedTuple):
     """A finding that counted, with what it actually contributed.

@@ -295,20 +295,7 @@ def _counted_with(
     found = sorted(numbers[id(f)] for f in others if id(f) in numbers)
     if not found:
         return ""
-    return f"counted with {number_list(found)}"
-
-
-def number_list(numbers: Sequence[int]) -> str:
-    """``[3, 5, 6, 7]`` as ``3, 5-7``."""
-    runs: list[list[int]] = []
-    for number in sorted(numbers):
-        if runs and number == runs[-1][-1] + 1:
-            runs[-1].append(number)
-        else:
-            runs.append([number])
-    return ", ".join(
-        f"{run[0]}-{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)) for run in runs
-    )
+    return f"counted with {report.number_list(found)}"
 
 
 def _next_steps(assessment: Assessment) -> tuple[str, ...]:

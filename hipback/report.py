@@ -307,7 +307,7 @@ def reason_groups(
     return groups
 
 
-def _number_list(numbers: Sequence[int]) -> str:
+def number_list(numbers: Sequence[int]) -> str:
     """``[3, 5, 6, 7]`` as ``3 and 5-7``."""
     runs: list[list[int]] = []
     for number in sorted(numbers):
@@ -328,7 +328,7 @@ def _counted_with(reason: Reason, numbers: Mapping[int, int], bank: Bank | None)
         return None
     domain = bank.settings.domains.get(reason.finding.domain) if bank is not None else None
     about = f" ({domain.title})" if domain is not None else ""
-    return f"counted with {_number_list(others)}{about}"
+    return f"counted with {number_list(others)}{about}"
 
 
 def _reasons(assessment: Assessment, bank: Bank | None) -> list[RenderableType]:

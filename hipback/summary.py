@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from .bank import SOURCES, URGENCY_LEVELS, VERDICTS
+from .classifier import RESULT_FIELDS
 from .errors import EXIT_INVALID_ENTRIES, EXIT_OK, HipbackError
 from .messages import printable, quoted
 
@@ -42,22 +43,7 @@ BINS = 10
 BAR_MAX = 30
 LABEL_MAX = 16
 URGENT_LEVELS = ("emergency", "same_day", "soon")
-RESULT_COLUMNS = frozenset(
-    {
-        "spine_probability",
-        "hip_probability",
-        "verdict",
-        "likely_source",
-        "mixed_pattern",
-        "urgent",
-        "urgency",
-        "red_flags_present",
-        "answered",
-        "reasons",
-        "notes",
-        "error",
-    }
-)
+RESULT_COLUMNS = frozenset(RESULT_FIELDS)
 #: A results file has at least these columns (keys).
 NEEDED = ("spine_probability", "verdict", "urgency")
 _JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
