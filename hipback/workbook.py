@@ -276,6 +276,10 @@ def write_workbook(
     from .batch import RESULT_FIELDS
 
     del bank
+    if _is_terminal(out):
+        raise HipbackError(
+            "a workbook cannot be shown on a terminal; give an output file with -o results.xlsx"
+        )
     columns = layout.columns
     header = [columns.names[i] for i in columns.kept] + list(RESULT_FIELDS)
     percent_at = {len(columns.kept) + RESULT_FIELDS.index(f) for f in _PERCENT_FIELDS}
@@ -307,6 +311,13 @@ def write_workbook(
     if number:
         sheet.autofilter(0, 0, number, len(header) - 1)
     workbook.close()
+
+
+def _is_terminal(out: IO[bytes]) -> bool:
+    try:
+        return out.isatty()
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _write_cell(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import os
 import stat
@@ -16,10 +17,10 @@ import xlsxwriter
 from typer.testing import CliRunner
 
 from hipback import assess, load_bank
-from hipback.batch import RESULT_FIELDS
+from hipback.batch import RESULT_FIELDS, Layout, plan_columns
 from hipback.cli import app
-from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_OK, EXIT_USAGE
-from hipback.workbook import cell_text
+from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_OK, EXIT_USAGE, HipbackError
+from hipback.workbook import cell_text, write_workbook
 
 BANK = load_bank()
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
@@ -239,3 +240,15 @@ def test_the_output_is_never_the_input(tmp_path: Path) -> None:
 )
 def test_cell_text_is_what_a_csv_cell_would_hold(value: Any, text: str) -> None:
     assert cell_text(value) == text
+
+
+def test_a_workbook_is_never_written_to_a_terminal() -> None:
+    class Terminal(io.BytesIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    layout = Layout(plan_columns(BANK, ["age"], "clinic.csv"))
+    with pytest.raises(HipbackError, match="cannot be shown on a terminal"):
+        write_workbook(BANK, layout, iter([]), screen)
+    assert screen.getvalue() == b""
