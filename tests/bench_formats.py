@@ -2,7 +2,8 @@
 
 Run it as a script (``python tests/bench_formats.py [ROWS] [BIG_ROWS]``,
 default 100000 and 200000); it prints figures and asserts nothing, because
-these machines are noisy. Every run is a child process (its own peak RSS).
+these machines are noisy. Every run is a child process (its own peak RSS),
+assessing on one process (``jobs=1``), so that the formats compare.
 
 1. rows/s reading each input format (CSV, .xlsx, REDCap export, FHIR NDJSON,
    a FHIR Bundle) into CSV output, and writing each output format (csv,
@@ -32,10 +33,11 @@ from hipback.answers import parse_answers
 from hipback.fhir import questionnaire_response
 
 _BATCH = """
-import resource, sys, time
+import inspect, resource, sys, time
 from hipback.batch import run_batch
+one_process = {"jobs": 1} if "jobs" in inspect.signature(run_batch).parameters else {}
 start = time.perf_counter()
-run_batch(sys.argv[1], sys.argv[2], sys.argv[3], None, True)
+run_batch(sys.argv[1], sys.argv[2], sys.argv[3], None, True, **one_process)
 print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
