@@ -532,7 +532,7 @@ def bundle_responses(resource: Any) -> Iterator[Any]:
 #: The columns a batch of responses gets before the answers: the response's id and subject.
 RESPONSE_COLUMNS = ("id", "subject")
 #: The largest JSON document (a Bundle) read whole; NDJSON is read line by line.
-MAX_DOCUMENT_BYTES = 256 << 20
+MAX_DOCUMENT_BYTES = 100 << 20
 _PEEK = 1 << 16
 
 
