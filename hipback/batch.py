@@ -55,18 +55,22 @@ from __future__ import annotations
 import functools
 import heapq
 import io
+import itertools
 import json
 import operator
 import os
 import re
+import signal
 import stat
 import sys
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO, NamedTuple, Protocol, TextIO, TypeVar
+from typing import IO, Any, BinaryIO, NamedTuple, Protocol, TextIO, TypeVar, cast
 
 from .bank import VERDICTS, Bank
 from .classifier import Assessment, Reason, RedFlagStatus, assess, assess_red_flags, reason_data
@@ -262,10 +266,11 @@ def _read_flags(bank: Bank, raw: dict[str, str]) -> RedFlagStatus | None:
 
 
 def assess_rows(
-    bank: Bank, columns: Columns, rows: Iterable[list[str] | RowError]
+    bank: Bank, columns: Columns, rows: Iterable[list[str] | RowError], first: int = 1
 ) -> Iterator[RowResult]:
     """Assess each row; never stops on a bad value and never drops a row.
 
+    Rows are numbered from ``first`` (a chunk of a longer input starts later).
     A short row is padded with blanks (not answered). Extra non-blank cells
     beyond the header make the row an error: usually an unquoted delimiter.
     An unreadable part of the file becomes an error row with empty cells.
@@ -274,7 +279,7 @@ def assess_rows(
     questions = columns.questions
     names = {qid: name for _, qid, name in questions}
     blank_row = [""] * width
-    for number, cells in enumerate(rows, 1):
+    for number, cells in enumerate(rows, first):
         if isinstance(cells, RowError):
             line = f"line {cells.line}"
             yield RowResult(number, blank_row, None, f"{line}: {cells.message}", None, (line,))
@@ -461,39 +466,172 @@ class CsvLines:
 
 
 def jsonl_records(columns: Columns, results: Iterable[RowResult]) -> Iterator[str]:
-    """One JSON object per row: ``row``, ``fields``, then the result fields."""
+    """One JSON object per row: ``row``, ``fields``, then the result fields.
+
+    The plain reference for :class:`JsonLines`, which writes the same text faster.
+    """
     pairs = tuple(zip(columns.keys, columns.kept, strict=True))
     for row in results:
-        cells = row.cells
-        data: dict[str, Any] = {"row": row.number, "fields": {k: cells[i] for k, i in pairs}}
-        result = row.assessment
-        if result is not None:
+        yield json.dumps(_row_data(pairs, row), ensure_ascii=False)
+
+
+def _row_data(pairs: tuple[tuple[str, int], ...], row: RowResult) -> dict[str, Any]:
+    cells = row.cells
+    data: dict[str, Any] = {"row": row.number, "fields": {k: cells[i] for k, i in pairs}}
+    result = row.assessment
+    if result is not None:
+        data.update(
+            spine_probability=result.spine_probability,
+            hip_probability=result.hip_probability,
+            verdict=result.verdict,
+            likely_source=result.likely_source,
+            source_shares=dict(result.source_shares),
+            mixed_pattern="yes" if result.mixed_pattern else "no",
+            urgent="yes" if result.urgent else "no",
+            urgency=result.urgency,
+            red_flags_present=list(result.red_flags_present),
+            answered=result.answered,
+            reasons=[reason_data(r) for r in result.reasons],
+            notes=list(result.notes),
+            error=None,
+        )
+    else:
+        data.update(dict.fromkeys(JSON_FIELDS))
+        flags = row.flags
+        if flags is not None:
             data.update(
-                spine_probability=result.spine_probability,
-                hip_probability=result.hip_probability,
-                verdict=result.verdict,
-                likely_source=result.likely_source,
-                source_shares=dict(result.source_shares),
-                mixed_pattern="yes" if result.mixed_pattern else "no",
-                urgent="yes" if result.urgent else "no",
-                urgency=result.urgency,
-                red_flags_present=list(result.red_flags_present),
-                answered=result.answered,
-                reasons=[reason_data(r) for r in result.reasons],
-                notes=list(result.notes),
-                error=None,
+                urgent="yes" if flags.urgent else "no",
+                urgency=flags.urgency,
+                red_flags_present=list(flags.red_flags_present),
             )
-        else:
-            data.update(dict.fromkeys(JSON_FIELDS))
-            flags = row.flags
-            if flags is not None:
-                data.update(
-                    urgent="yes" if flags.urgent else "no",
-                    urgency=flags.urgency,
-                    red_flags_present=list(flags.red_flags_present),
-                )
-            data["error"] = row.error
-        yield json.dumps(data, ensure_ascii=False)
+        data["error"] = row.error
+    return data
+
+
+#: JSON text of a string, exactly as ``json.dumps(..., ensure_ascii=False)`` writes it.
+_json_text: Callable[[str], str] = json.encoder.encode_basestring
+#: The keys :func:`~hipback.classifier.reason_data` gives, in order: the fast path
+#: below knows how each is made; any other shape falls back to ``json.dumps``.
+_REASON_KEYS = (
+    "text",
+    "toward",
+    "weight",
+    "likelihood_ratio",
+    "published_likelihood_ratio",
+    "domain",
+    "counted_with",
+    "fits",
+    "question",
+    "answer",
+    "source",
+)
+_MEMO_LIMIT = 4096
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class JsonLines:
+    """JSON lines built by hand: the text :func:`jsonl_records` gives, several times faster.
+
+    A reason's JSON is mostly its finding's fixed text: that is encoded once
+    per finding, and only the effective weight and likelihood ratio are
+    written per row. Findings are remembered by identity, so an instance
+    serves one bank (one run).
+    """
+
+    def __init__(self, columns: Columns) -> None:
+        self._pairs = tuple(zip(columns.keys, columns.kept, strict=True))
+        self._field_keys = tuple((_json_text(k) + ": ", i) for k, i in self._pairs)
+        self._findings: dict[int, tuple[str, str, str, str] | None] = {}
+        self._with: dict[tuple[Any, ...], str] = {}
+        self._reasons: dict[int, tuple[tuple[Reason, ...], str]] = {}
+        self._texts: dict[str, str] = {}
+
+    def line(self, row: RowResult) -> str:
+        result = row.assessment
+        if result is None:
+            return _json(_row_data(self._pairs, row))
+        reasons = self._reasons_json(result.reasons)
+        if reasons is None:
+            return _json(_row_data(self._pairs, row))
+        cells = row.cells
+        text = self._text
+        fields = ", ".join([key + _json_text(cells[i]) for key, i in self._field_keys])
+        shares = ", ".join([f"{text(k)}: {v!r}" for k, v in result.source_shares.items()])
+        flags = ", ".join([text(code) for code in result.red_flags_present])
+        notes = ", ".join([text(note) for note in result.notes])
+        return (
+            f'{{"row": {row.number}, "fields": {{{fields}}},'
+            f' "spine_probability": {result.spine_probability!r},'
+            f' "hip_probability": {result.hip_probability!r},'
+            f' "verdict": {text(result.verdict)}, "likely_source": {text(result.likely_source)},'
+            f' "source_shares": {{{shares}}},'
+            f' "mixed_pattern": "{"yes" if result.mixed_pattern else "no"}",'
+            f' "urgent": "{"yes" if result.urgent else "no"}", "urgency": {text(result.urgency)},'
+            f' "red_flags_present": [{flags}], "answered": {result.answered!r},'
+            f' "reasons": {reasons}, "notes": [{notes}], "error": null}}'
+        )
+
+    def _text(self, value: str) -> str:
+        found = self._texts.get(value)
+        if found is None:
+            found = _json_text(value)
+            if len(self._texts) < _MEMO_LIMIT:
+                self._texts[value] = found
+        return found
+
+    def _reasons_json(self, reasons: tuple[Reason, ...]) -> str | None:
+        # Rows that count the same findings share one tuple of reasons (the classifier's memo).
+        held = self._reasons.get(id(reasons))
+        if held is not None and held[0] is reasons:
+            return held[1]
+        findings = self._findings
+        counted_with = self._with
+        parts = []
+        for reason in reasons:
+            finding = reason.finding
+            pieces = findings.get(id(finding))
+            if pieces is None:
+                if id(finding) in findings:
+                    return None
+                pieces = findings[id(finding)] = self._reason_pieces(reason)
+                if pieces is None:
+                    return None
+            others = reason.counted_with
+            counted = counted_with.get(others) if not others else None
+            if counted is None:
+                key = tuple(map(id, others))
+                counted = counted_with.get(key)
+                if counted is None:
+                    counted = counted_with[key] = _json([f.reason for f in others])
+            head, middle, tail, end = pieces
+            parts.append(
+                f"{head}{round(reason.weight, 3)!r}{middle}"
+                f"{round(reason.likelihood_ratio, 2)!r}{tail}{counted}{end}"
+            )
+        text = "[" + ", ".join(parts) + "]"
+        if len(self._reasons) >= _MEMO_LIMIT:
+            self._reasons.clear()
+        self._reasons[id(reasons)] = (reasons, text)  # holding the tuple keeps its id unique
+        return text
+
+    def _reason_pieces(self, reason: Reason) -> tuple[str, str, str, str] | None:
+        data = reason_data(reason)
+        if tuple(data) != _REASON_KEYS:
+            return None
+        head = f'{{"text": {_json(data["text"])}, "toward": {_json(data["toward"])}, "weight": '
+        middle = ', "likelihood_ratio": '
+        tail = (
+            f', "published_likelihood_ratio": {_json(data["published_likelihood_ratio"])},'
+            f' "domain": {_json(data["domain"])}, "counted_with": '
+        )
+        end = (
+            f', "fits": {_json(data["fits"])}, "question": {_json(data["question"])},'
+            f' "answer": {_json(data["answer"])}, "source": {_json(data["source"])}}}'
+        )
+        return head, middle, tail, end
 
 
 # --- the summary ----------------------------------------------------------------------
@@ -759,8 +897,9 @@ def _write_csv(bank: Bank, layout: Layout, records: Iterable[str], out: IO[str])
 
 def _encode_jsonl(bank: Bank, layout: Layout, results: Iterable[RowResult]) -> Iterator[str]:
     del bank
-    for line in jsonl_records(layout.columns, results):
-        yield line + "\n"
+    line = JsonLines(layout.columns).line
+    for row in results:
+        yield line(row) + "\n"
 
 
 def _write_lines(bank: Bank, layout: Layout, records: Iterable[str], out: IO[str]) -> None:
@@ -812,18 +951,249 @@ def write_output(
     output_format: str,
     summary: Summary,
     watch: Callable[[Iterator[RowResult]], Iterator[RowResult]] | None = None,
+    jobs: int | None = 1,
 ) -> None:
     """Stream every row of ``prepared`` to ``out`` in ``output_format`` (a name in :data:`WRITERS`).
 
-    ``watch`` may wrap the stream of results (a progress bar).
+    ``watch`` may wrap the stream of results (a progress bar); on several
+    processes it sees each row's :class:`RowResult` with a brief assessment
+    (verdict, source, urgency, probability) rather than the whole one.
+    ``jobs``: processes that assess (see :func:`run_batch`); None: one for the
+    first :data:`AUTO_JOBS_ROWS` rows, then every core when more rows follow.
     """
     kind = WRITERS[output_format]
     summary.label = prepared.columns.label
-    results = summary.count(assess_rows(bank, prepared.columns, prepared.rows))
-    if watch is not None:
-        results = watch(results)
     layout = prepared.layout
-    kind.write(bank, layout, kind.encode(bank, layout, results), out)
+    watched = _Watched(summary, watch)
+    with ExitStack() as stack:
+        records = _records(bank, prepared, kind, watched, jobs, stack)
+        kind.write(bank, layout, records, out)
+        watched.finish()
+
+
+class _Watched:
+    """The summary and the watchers, fed one result at a time, whichever process assessed it."""
+
+    _END = object()
+
+    def __init__(
+        self, summary: Summary, watch: Callable[[Iterator[RowResult]], Iterator[RowResult]] | None
+    ) -> None:
+        self._fed: list[Any] = []
+        self.seen = 0
+        stream = summary.count(self._feed())
+        self._stream = watch(stream) if watch is not None else stream
+
+    def _feed(self) -> Iterator[RowResult]:
+        while True:
+            row = self._fed.pop()
+            if row is self._END:
+                return
+            yield row
+
+    def see(self, row: RowResult) -> None:
+        self._fed.append(row)
+        next(self._stream)
+        self.seen += 1
+
+    def tapped(self, rows: Iterable[RowResult]) -> Iterator[RowResult]:
+        see = self.see
+        for row in rows:
+            see(row)
+            yield row
+
+    def finish(self) -> None:
+        self._fed.append(self._END)
+        for _ in self._stream:
+            pass
+
+
+#: Rows per chunk sent to a worker process.
+CHUNK_ROWS = 500
+#: Without --jobs: the rows assessed on one process before the other cores join in.
+AUTO_JOBS_ROWS = 10_000
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _records(
+    bank: Bank,
+    prepared: Prepared,
+    kind: OutputFormat,
+    watched: _Watched,
+    jobs: int | None,
+    stack: ExitStack,
+) -> Iterator[Any]:
+    """Every row's output record, in input order, each counted and watched first."""
+    layout = prepared.layout
+    rows = prepared.rows
+    cores = default_jobs() if jobs is None else jobs
+    head = rows if cores <= 1 else itertools.islice(rows, AUTO_JOBS_ROWS if jobs is None else 0)
+    yield from kind.encode(bank, layout, watched.tapped(assess_rows(bank, layout.columns, head)))
+    if cores <= 1:
+        return
+    following = next(rows, None)
+    if following is None:
+        return
+    pool = stack.enter_context(_Workers(cores, bank, kind, layout))
+    remaining = itertools.chain((following,), rows)
+    for results, records in pool.assess(remaining, watched.seen + 1):
+        for row in results:
+            watched.see(row)
+        yield from records
+
+
+# --- on several processes ------------------------------------------------------------
+
+
+class _Brief(NamedTuple):
+    """What the summary and the picture read of an assessment: sent back by a worker
+    instead of the whole :class:`Assessment` (its reasons are already in the output)."""
+
+    spine_probability: float
+    verdict: str
+    likely_source: str
+    mixed_pattern: bool
+    urgent: bool
+    urgency: str
+    red_flags_present: tuple[str, ...]
+
+
+def _brief(row: RowResult, label: int | None) -> RowResult:
+    """``row`` made small to send between processes: enough for the summary and the watchers."""
+    cells = row.cells[: label + 1] if label is not None else []
+    result = row.assessment
+    if result is not None:
+        brief = _Brief(
+            result.spine_probability,
+            result.verdict,
+            result.likely_source,
+            result.mixed_pattern,
+            result.urgent,
+            result.urgency,
+            result.red_flags_present,
+        )
+        # Duck-typed: the summary and the watchers read only these fields.
+        return RowResult(row.number, cells, cast(Assessment, brief), None)
+    flags = row.flags
+    if flags is not None:
+        flags = RedFlagStatus(flags.urgent, flags.urgency, flags.red_flags_present, ())
+    return RowResult(row.number, cells, None, row.error, flags, row.where)
+
+
+_worker: tuple[Bank, OutputFormat, Layout] | None = None
+
+
+def _start_worker(bank: Bank, kind: OutputFormat, layout: Layout) -> None:
+    """A worker process: the bank loaded once; signals are the main process's business."""
+    global _worker
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, signal.SIG_IGN)
+    _worker = (bank, kind, layout)
+    parent = os.getppid()
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End a worker whose parent has gone (killed outright): never an orphan for long."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _assess_chunk(first: int, rows: list[list[str] | RowError]) -> tuple[list[Any], list[Any]]:
+    """In a worker: one chunk's output records, and its rows in brief for the summary."""
+    assert _worker is not None
+    bank, kind, layout = _worker
+    results = list(assess_rows(bank, layout.columns, rows, first))
+    records = list(kind.encode(bank, layout, results))
+    label = layout.columns.label
+    return [_brief(row, label) for row in results], records
+
+
+def portable_bank(bank: Bank) -> Bank:
+    """A copy of ``bank`` to pickle (for worker processes, a Spark broadcast).
+
+    It leaves out what the classifier remembered by object identity, which
+    would not mean the same in another process (and may not pickle at all).
+    """
+    return type(bank)(bank.sections, bank.settings, bank.origin)
+
+
+class _Workers:
+    """Worker processes assessing chunks of rows, results taken back in input order.
+
+    At most two chunks per worker are in flight, so memory stays flat. On
+    leaving (normally, on an error, on Ctrl-C or SIGTERM) every worker is
+    stopped and waited for: none outlives the run.
+    """
+
+    def __init__(self, jobs: int, bank: Bank, kind: OutputFormat, layout: Layout) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        methods = multiprocessing.get_all_start_methods()
+        # Never fork a process that may run threads (the progress bar's).
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        self.jobs = jobs
+        self._executor = ProcessPoolExecutor(
+            jobs,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(portable_bank(bank), kind, layout),
+        )
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        executor = self._executor
+        processes = list(getattr(executor, "_processes", {}).values())
+        if exc[0] is None:
+            executor.shutdown(wait=True)
+            return
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with suppress(Exception):
+                process.kill()
+        for process in processes:
+            with suppress(Exception):
+                process.join()
+
+    def assess(
+        self, rows: Iterator[list[str] | RowError], first: int
+    ) -> Iterator[tuple[list[RowResult], list[Any]]]:
+        from collections import deque
+        from concurrent.futures.process import BrokenProcessPool
+
+        pending: deque[Any] = deque()
+        submit = self._executor.submit
+        number = first
+        try:
+            while True:
+                chunk = list(itertools.islice(rows, CHUNK_ROWS))
+                if chunk:
+                    pending.append(submit(_assess_chunk, number, chunk))
+                    number += len(chunk)
+                if pending and (len(pending) > 2 * self.jobs or not chunk):
+                    yield pending.popleft().result()
+                elif not chunk:
+                    return
+        except BrokenProcessPool:
+            time.sleep(0.2)  # a stop signal for this process too is handled first
+            raise HipbackError(
+                "a worker process stopped unexpectedly (out of memory, or killed), so the run"
+                " stopped and an output file was not written; run again, perhaps with --jobs 1"
+            ) from None
 
 
 def _open_input(input_path: str, stack: ExitStack) -> tuple[BinaryIO, str]:
@@ -1012,10 +1382,15 @@ def run_batch(
     encoding: str = "utf-8",
     reports: str | None = None,
     sheet: str | None = None,
+    jobs: int | None = None,
 ) -> int:
     """Assess every row of ``input_path`` ('-': standard input); returns the exit code.
 
     ``sheet``: the sheet of a workbook input to read (default: the first).
+
+    ``jobs``: processes that assess the rows (output identical to one);
+    None: one for the first :data:`AUTO_JOBS_ROWS` rows, then every core when
+    more follow. With ``reports``, one.
 
     ``reports``: a folder for one printable HTML report per row
     (:mod:`hipback.html_report`); created owner-only when missing.
@@ -1037,6 +1412,8 @@ def run_batch(
             f"cannot write {output}: hipback writes .xlsx workbooks, not old .xls ones;"
             " give a name ending in .xlsx"
         )
+    if jobs is not None and jobs < 1:
+        raise HipbackError(f"--jobs must be 1 or more, not {jobs}")
     if output_format is None:
         output_format = output_format_for(output)
     if output_format not in WRITERS:
@@ -1101,7 +1478,15 @@ def run_batch(
         watch = _chained(watchers)
         try:
             with _writing(shown):
-                write_output(bank, prepared, out, output_format, summary, watch)
+                write_output(
+                    bank,
+                    prepared,
+                    out,
+                    output_format,
+                    summary,
+                    watch,
+                    1 if reports_writer is not None else jobs,
+                )
         except BrokenPipeError:  # `hipback batch in.csv | head`: the reader has all it wants
             _silence_stdout()
             return summary.exit_code

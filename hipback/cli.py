@@ -313,6 +313,17 @@ def batch(
             show_default=False,
         ),
     ] = None,
+    jobs: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--jobs",
+            "-j",
+            metavar="N",
+            help="Assess on N processes; the output is the same as with one. Default: every"
+            " core once the input passes 10,000 rows, else 1 (always 1 with --reports).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Assess every row (CSV, .xlsx, REDCap, FHIR); every row is written, bad ones with an error."""
     from .batch import run_batch
@@ -327,6 +338,7 @@ def batch(
             encoding=encoding,
             reports=reports,
             sheet=sheet,
+            jobs=jobs,
         )
     )
 

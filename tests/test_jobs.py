@@ -1,0 +1,338 @@
+"""`hipback batch --jobs N`: the same bytes, the same summary, the same exit, on N processes.
+
+The in-process tests make chunks tiny (a few rows) so that a small file
+crosses many chunk and worker boundaries; the subprocess tests send real
+signals to a real command whose workers have started.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import pickle
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hipback import assess, load_bank
+from hipback import batch as batch_module
+from hipback.batch import run_batch
+from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_USAGE, exit_code_for_signal
+from hipback.records import portable_bank
+
+BANK = load_bank()
+DATA = Path(__file__).parent / "data"
+VIGNETTES = DATA / "public_vignettes.csv"
+CASES = ("public_vignettes.csv", "textbook_cases.csv", "textbook_cases_2.csv")
+
+
+def mixed_rows(count: int, delimiter: str = ",", seed: int = 3) -> str:
+    """Vignette rows, with every few rows a bad value, a warning sign, a misaligned
+    row, a broken quote or a formula-like pass-through cell."""
+    rng = random.Random(seed)
+    ids = [q.id for q in BANK.questions]
+    cases = []
+    for name in CASES:
+        with (DATA / name).open(newline="", encoding="utf-8") as handle:
+            cases += [[row.get(i) or "" for i in ids] for row in csv.DictReader(handle)]
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(["patient_id", *ids, "note"])
+    lines = [out.getvalue()]
+    for number in range(count):
+        row = [f"P{number:05d}", *rng.choice(cases), "=1+1" if number % 11 == 0 else "ok"]
+        kind = number % 9
+        if kind == 1:
+            row[1 + ids.index("limp")] = "perhaps"  # a bad value
+        elif kind == 2:
+            row[1 + ids.index("red_flags")] = "bladder_bowel;fever"  # urgent
+        elif kind == 3:
+            row[1 + ids.index("red_flags")] = "fever"
+            row[1 + ids.index("age")] = "300"  # urgent and an error
+        out = io.StringIO()
+        csv.writer(out, delimiter=delimiter, lineterminator="\n").writerow(row)
+        line = out.getvalue()
+        if kind == 4:
+            line = line.rstrip("\n") + f"{delimiter}extra{delimiter}cells\n"  # misaligned
+        elif kind == 5:
+            line = f'P{number:05d}{delimiter}"never closed{delimiter}x\n'  # broken quote
+        lines.append(line)
+    return "".join(lines)
+
+
+@pytest.fixture
+def tiny_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch_module, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(batch_module, "AUTO_JOBS_ROWS", 10)
+
+
+def run_both(tmp_path: Path, text: str, output_format: str, jobs: int | None = 2) -> bytes:
+    source = tmp_path / "in.csv"
+    source.write_text(text, encoding="utf-8")
+    one, many = tmp_path / f"one.{output_format}", tmp_path / f"many.{output_format}"
+    code_one = run_batch(str(source), str(one), output_format, None, True, jobs=1)
+    code_many = run_batch(str(source), str(many), output_format, None, True, jobs=jobs)
+    assert code_many == code_one
+    assert many.read_bytes() == one.read_bytes()
+    return one.read_bytes()
+
+
+@pytest.mark.parametrize("output_format", ["csv", "jsonl"])
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_several_processes_write_the_same_bytes(
+    tmp_path: Path, tiny_chunks: None, output_format: str, delimiter: str
+) -> None:
+    data = run_both(tmp_path, mixed_rows(120, delimiter), output_format)
+    text = data.decode("utf-8")
+    # The run really held every kind of row.
+    if output_format == "csv":
+        rows = list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
+        assert len(rows) == 120
+        assert [r["patient_id"] for r in rows[:3]] == ["P00000", "P00001", "P00002"]
+        assert any(r["urgency"] == "emergency" for r in rows)
+        assert any(r["error"] and r["urgent"] == "yes" for r in rows)
+        assert any(r["error"].startswith("line ") for r in rows)
+        assert any(r["note"] == "'=1+1" for r in rows)
+        assert (delimiter == ";") == any("," in r["spine_probability"] for r in rows)
+    else:
+        assert len(text.splitlines()) == 120
+
+
+def test_the_default_goes_parallel_past_the_threshold_with_the_same_bytes(
+    tmp_path: Path, tiny_chunks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = []
+    real = batch_module._Workers.__init__
+
+    def counting(self: object, *args: object) -> None:
+        started.append(args[0])
+        real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch_module._Workers, "__init__", counting)
+    monkeypatch.setattr(batch_module, "default_jobs", lambda: 2)
+    run_both(tmp_path, mixed_rows(60), "csv", jobs=None)
+    assert started == [2]  # the default run used two workers
+    started.clear()
+    run_both(tmp_path, mixed_rows(8), "csv", jobs=None)  # under the threshold: one process
+    assert started == []
+
+
+def test_the_vignettes_give_the_same_results_as_assess(tmp_path: Path, tiny_chunks: None) -> None:
+    text = VIGNETTES.read_text(encoding="utf-8")
+    data = run_both(tmp_path, text, "csv", jobs=3)
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    for row in rows:
+        answers = {k: v for k, v in row.items() if k in BANK.questions_by_id and v}
+        assert row["verdict"] == assess(BANK, answers).verdict
+
+
+def test_the_summary_and_exit_code_are_the_same(
+    tmp_path: Path, tiny_chunks: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(mixed_rows(90), encoding="utf-8")
+    said = []
+    for jobs in (1, 2):
+        code = run_batch(
+            str(source), str(tmp_path / f"out{jobs}.csv"), "csv", None, False, jobs=jobs
+        )
+        assert code == EXIT_INVALID_ENTRIES
+        said.append(capsys.readouterr().err)
+    assert said[0] == said[1]
+    assert "urgent:" in said[0] and "errors:" in said[0]
+
+
+def test_a_bank_for_workers_pickles_and_assesses_alike() -> None:
+    used = load_bank()
+    for row in csv.DictReader(VIGNETTES.open(newline="", encoding="utf-8")):
+        assess(used, {k: v for k, v in row.items() if k in used.questions_by_id and v})
+    copy = pickle.loads(pickle.dumps(portable_bank(used)))
+    for row in csv.DictReader(VIGNETTES.open(newline="", encoding="utf-8")):
+        answers = {k: v for k, v in row.items() if k in used.questions_by_id and v}
+        assert assess(copy, answers) == assess(used, answers)
+    assert copy.weighing_memo == {} or all(isinstance(key, frozenset) for key in copy.weighing_memo)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bank.py (lead): a used Bank keeps memos keyed by id() and holding mappingproxy"
+    " objects; proposed Bank.__reduce__ returning (Bank, (sections, settings, origin))."
+    " Until then hipback pickles portable_bank(bank).",
+)
+def test_a_used_bank_pickles() -> None:
+    used = load_bank()
+    assess(used, {"worst_site": "groin", "limp": "yes"})
+    copy = pickle.loads(pickle.dumps(used))
+    assert copy.weighing_memo == {}
+
+
+def test_jobs_must_be_positive(tmp_path: Path) -> None:
+    from hipback.errors import HipbackError
+
+    with pytest.raises(HipbackError, match="--jobs must be 1 or more"):
+        run_batch(str(VIGNETTES), str(tmp_path / "o.csv"), "csv", None, True, jobs=0)
+
+
+# --- real processes: signals, no orphans, no .part files ---------------------------------------
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def rows_bytes(count: int) -> bytes:
+    return mixed_rows(count).encode("utf-8")
+
+
+pytestmark_linux = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+
+
+@pytestmark_linux
+@pytest.mark.parametrize(
+    ("signum", "to_group"),
+    [
+        (signal.SIGINT, True),
+        (signal.SIGTERM, False),
+        (signal.SIGTERM, True),
+        (signal.SIGHUP, False),
+    ],
+)
+def test_a_signal_stops_every_worker_and_leaves_no_part_file(
+    tmp_path: Path, signum: signal.Signals, to_group: bool
+) -> None:
+    out = tmp_path / "out.csv"
+    out.write_text("previous results\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hipback", "batch", "-", "-o", str(out), "--jobs", "2"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    assert process.stdin is not None and process.stderr is not None
+    workers: set[int] = set()
+    try:
+        process.stdin.write(rows_bytes(3000))
+        process.stdin.flush()  # and kept open: the batch waits for more
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            workers = descendants(process.pid)
+            if len(workers) >= 3 and list(tmp_path.glob("*.part")):  # forkserver + 2 workers
+                break
+            time.sleep(0.05)
+        assert len(workers) >= 3, "the workers never started"
+        time.sleep(0.3)
+        if to_group:
+            os.killpg(process.pid, signum)
+        else:
+            process.send_signal(signum)
+        returncode = process.wait(timeout=30)
+    finally:
+        process.kill()
+        process.stdin.close()
+    assert returncode == exit_code_for_signal(signum)
+    stderr = process.stderr.read().decode()
+    assert "stopped; nothing was saved" in stderr
+    assert "Traceback" not in stderr
+    assert list(tmp_path.glob("*.part")) == []
+    assert out.read_text() == "previous results\n"
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in workers), "a worker outlived the run"
+
+
+@pytestmark_linux
+def test_a_killed_worker_is_a_clear_error_and_no_part_file(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hipback", "batch", "-", "-o", str(out), "--jobs", "2"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None and process.stderr is not None
+    try:
+        process.stdin.write(rows_bytes(3000))
+        process.stdin.flush()
+        deadline = time.monotonic() + 60
+        workers: set[int] = set()
+        while time.monotonic() < deadline:
+            workers = {p for p in descendants(process.pid) if p not in _children(process.pid)}
+            if len(workers) >= 2:
+                break
+            time.sleep(0.05)
+        assert workers, "the workers never started"
+        os.kill(min(workers), signal.SIGKILL)
+        returncode = process.wait(timeout=30)
+    finally:
+        process.kill()
+        process.stdin.close()
+    assert returncode == EXIT_USAGE
+    stderr = process.stderr.read().decode()
+    assert "a worker process stopped unexpectedly" in stderr
+    assert "Traceback" not in stderr
+    assert list(tmp_path.glob("*.part")) == []
+    assert not out.exists()
+
+
+def _children(pid: int) -> set[int]:
+    return {p for p in descendants(pid) if _parent(p) == pid}
+
+
+def _parent(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return -1
+
+
+@pytestmark_linux
+def test_the_command_line_output_is_the_same_with_two_jobs(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_bytes(rows_bytes(1500))
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "hipback", "batch", str(source), "--jobs", jobs, "-q"],
+            capture_output=True,
+            check=False,
+        )
+        for jobs in ("1", "2")
+    ]
+    assert runs[0].returncode == runs[1].returncode == EXIT_INVALID_ENTRIES
+    assert runs[0].stdout == runs[1].stdout
+    assert len(runs[0].stdout.splitlines()) == 1501
