@@ -25,6 +25,8 @@ _EXPORTS = {
     "Question": "bank",
     "Finding": "bank",
     "assess": "classifier",
+    "assess_records": "records",
+    "portable_bank": "records",
     "Assessment": "classifier",
     "parse_answers": "answers",
     "parse_answer": "answers",
@@ -43,10 +45,12 @@ __all__ = [
     "Question",
     "__version__",
     "assess",
+    "assess_records",
     "default_bank_path",
     "load_bank",
     "parse_answer",
     "parse_answers",
+    "portable_bank",
     "validate_bank",
 ]
 
@@ -56,6 +60,7 @@ if TYPE_CHECKING:
     from .classifier import Assessment, assess
     from .errors import AnswerError, BankError, HipbackError
     from .loader import default_bank_path, load_bank, validate_bank
+    from .records import assess_records, portable_bank
 
 
 def __getattr__(name: str) -> Any:
