@@ -107,7 +107,8 @@ def write_xlsx(source: Path, target: Path) -> None:
     import xlsxwriter
 
     header, rows = read_csv(source)
-    book = xlsxwriter.Workbook(str(target), {"constant_memory": True})
+    # Shared strings, as Excel writes them (inline strings are slower to read).
+    book = xlsxwriter.Workbook(str(target))
     sheet = book.add_worksheet()
     sheet.write_row(0, 0, header)
     for number, row in enumerate(rows, 1):
