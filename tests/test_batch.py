@@ -612,3 +612,49 @@ def test_a_reader_for_another_format_plugs_in(
     got, want = rows_of(piped.read_text()), rows_of(plain.read_text())
     assert got[:2] == want
     assert got[2]["error"] == "line 99: unreadable"
+
+
+# --- JSON lines built by hand equal json.dumps -------------------------------------------------
+
+
+def _random_rows(count: int, seed: int) -> list[list[str]]:
+    import random
+
+    rng = random.Random(seed)
+    rows = []
+    for number in range(count):
+        row = [f"P{number}"]
+        for question in BANK.questions:
+            if rng.random() < 0.15:
+                row.append("")
+            elif question.type == "integer":
+                row.append(str(rng.randint(10, 130)))  # some out of range: error rows
+            elif question.type == "multi":
+                row.append(";".join(rng.sample(question.codes, rng.randint(1, 3))))
+            else:
+                row.append(rng.choice([*question.codes, "perhaps"]))
+        rows.append(row)
+    return rows
+
+
+def test_hand_built_json_lines_equal_json_dumps(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hipback import batch as batch_module
+    from hipback.batch import JsonLines, jsonl_records
+
+    names = ['patient \u00e9"id', *(q.id for q in BANK.questions)]
+    columns = plan_columns(BANK, names, "test")
+    results = list(assess_rows(BANK, columns, _random_rows(400, 7)))
+    assert any(r.error for r in results) and any(r.assessment for r in results)
+    fast = JsonLines(columns)
+    assert [fast.line(r) for r in results] == list(jsonl_records(columns, results))
+    # Twice: the second time from what it remembered.
+    assert [fast.line(r) for r in results] == list(jsonl_records(columns, results))
+
+    # A reason with another shape falls back to json.dumps, still the same text.
+    real = batch_module.reason_data
+
+    def more(reason: Any) -> dict[str, Any]:
+        return {**real(reason), "extra": [1, "\u2603"]}
+
+    monkeypatch.setattr(batch_module, "reason_data", more)
+    assert [JsonLines(columns).line(r) for r in results] == list(jsonl_records(columns, results))
