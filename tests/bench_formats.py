@@ -38,7 +38,13 @@ from hipback.batch import run_batch
 one_process = {"jobs": 1} if "jobs" in inspect.signature(run_batch).parameters else {}
 start = time.perf_counter()
 run_batch(sys.argv[1], sys.argv[2], sys.argv[3], None, True, **one_process)
-print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:  # ru_maxrss survives exec on Linux (the parent's size); VmHWM is this program's own
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+except (OSError, StopIteration):
+    pass
+print(time.perf_counter() - start, peak)
 """
 
 _WRITER = """
@@ -84,7 +90,13 @@ else:
             else:
                 sheet.write_number(row, column, value)
     book.close()
-print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:  # ru_maxrss survives exec on Linux (the parent's size); VmHWM is this program's own
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+except (OSError, StopIteration):
+    pass
+print(time.perf_counter() - start, peak)
 """
 
 
