@@ -681,11 +681,24 @@ class Summary:
         if len(self.urgent_rows) >= SUMMARY_ROWS and entry <= self.urgent_rows[0]:
             return
         text = f"{self._name(row)}: {status.urgency} ({', '.join(status.red_flags_present)})"
-        entry = (entry[0], entry[1], text)
+        self._push_urgent((entry[0], entry[1], text))
+
+    def _push_urgent(self, entry: tuple[int, int, str]) -> None:
         if len(self.urgent_rows) < SUMMARY_ROWS:
             heapq.heappush(self.urgent_rows, entry)
-        else:
+        elif entry > self.urgent_rows[0]:
             heapq.heapreplace(self.urgent_rows, entry)
+
+    def merge(self, later: Summary) -> None:
+        """Add the counts of the rows that followed (a worker's chunk), as if counted here."""
+        self.read += later.read
+        self.assessed += later.assessed
+        self.errors += later.errors
+        self.urgent += later.urgent
+        self.verdicts.update(later.verdicts)
+        self.error_rows += later.error_rows[: SUMMARY_ROWS - len(self.error_rows)]
+        for entry in later.urgent_rows:
+            self._push_urgent(entry)
 
     def _name(self, row: RowResult) -> str:
         if self.label is not None:
@@ -880,6 +893,9 @@ class OutputFormat:
     encode: Callable[[Bank, Layout, Iterable[RowResult]], Iterator[Any]]
     write: Callable[[Bank, Layout, Iterable[Any], IO[Any]], None]
     binary: bool = False
+    #: Records are text that ``write`` writes one after the other, nothing between
+    #: them: a worker may send a chunk's records joined into one (less to pass around).
+    joinable: bool = False
 
 
 def _encode_csv(bank: Bank, layout: Layout, results: Iterable[RowResult]) -> Iterator[str]:
@@ -927,8 +943,10 @@ def _encode_fhir(bank: Bank, layout: Layout, results: Iterable[RowResult]) -> It
 
 #: Output formats by name (``--format``); see the module's documentation.
 WRITERS: dict[str, OutputFormat] = {
-    "csv": OutputFormat("csv", (".csv", ".tsv", ".txt"), _encode_csv, _write_csv),
-    "jsonl": OutputFormat("jsonl", (".jsonl", ".ndjson"), _encode_jsonl, _write_lines),
+    "csv": OutputFormat("csv", (".csv", ".tsv", ".txt"), _encode_csv, _write_csv, joinable=True),
+    "jsonl": OutputFormat(
+        "jsonl", (".jsonl", ".ndjson"), _encode_jsonl, _write_lines, joinable=True
+    ),
     "xlsx": OutputFormat("xlsx", (".xlsx",), _encode_xlsx, _write_xlsx, binary=True),
     "fhir": OutputFormat("fhir", (), _encode_fhir, _write_lines),
 }
@@ -981,6 +999,8 @@ class _Watched:
     ) -> None:
         self._fed: list[Any] = []
         self.seen = 0
+        self.summary = summary
+        self.watching = watch is not None
         stream = summary.count(self._feed())
         self._stream = watch(stream) if watch is not None else stream
 
@@ -995,6 +1015,11 @@ class _Watched:
         self._fed.append(row)
         next(self._stream)
         self.seen += 1
+
+    def merge(self, later: Summary) -> None:
+        """Rows counted elsewhere (nothing watches them one by one)."""
+        self.summary.merge(later)
+        self.seen += later.read
 
     def tapped(self, rows: Iterable[RowResult]) -> Iterator[RowResult]:
         see = self.see
@@ -1043,9 +1068,12 @@ def _records(
         return
     pool = stack.enter_context(_Workers(cores, bank, kind, layout))
     remaining = itertools.chain((following,), rows)
-    for results, records in pool.assess(remaining, watched.seen + 1):
-        for row in results:
-            watched.see(row)
+    for counted, records in pool.assess(remaining, watched.seen + 1, watched.watching):
+        if isinstance(counted, Summary):
+            watched.merge(counted)
+        else:
+            for row in counted:
+                watched.see(row)
         yield from records
 
 
@@ -1090,34 +1118,51 @@ def _brief(row: RowResult, label: int | None) -> RowResult:
 _worker: tuple[Bank, OutputFormat, Layout] | None = None
 
 
-def _start_worker(bank: Bank, kind: OutputFormat, layout: Layout) -> None:
-    """A worker process: the bank loaded once; signals are the main process's business."""
+def _start_worker(bank: Bank, kind: OutputFormat, layout: Layout, main: int) -> None:
+    """A worker process: the bank loaded once; signals are the main process's business
+    (it stops the workers itself, with SIGKILL: they hold nothing to clean up)."""
     global _worker
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         number = getattr(signal, name, None)
         if number is not None:
             signal.signal(number, signal.SIG_IGN)
     _worker = (bank, kind, layout)
-    parent = os.getppid()
-    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    threading.Thread(target=_exit_without, args=(main,), daemon=True).start()
 
 
-def _exit_with_parent(parent: int) -> None:
-    """End a worker whose parent has gone (killed outright): never an orphan for long."""
+def _exit_without(main: int) -> None:
+    """End this worker soon after the main process has gone (killed outright, so it could
+    not stop its workers): never an orphan for long. A worker's parent is the fork
+    server, which outlives the main process while any worker does, so the main
+    process itself is watched."""
     while True:
         time.sleep(0.5)
-        if os.getppid() != parent:
+        try:
+            os.kill(main, 0)
+        except ProcessLookupError:
             os._exit(1)
+        except OSError:
+            pass
 
 
-def _assess_chunk(first: int, rows: list[list[str] | RowError]) -> tuple[list[Any], list[Any]]:
-    """In a worker: one chunk's output records, and its rows in brief for the summary."""
+def _assess_chunk(
+    first: int, rows: list[list[str] | RowError], briefly: bool
+) -> tuple[list[RowResult] | Summary, list[Any]]:
+    """In a worker: one chunk's output records, and what the main process counts of it:
+    each row in brief when something watches the rows (``briefly``), else their summary."""
     assert _worker is not None
     bank, kind, layout = _worker
+    label = layout.columns.label
     results = list(assess_rows(bank, layout.columns, rows, first))
     records = list(kind.encode(bank, layout, results))
-    label = layout.columns.label
-    return [_brief(row, label) for row in results], records
+    if kind.joinable and records:
+        records = ["".join(records)]
+    if briefly:
+        return [_brief(row, label) for row in results], records
+    summary = Summary(label)
+    for _ in summary.count(results):
+        pass
+    return summary, records
 
 
 def portable_bank(bank: Bank) -> Bank:
@@ -1149,29 +1194,34 @@ class _Workers:
             jobs,
             mp_context=context,
             initializer=_start_worker,
-            initargs=(portable_bank(bank), kind, layout),
+            initargs=(portable_bank(bank), kind, layout, os.getpid()),
         )
+        self._started: dict[int, Any] = {}
 
     def __enter__(self) -> _Workers:
         return self
 
     def __exit__(self, *exc: object) -> None:
         executor = self._executor
-        processes = list(getattr(executor, "_processes", {}).values())
         if exc[0] is None:
             executor.shutdown(wait=True)
             return
-        executor.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
+        self._note_workers()
+        for process in self._started.values():  # they ignore SIGTERM
             with suppress(Exception):
                 process.kill()
-        for process in processes:
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in self._started.values():
             with suppress(Exception):
                 process.join()
 
+    def _note_workers(self) -> None:
+        # The executor forgets its processes once one has died: keep them to stop them.
+        self._started.update(getattr(self._executor, "_processes", None) or {})
+
     def assess(
-        self, rows: Iterator[list[str] | RowError], first: int
-    ) -> Iterator[tuple[list[RowResult], list[Any]]]:
+        self, rows: Iterator[list[str] | RowError], first: int, briefly: bool
+    ) -> Iterator[tuple[list[RowResult] | Summary, list[Any]]]:
         from collections import deque
         from concurrent.futures.process import BrokenProcessPool
 
@@ -1182,8 +1232,10 @@ class _Workers:
             while True:
                 chunk = list(itertools.islice(rows, CHUNK_ROWS))
                 if chunk:
-                    pending.append(submit(_assess_chunk, number, chunk))
+                    pending.append(submit(_assess_chunk, number, chunk, briefly))
                     number += len(chunk)
+                    if len(self._started) < self.jobs:
+                        self._note_workers()
                 if pending and (len(pending) > 2 * self.jobs or not chunk):
                     yield pending.popleft().result()
                 elif not chunk:

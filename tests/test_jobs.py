@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -269,10 +270,7 @@ def test_a_signal_stops_every_worker_and_leaves_no_part_file(
     assert "Traceback" not in stderr
     assert list(tmp_path.glob("*.part")) == []
     assert out.read_text() == "previous results\n"
-    deadline = time.monotonic() + 10
-    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(alive(pid) for pid in workers), "a worker outlived the run"
+    assert_all_gone(workers)
 
 
 @pytestmark_linux
@@ -296,6 +294,7 @@ def test_a_killed_worker_is_a_clear_error_and_no_part_file(tmp_path: Path) -> No
                 break
             time.sleep(0.05)
         assert workers, "the workers never started"
+        everyone = descendants(process.pid)
         os.kill(min(workers), signal.SIGKILL)
         returncode = process.wait(timeout=30)
     finally:
@@ -307,6 +306,40 @@ def test_a_killed_worker_is_a_clear_error_and_no_part_file(tmp_path: Path) -> No
     assert "Traceback" not in stderr
     assert list(tmp_path.glob("*.part")) == []
     assert not out.exists()
+    assert_all_gone(everyone)
+
+
+def assert_all_gone(pids: set[int], within: float = 10) -> None:
+    deadline = time.monotonic() + within
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in pids if alive(pid)], "a worker or the fork server outlived the run"
+
+
+@pytestmark_linux
+def test_workers_do_not_outlive_a_main_process_killed_outright(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hipback", "batch", "-", "-o", str(tmp_path / "o.csv"), "-j", "2"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.stdin is not None
+    try:
+        process.stdin.write(rows_bytes(3000))
+        process.stdin.flush()
+        deadline = time.monotonic() + 60
+        everyone: set[int] = set()
+        while len(everyone) < 3 and time.monotonic() < deadline:
+            everyone = descendants(process.pid)
+            time.sleep(0.05)
+        assert len(everyone) >= 3, "the workers never started"
+        process.kill()  # SIGKILL: no clean-up in the main process at all
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+        process.stdin.close()
+    assert_all_gone(everyone)
 
 
 def _children(pid: int) -> set[int]:
@@ -336,3 +369,38 @@ def test_the_command_line_output_is_the_same_with_two_jobs(tmp_path: Path) -> No
     assert runs[0].returncode == runs[1].returncode == EXIT_INVALID_ENTRIES
     assert runs[0].stdout == runs[1].stdout
     assert len(runs[0].stdout.splitlines()) == 1501
+
+
+def test_watchers_see_every_row_in_order(tmp_path: Path, tiny_chunks: None) -> None:
+    """A progress bar or the picture watches rows one by one, whichever process assessed them."""
+    from hipback.batch import Summary, prepare, write_output
+
+    source = tmp_path / "in.csv"
+    source.write_text(mixed_rows(80), encoding="utf-8")
+    seen: dict[int, list[tuple[object, ...]]] = {}
+    summaries = {}
+    for jobs in (1, 2):
+        rows: list[tuple[object, ...]] = []
+
+        def watch(results: Any, rows: list[tuple[object, ...]] = rows) -> Any:
+            for row in results:
+                result = row.assessment
+                rows.append(
+                    (
+                        row.number,
+                        row.cells[0],
+                        row.error,
+                        result.verdict if result else None,
+                        result.urgency if result else (row.flags.urgency if row.flags else None),
+                    )
+                )
+                yield row
+
+        summary = Summary()
+        with source.open("rb") as binary:
+            prepared = prepare(BANK, binary, "in.csv")
+            write_output(BANK, prepared, io.StringIO(), "csv", summary, watch, jobs)
+        seen[jobs], summaries[jobs] = rows, summary.lines()
+    assert seen[1] == seen[2]
+    assert [row[0] for row in seen[1]] == list(range(1, 81))
+    assert summaries[1] == summaries[2]
