@@ -658,3 +658,29 @@ def test_hand_built_json_lines_equal_json_dumps(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(batch_module, "reason_data", more)
     assert [JsonLines(columns).line(r) for r in results] == list(jsonl_records(columns, results))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    weights=st.lists(
+        st.one_of(
+            st.floats(min_value=0, max_value=30),
+            st.integers(0, 20_000).map(lambda n: n / 2000),  # ties at the rounding digit
+            st.floats(min_value=30, max_value=700),  # a ratio past 1e15: the fallback
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_hand_built_reasons_round_as_json_dumps(weights: list[float]) -> None:
+    from hipback.batch import JsonLines
+    from hipback.classifier import Reason, reason_data
+
+    findings = BANK.findings
+    reasons = tuple(
+        Reason(findings[i], weight, findings[i + 1 : i + 2], 0) for i, weight in enumerate(weights)
+    )
+    columns = plan_columns(BANK, ["limp"], "test")
+    assert JsonLines(columns)._reasons_json(reasons) == json.dumps(
+        [reason_data(r) for r in reasons], ensure_ascii=False
+    )
