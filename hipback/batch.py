@@ -1,8 +1,15 @@
 """``hipback batch``: one assessment per CSV row, as a chain of generators.
 
 read row (:mod:`hipback.csvio`) → parse and classify (:func:`assess_rows`) →
-format (:class:`CsvLines` / :func:`jsonl_records`) → write. No list of all
+format (:class:`CsvLines` / :class:`JsonLines`) → write. No list of all
 rows is ever built, so memory stays flat whatever the size of the file.
+
+On several processes (``--jobs``, :class:`_Workers`), the main process
+reads the rows and sends chunks of :data:`CHUNK_ROWS` to worker processes
+(each loads the bank once), which assess and format them and send back the
+output text and the chunk's summary; the main process writes the chunks in
+input order, with at most two per worker in flight (memory stays flat).
+The output is the same bytes as on one process.
 
 Every input row gives exactly one output row, in order: a row with a bad
 value, or a part of the file that cannot be read as CSV, is written with
@@ -525,7 +532,7 @@ _REASON_KEYS = (
     "answer",
     "source",
 )
-_MEMO_LIMIT = 4096
+_MEMO_LIMIT = 2048
 
 
 def _json(value: Any) -> str:
@@ -1045,9 +1052,11 @@ class _Watched:
 
 
 #: Rows per chunk sent to a worker process.
-CHUNK_ROWS = 500
+CHUNK_ROWS = 1000
 #: Without --jobs: the rows assessed on one process before the other cores join in.
 AUTO_JOBS_ROWS = 10_000
+#: Chunks in flight per worker.
+_WINDOW = 2
 
 
 def default_jobs() -> int:
@@ -1247,7 +1256,7 @@ class _Workers:
                     number += len(chunk)
                     if len(self._started) < self.jobs:
                         self._note_workers()
-                if pending and (len(pending) > 2 * self.jobs or not chunk):
+                if pending and (len(pending) > _WINDOW * self.jobs or not chunk):
                     yield pending.popleft().result()
                 elif not chunk:
                     return

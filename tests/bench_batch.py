@@ -56,17 +56,23 @@ def _peek(self, *exc):
             pass
     return _exit(self, *exc)
 batch._Workers.__exit__ = _peek
+
+
+def own_peak():
+    # ru_maxrss survives exec on Linux (the parent's size); VmHWM is this program's own.
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
 """
 
 _CHILD = (
     _WORKER_PEAK
     + """
-import resource, sys
+import sys
 from hipback.batch import run_batch
 if __name__ == "__main__":
     jobs = None if sys.argv[3] == "auto" else int(sys.argv[3])
     run_batch(sys.argv[1], sys.argv[2], "csv", None, True, jobs=jobs)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, worker_peak[0])
+    print(own_peak(), worker_peak[0])
 """
 )
 

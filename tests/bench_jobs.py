@@ -22,14 +22,13 @@ from bench_batch import _WORKER_PEAK, write_realistic_rows, write_rows
 _CHILD = (
     _WORKER_PEAK
     + """
-import resource, sys, time
+import sys, time
 from hipback.batch import run_batch
 if __name__ == "__main__":
     jobs = None if sys.argv[4] == "default" else int(sys.argv[4])
     start = time.perf_counter()
     run_batch(sys.argv[1], sys.argv[2], sys.argv[3], None, True, jobs=jobs)
-    print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-          worker_peak[0])
+    print(time.perf_counter() - start, own_peak(), worker_peak[0])
 """
 )
 

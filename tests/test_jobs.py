@@ -15,7 +15,9 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -283,9 +285,16 @@ def test_a_killed_worker_is_a_clear_error_and_no_part_file(tmp_path: Path) -> No
         stderr=subprocess.PIPE,
     )
     assert process.stdin is not None and process.stderr is not None
+    stdin = process.stdin
+
+    def feed() -> None:  # more rows than the workers have assessed when one is killed
+        with suppress(BrokenPipeError):
+            stdin.write(rows_bytes(20_000))
+            stdin.close()
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
     try:
-        process.stdin.write(rows_bytes(3000))
-        process.stdin.flush()
         deadline = time.monotonic() + 60
         workers: set[int] = set()
         while time.monotonic() < deadline:
@@ -296,10 +305,10 @@ def test_a_killed_worker_is_a_clear_error_and_no_part_file(tmp_path: Path) -> No
         assert workers, "the workers never started"
         everyone = descendants(process.pid)
         os.kill(min(workers), signal.SIGKILL)
-        returncode = process.wait(timeout=30)
+        returncode = process.wait(timeout=60)
     finally:
         process.kill()
-        process.stdin.close()
+        feeder.join(timeout=10)
     assert returncode == EXIT_USAGE
     stderr = process.stderr.read().decode()
     assert "a worker process stopped unexpectedly" in stderr
