@@ -257,7 +257,7 @@ def batch(
         typer.Argument(
             metavar="INPUT",
             help="One patient per row: a CSV file, an Excel workbook (.xlsx), a REDCap export"
-            " or FHIR QuestionnaireResponses (NDJSON or a Bundle); '-' reads standard input."
+            " or FHIR QuestionnaireResponses (NDJSON or a Bundle); '-' reads standard input.",
         ),
     ],
     output: Annotated[
