@@ -1003,8 +1003,34 @@ def write_output(
     watched = _Watched(summary, watch)
     with ExitStack() as stack:
         records = _records(bank, prepared, kind, watched, jobs, stack)
-        kind.write(bank, layout, records, out)
+        target = out if kind.binary else cast(IO[Any], _TakingBytes(out))
+        kind.write(bank, layout, records, target)
         watched.finish()
+
+
+class _TakingBytes:
+    """A text output that also takes a worker's chunk of UTF-8 text as bytes, and passes it
+    to the byte stream below unchanged (no decoding and encoding again)."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self._out = out
+        self._below: IO[bytes] | None = getattr(out, "buffer", None)
+
+    def write(self, text: str | bytes) -> int:
+        if isinstance(text, str):
+            return self._out.write(text)
+        if self._below is None:
+            return self._out.write(text.decode("utf-8"))
+        self._out.flush()
+        return self._below.write(text)
+
+    def writelines(self, lines: Iterable[str | bytes]) -> None:
+        write = self.write
+        for line in lines:
+            write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._out, name)
 
 
 class _Watched:
@@ -1176,7 +1202,8 @@ def _assess_chunk(
     results = list(assess_rows(bank, layout.columns, rows, first))
     records = list(kind.encode(bank, layout, results))
     if kind.joinable and records:
-        records = ["".join(records)]
+        # One UTF-8 text: the main process writes it below its text layer as it is.
+        records = ["".join(records).encode("utf-8")]
     if briefly:
         return [_brief(row, label) for row in results], records
     summary = Summary(label)
