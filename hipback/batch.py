@@ -616,10 +616,11 @@ class JsonLines:
             head, middle, tail, end = pieces
             # What json.dumps(round(x, n)) writes, three times as fast: both round the
             # exact binary value half to even, and the shortest repr of the rounded
-            # value is its decimals without trailing zeros (within these magnitudes).
+            # value is its decimals without trailing zeros while a double still holds
+            # them all (far past any weight or ratio: past 1e9 the plain way is used).
             weight = reason.weight
             ratio = reason.likelihood_ratio
-            if -1e15 < weight < 1e15 and -1e15 < ratio < 1e15:
+            if -1e9 < weight < 1e9 and -1e9 < ratio < 1e9:
                 weight_text = f"{weight:.3f}".rstrip("0")
                 ratio_text = f"{ratio:.2f}".rstrip("0")
                 if weight_text[-1] == ".":
