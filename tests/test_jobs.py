@@ -413,3 +413,19 @@ def test_watchers_see_every_row_in_order(tmp_path: Path, tiny_chunks: None) -> N
     assert seen[1] == seen[2]
     assert [row[0] for row in seen[1]] == list(range(1, 81))
     assert summaries[1] == summaries[2]
+
+
+def test_reports_are_written_on_one_process(
+    tmp_path: Path, tiny_chunks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[object] = []
+    monkeypatch.setattr(batch_module, "_Workers", lambda *args: started.append(args))
+    source = tmp_path / "in.csv"
+    source.write_text(mixed_rows(30), encoding="utf-8")
+    reports = tmp_path / "reports"
+    code = run_batch(
+        str(source), str(tmp_path / "o.csv"), "csv", None, True, reports=str(reports), jobs=2
+    )
+    assert code == EXIT_INVALID_ENTRIES
+    assert started == []
+    assert len(list(reports.glob("*.html"))) == 30
