@@ -26,7 +26,6 @@ _EXPORTS = {
     "Finding": "bank",
     "assess": "classifier",
     "assess_records": "records",
-    "portable_bank": "records",
     "Assessment": "classifier",
     "parse_answers": "answers",
     "parse_answer": "answers",
@@ -50,7 +49,6 @@ __all__ = [
     "load_bank",
     "parse_answer",
     "parse_answers",
-    "portable_bank",
     "validate_bank",
 ]
 
@@ -60,7 +58,7 @@ if TYPE_CHECKING:
     from .classifier import Assessment, assess
     from .errors import AnswerError, BankError, HipbackError
     from .loader import default_bank_path, load_bank, validate_bank
-    from .records import assess_records, portable_bank
+    from .records import assess_records
 
 
 def __getattr__(name: str) -> Any:

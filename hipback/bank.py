@@ -390,6 +390,11 @@ class Bank:
     def question(self, question_id: str) -> Question:
         return self.questions_by_id[question_id]
 
+    def __reduce__(self) -> tuple[type[Bank], tuple[Any, ...]]:
+        """Pickle the bank itself, not what the classifier remembered by object identity
+        (worker processes, a Spark broadcast)."""
+        return (type(self), (self.sections, self.settings, self.origin))
+
     @cached_property
     def weighing_memo(self) -> dict[frozenset[int], Any]:
         """What each set of counted findings was worth; filled by :mod:`hipback.classifier`."""

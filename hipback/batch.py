@@ -80,27 +80,20 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, NamedTuple, Protocol, TextIO, TypeVar, cast
 
 from .bank import VERDICTS, Bank
-from .classifier import Assessment, Reason, RedFlagStatus, assess, assess_red_flags, reason_data
+from .classifier import (
+    RESULT_FIELDS,
+    Assessment,
+    Reason,
+    RedFlagStatus,
+    assess,
+    assess_red_flags,
+    reason_data,
+)
 from .csvio import LineSource, RowError, check_decodes, normalise, read_header, read_rows
 from .errors import EXIT_INVALID_ENTRIES, EXIT_OK, AnswerError, HipbackError
 from .messages import nearest, printable, quoted, shortened
 from .redcap import gathered as redcap_gathered
 
-#: The contract's result fields, in contract order (CSV columns and JSON keys).
-RESULT_FIELDS = (
-    "spine_probability",
-    "hip_probability",
-    "verdict",
-    "likely_source",
-    "mixed_pattern",
-    "urgent",
-    "urgency",
-    "red_flags_present",
-    "answered",
-    "reasons",
-    "notes",
-    "error",
-)
 #: JSON keys of a result: the contract's fields, with each source's share after ``likely_source``.
 JSON_FIELDS = (*RESULT_FIELDS[:4], "source_shares", *RESULT_FIELDS[4:])
 #: Result columns that show a file was written by ``hipback batch`` (then no warning that
@@ -1213,15 +1206,6 @@ def _assess_chunk(
     return summary, records
 
 
-def portable_bank(bank: Bank) -> Bank:
-    """A copy of ``bank`` to pickle (for worker processes, a Spark broadcast).
-
-    It leaves out what the classifier remembered by object identity, which
-    would not mean the same in another process (and may not pickle at all).
-    """
-    return type(bank)(bank.sections, bank.settings, bank.origin)
-
-
 class _Workers:
     """Worker processes assessing chunks of rows, results taken back in input order.
 
@@ -1242,7 +1226,7 @@ class _Workers:
             jobs,
             mp_context=context,
             initializer=_start_worker,
-            initargs=(portable_bank(bank), kind, layout, os.getpid()),
+            initargs=(bank, kind, layout, os.getpid()),
         )
         self._started: dict[int, Any] = {}
 

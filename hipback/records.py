@@ -22,7 +22,8 @@ unless told not to (``dtype=str, keep_default_na=False``), and those would
 then be silently "not answered".
 
 The :class:`~hipback.bank.Bank` is loaded once per process when none is
-given. To send a bank to other processes, pickle :func:`portable_bank`'s copy.
+given. A bank pickles without what the classifier remembered, so it can be
+sent to other processes (a Spark broadcast, a process pool).
 """
 
 from __future__ import annotations
@@ -33,16 +34,15 @@ from typing import Any
 
 from .bank import Bank
 from .batch import (
-    RESULT_FIELDS,
     Columns,
     _result_cells,
     assess_rows,
     plan_columns,
-    portable_bank,
 )
+from .classifier import RESULT_FIELDS
 from .errors import HipbackError
 
-__all__ = ["RESULT_FIELDS", "assess_records", "default_bank", "portable_bank"]
+__all__ = ["RESULT_FIELDS", "assess_records", "default_bank"]
 
 #: Distinct sets of keys remembered (rows of one source share one).
 _PLANS_KEPT = 64

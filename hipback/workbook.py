@@ -200,7 +200,7 @@ def encode_rows(
     bank: Bank, layout: Layout, results: Iterable[RowResult]
 ) -> Iterator[tuple[list[Any], bool]]:
     """One record per row: the output cells (typed) and whether the row is urgent."""
-    from .batch import RESULT_FIELDS
+    from .classifier import RESULT_FIELDS
 
     del bank
     kept = layout.columns.kept
@@ -273,7 +273,7 @@ def write_workbook(
     """The results as a new workbook: input columns, then result columns; header frozen."""
     import xlsxwriter
 
-    from .batch import RESULT_FIELDS
+    from .classifier import RESULT_FIELDS
 
     del bank
     if _is_terminal(out):

@@ -108,7 +108,6 @@ def test_the_default_bank_is_loaded_once_and_a_bank_may_be_given() -> None:
 def test_the_api_is_exported() -> None:
     assert "assess_records" in hipback.__all__
     assert hipback.assess_records is assess_records
-    assert "portable_bank" in hipback.__all__
 
 
 def test_results_stream(tmp_path: Path) -> None:
