@@ -21,7 +21,7 @@ import datetime as dt
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, overload
 
 from .csvio import RowError
 from .errors import HipbackError
@@ -84,12 +84,74 @@ def _seekable(binary: BinaryIO, stack_files: list[IO[bytes]]) -> BinaryIO:
     return copy
 
 
+class StringsOnDisk(Sequence[str]):
+    """A workbook's shared strings kept in a temporary file, eight bytes each in memory.
+
+    openpyxl holds the whole table in memory even in read-only mode, and an
+    export with a patient id per row holds one string per row: memory would
+    grow with the file. This table is read once, by ``iterparse``, and each
+    string is fetched from the file when a cell asks for it.
+    """
+
+    def __init__(self, xml_source: IO[bytes]) -> None:
+        from array import array
+        from xml.etree.ElementTree import iterparse
+
+        from openpyxl.cell.text import Text
+        from openpyxl.xml.constants import SHEET_MAIN_NS
+
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the workbook
+        self._offsets = array("Q", [0])
+        item = f"{{{SHEET_MAIN_NS}}}si"
+        root = None
+        for event, node in iterparse(xml_source, events=("start", "end")):
+            if root is None:
+                root = node
+            if event == "end" and node.tag == item:
+                text = Text.from_tree(node).content.replace("x005F_", "")
+                root.clear()  # drop the strings read so far, not only their content
+                data = text.encode("utf-8")
+                self._file.write(data)
+                self._offsets.append(self._offsets[-1] + len(data))
+        self._file.flush()
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        start, end = self._offsets[index], self._offsets[index + 1]
+        self._file.seek(start)
+        return self._file.read(end - start).decode("utf-8")
+
+
+def _load_streaming(binary: BinaryIO) -> Any:
+    """``openpyxl.load_workbook(read_only=True, data_only=True)``, shared strings on disk."""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.xml.constants import SHARED_STRINGS
+
+    class Reader(ExcelReader):  # type: ignore[misc]
+        def read_strings(self) -> None:
+            part = self.package.find(SHARED_STRINGS)
+            if part is not None:
+                with self.archive.open(part.PartName[1:]) as source:
+                    self.shared_strings = StringsOnDisk(source)
+
+    reader = Reader(binary, read_only=True, data_only=True)
+    reader.read()
+    return reader.wb
+
+
 def open_sheet(binary: BinaryIO, name: str, sheet: str | None = None) -> tuple[Any, Any]:
     """The workbook (read-only, cached values) and the sheet to read; HipbackError if unusable."""
-    import openpyxl
 
     try:
-        workbook = openpyxl.load_workbook(binary, read_only=True, data_only=True)
+        workbook = _load_streaming(binary)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         raise HipbackError(
             f"{name} is a zip file, probably an Excel workbook (.xlsx), not a CSV, but it cannot"
@@ -117,6 +179,45 @@ class SheetProgress:
         self.bytes_read = 0
 
 
+def _lean_iterparse(source: Any, events: Any = None, parser: Any = None) -> Iterator[Any]:
+    """``ElementTree.iterparse`` as openpyxl's sheet reader calls it (end events), but a
+    finished element is also taken out of its parent once the reader has it.
+
+    openpyxl empties each row it has read but leaves it in the sheet's element,
+    about 100 bytes a row: memory would grow with the sheet.
+    """
+    from xml.etree.ElementTree import iterparse
+
+    del parser
+    wanted = events or ("end",)
+    open_elements: list[Any] = []
+    for event, element in iterparse(source, events=("start", "end")):
+        if event == "start":
+            open_elements.append(element)
+            continue
+        open_elements.pop()
+        if "end" in wanted:
+            yield "end", element
+        if open_elements and len(element) == 0 and not element.attrib and not element.text:
+            open_elements[-1].remove(element)  # emptied by the reader: drop it
+
+
+def _lean(rows: Iterator[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+    """openpyxl's rows, read with :func:`_lean_iterparse` (swapped in only while reading)."""
+    from openpyxl.worksheet import _reader
+
+    original = _reader.iterparse
+    while True:
+        _reader.iterparse = _lean_iterparse
+        try:
+            values = next(rows, None)
+        finally:
+            _reader.iterparse = original
+        if values is None:
+            return
+        yield values
+
+
 def read_sheet(
     binary: BinaryIO, name: str, sheet: str | None = None
 ) -> tuple[list[str], Iterator[list[str] | RowError], SheetProgress]:
@@ -128,7 +229,7 @@ def read_sheet(
     temporary: list[IO[bytes]] = []
     readable = _seekable(binary, temporary)
     workbook, chosen = open_sheet(readable, name, sheet)
-    rows = chosen.iter_rows(values_only=True)
+    rows = _lean(chosen.iter_rows(values_only=True))
     header: Sequence[Any] | None = None
     for values in rows:
         if any(v is not None and cell_text(v).strip() for v in values):

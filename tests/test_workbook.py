@@ -252,3 +252,32 @@ def test_a_workbook_is_never_written_to_a_terminal() -> None:
     with pytest.raises(HipbackError, match="cannot be shown on a terminal"):
         write_workbook(BANK, layout, iter([]), screen)
     assert screen.getvalue() == b""
+
+
+def test_the_lean_reader_reads_exactly_what_openpyxl_reads(tmp_path: Path) -> None:
+    """Shared strings on disk and emptied rows dropped (flat memory) change no value."""
+    from hipback.workbook import read_sheet
+
+    path = tmp_path / "mixed.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["patient_id", "age", "worst_site", "seen", "note"])
+    dates = book.add_format({"num_format": "yyyy-mm-dd"})
+    for number in range(1, 400):
+        sheet.write_string(number, 0, f"P{number:05d}")  # one unique shared string a row
+        sheet.write_number(number, 1, 20 + number % 80)
+        if number % 7:
+            sheet.write_string(number, 2, ["groin", "buttock", "low_back"][number % 3])
+        sheet.write_datetime(number, 3, dt.datetime(2026, 1, 1 + number % 28), dates)
+        if number % 5 == 0:
+            sheet.write_string(number, 4, "x005F_ & <b>é</b> \u2028 =1+1")
+    book.close()
+    with path.open("rb") as handle:
+        names, rows, _ = read_sheet(handle, "mixed.xlsx")
+        lean = [list(row) for row in rows if isinstance(row, list)]
+    plain_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    plain = [[cell_text(v) for v in row] for row in plain_book.active.iter_rows(values_only=True)]
+    plain_book.close()
+    assert names == plain[0]
+    assert lean == [row for row in plain[1:] if any(row)]
+    assert len(lean) == 399
