@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .bank import Answers, AnswerValue, Bank, Question, Selection
@@ -207,6 +207,43 @@ def read_answers(
             for key, value in raw.items()
             if key not in questions
         ]
+    if problems:
+        raise AnswerError(problems)
+    return answers, selections
+
+
+def read_cells(
+    questions: Sequence[tuple[int, Question]],
+    cells: Sequence[str],
+    clean: Callable[[str], str] | None = None,
+) -> tuple[dict[str, AnswerValue], list[Selection]]:
+    """:func:`read_answers` for one row of text cells, the per-row path of ``hipback batch``.
+
+    ``questions`` pairs each answer cell's position with its question, in bank
+    order; a blank cell is not answered. ``clean`` turns a cell not met before
+    into the answer as typed (batch removes the quote that kept a spreadsheet
+    from reading ``-`` or ``=`` as a formula). The same checks and messages as
+    :func:`read_answers`: every problem of the row in one :class:`AnswerError`.
+    """
+    answers: dict[str, AnswerValue] = {}
+    selections: list[Selection] = []
+    problems: list[AnswerProblem] | None = None
+    for position, question in questions:
+        cell = cells[position]
+        if not cell:
+            continue
+        known = question.parsed_text.get(cell)
+        if known is None:
+            try:
+                parsed = parse_answer(question, clean(cell) if clean is not None else cell)
+            except AnswerError as error:
+                problems = [*(problems or ()), *error.problems]
+                continue
+            if parsed is None:
+                continue
+            known = (parsed, question.selection(parsed))
+        answers[question.id] = known[0]
+        selections.append(known[1])
     if problems:
         raise AnswerError(problems)
     return answers, selections

@@ -396,13 +396,8 @@ class Bank:
         return (type(self), (self.sections, self.settings, self.origin))
 
     @cached_property
-    def weighing_memo(self) -> dict[frozenset[int], Any]:
-        """What each set of counted findings was worth; filled by :mod:`hipback.classifier`."""
-        return {}
-
-    @cached_property
-    def bucket_memo(self) -> dict[object, Any]:
-        """What each set of findings of one domain and side was worth (classifier)."""
+    def classifier_memo(self) -> dict[str, Any]:
+        """What :mod:`hipback.classifier` prepared and remembered for this bank."""
         return {}
 
     @cached_property

@@ -60,6 +60,7 @@ are atomic and owner-only either way (:mod:`hipback.files`).
 from __future__ import annotations
 
 import functools
+import gc
 import heapq
 import io
 import itertools
@@ -79,14 +80,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO, NamedTuple, Protocol, TextIO, TypeVar, cast
 
+from .answers import read_cells
 from .bank import VERDICTS, Bank
 from .classifier import (
     RESULT_FIELDS,
     Assessment,
     Reason,
     RedFlagStatus,
-    assess,
     assess_red_flags,
+    assess_selections,
     reason_data,
 )
 from .csvio import LineSource, RowError, check_decodes, normalise, read_header, read_rows
@@ -278,13 +280,18 @@ def assess_rows(
     width = columns.width
     questions = columns.questions
     names = {qid: name for _, qid, name in questions}
+    # In bank order, as read_answers reads them (the order notes and warning signs are met).
+    order = {qid: index for index, qid in enumerate(bank.questions_by_id)}
+    pairs = tuple(
+        (position, bank.questions_by_id[qid])
+        for position, qid, _ in sorted(questions, key=lambda q: order[q[1]])
+    )
     blank_row = [""] * width
     for number, cells in enumerate(rows, first):
         if isinstance(cells, RowError):
             line = f"line {cells.line}"
             yield RowResult(number, blank_row, None, f"{line}: {cells.message}", None, (line,))
             continue
-        misaligned = ""
         if len(cells) != width:
             if len(cells) < width:
                 cells = cells + [""] * (width - len(cells))
@@ -297,19 +304,13 @@ def assess_rows(
                         f" columns (extra: {', '.join(quoted(c) for c in extra[:3])});"
                         " a value holding the delimiter must be in double quotes"
                     )
-        raw = {}
-        for position, qid, _ in questions:
-            cell = cells[position]
-            if cell:
-                raw[qid] = _unneutralise(cell) if cell[0] == "'" else cell
-        if misaligned:
-            # The values may have shifted columns: only a warning sign found is trusted.
-            flags = _read_flags(bank, raw)
-            shown = flags if flags is not None and flags.urgent else None
-            yield RowResult(number, cells, None, misaligned, shown, ("the whole row",))
-            continue
+                    # The values may have shifted columns: only a warning sign found is trusted.
+                    flags = _read_flags(bank, _raw_answers(questions, cells))
+                    shown = flags if flags is not None and flags.urgent else None
+                    yield RowResult(number, cells, None, misaligned, shown, ("the whole row",))
+                    continue
         try:
-            result = assess(bank, raw)
+            parsed, selections = read_cells(pairs, cells, _unneutralise)
         except AnswerError as error:
             where = tuple(
                 dict.fromkeys(names.get(p.question_id, p.question_id) for p in error.problems)
@@ -319,9 +320,17 @@ def assess_rows(
                 f" {p.expected}"
                 for p in error.problems
             )
-            yield RowResult(number, cells, None, message, _read_flags(bank, raw), where)
+            flags = _read_flags(bank, _raw_answers(questions, cells))
+            yield RowResult(number, cells, None, message, flags, where)
             continue
-        yield RowResult(number, cells, result, None)
+        yield RowResult(number, cells, assess_selections(bank, parsed, selections), None)
+
+
+def _raw_answers(questions: tuple[tuple[int, str, str], ...], cells: list[str]) -> dict[str, str]:
+    """A row's answers by question id, as typed (for the warning signs of a row with errors)."""
+    return {
+        qid: _unneutralise(cells[position]) for position, qid, _ in questions if cells[position]
+    }
 
 
 # --- format ------------------------------------------------------------------------
@@ -1167,6 +1176,8 @@ def _start_worker(bank: Bank, kind: OutputFormat, layout: Layout, main: int) -> 
         if number is not None:
             signal.signal(number, signal.SIG_IGN)
     _worker = (bank, kind, layout)
+    # What lives as long as the worker is never garbage: not searched again (much faster).
+    gc.freeze()
     threading.Thread(target=_exit_without, args=(main,), daemon=True).start()
 
 
@@ -1193,17 +1204,29 @@ def _assess_chunk(
     assert _worker is not None
     bank, kind, layout = _worker
     label = layout.columns.label
-    results = list(assess_rows(bank, layout.columns, rows, first))
+    results = assess_rows(bank, layout.columns, rows, first)
+    counted: list[RowResult] | Summary
+    if briefly:
+        counted = []
+        results = _kept_briefly(results, label, counted)
+    else:
+        counted = Summary(label)
+        results = counted.count(results)
+    # One row at a time from assessment to output: a whole chunk of assessments held
+    # at once costs more in garbage collection than it takes to write them.
     records = list(kind.encode(bank, layout, results))
     if kind.joinable and records:
         # One UTF-8 text: the main process writes it below its text layer as it is.
         records = ["".join(records).encode("utf-8")]
-    if briefly:
-        return [_brief(row, label) for row in results], records
-    summary = Summary(label)
-    for _ in summary.count(results):
-        pass
-    return summary, records
+    return counted, records
+
+
+def _kept_briefly(
+    results: Iterable[RowResult], label: int | None, kept: list[RowResult]
+) -> Iterator[RowResult]:
+    for row in results:
+        kept.append(_brief(row, label))
+        yield row
 
 
 class _Workers:

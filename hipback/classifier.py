@@ -25,20 +25,26 @@ nerve root, spinal stenosis and back joints by the findings that fit each.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterable, Mapping
+import operator
+from collections.abc import Mapping
+from functools import lru_cache
 from operator import attrgetter, itemgetter
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from .answers import read_answers
 from .bank import (
-    SOURCES,
     SPINAL_SOURCES,
+    AnswerValue,
     Bank,
+    Condition,
     Finding,
     LikelySource,
     RedFlag,
+    Requirement,
+    Selection,
     Settings,
     Urgency,
 )
@@ -219,40 +225,75 @@ def assess(bank: Bank, answers: Mapping[str, Any]) -> Assessment:
     contribute nothing. See the module's documentation for how findings combine.
     """
     parsed, selections = read_answers(bank, answers)
-    # Step 1: of findings that report the very same thing, the strongest counts.
-    strongest: dict[tuple[str, str], Finding] = {}
-    flags: list[RedFlag] = []
-    notes: list[str] = []
-    for selection in selections:
-        for finding in selection.findings:
-            held = strongest.get(finding.slot)
-            if held is None or finding.likelihood_ratio > held.likelihood_ratio:
-                strongest[finding.slot] = finding
-        for finding in selection.conditional:
-            if finding.counts(parsed):
-                held = strongest.get(finding.slot)
-                if held is None or finding.likelihood_ratio > held.likelihood_ratio:
-                    strongest[finding.slot] = finding
-        if selection.red_flags:
-            flags += selection.red_flags
-        if selection.notes:
-            notes += selection.notes
+    return assess_selections(bank, parsed, selections)
 
-    status = _red_flag_status(flags, checked=any(q.id in parsed for q in bank.red_flag_questions))
-    weighed = _weigh(bank, strongest.values())
-    return Assessment(
-        *weighed[:5],
-        weighed.mixed_pattern,
-        status.urgent,
-        status.urgency,
-        status.red_flags_present,
-        len(parsed),
-        weighed.reasons,
-        tuple(dict.fromkeys(notes)) if len(notes) > 1 else tuple(notes),
-        status.red_flag_advice,
-        weighed.next_checks,
-        bank.settings.prior_spine,
-        *weighed[-4:],
+
+def assess_selections(
+    bank: Bank, parsed: Mapping[str, AnswerValue], selections: list[Selection]
+) -> Assessment:
+    """:func:`assess` for answers already read by :func:`hipback.answers.read_answers`."""
+    table = _table(bank)
+    counted = possible = facts = 0
+    status: RedFlagStatus | None = None
+    statuses: list[RedFlagStatus] | None = None
+    notes: list[str] = []
+    entries = table.selections
+    for selection in selections:
+        entry = entries.get(id(selection))
+        if entry is None or entry[0] is not selection:
+            entry = table.enter(selection, parsed, selections)
+        _, bits, maybe, holds, warning_signs, said = entry
+        counted |= bits
+        possible |= maybe
+        facts |= holds
+        if warning_signs is not None:
+            if status is None:
+                status = warning_signs
+            else:  # a bank with several warning-sign questions
+                statuses = [*(statuses or (status,)), warning_signs]
+        if said:
+            notes += said
+    if possible:  # findings that count only when other answers allow
+        key = possible << table.facts_width | facts
+        allowed = table.allowed.get(key)
+        if allowed is None:
+            allowed = table.allow(possible, facts, key)
+        counted |= allowed
+    # Step 1: of findings that report the very same thing, the strongest counts.
+    contested = counted & table.contested
+    if contested:
+        kept = table.strongest.get(contested)
+        if kept is None:
+            kept = table.keep_strongest(contested)
+        counted = counted & ~contested | kept
+    if statuses is not None:
+        status = _red_flag_status([f for s in statuses for f in s.red_flag_advice], checked=True)
+    elif status is None:
+        status = _NOT_CHECKED
+    w = table.weigh(counted)
+    return _new_assessment(
+        Assessment,
+        (
+            w[0],  # spine_probability
+            w[1],  # hip_probability
+            w[2],  # verdict
+            w[3],  # likely_source
+            w[4],  # source_shares
+            w[5],  # mixed_pattern
+            status[0],  # urgent
+            status[1],  # urgency
+            status[2],  # red_flags_present
+            len(parsed),
+            w[6],  # reasons
+            tuple(dict.fromkeys(notes)) if len(notes) > 1 else tuple(notes),
+            status[3],  # red_flag_advice
+            w[7],  # next_checks
+            table.prior_spine,
+            w[8],  # spine_weight
+            w[9],  # hip_weight
+            w[10],  # spine_evidence
+            w[11],  # hip_evidence
+        ),
     )
 
 
@@ -273,24 +314,13 @@ class _Weighed(NamedTuple):
     hip_evidence: float
 
 
-#: Distinct sets of counted findings remembered per bank (clinic batches repeat them);
-#: small, because each entry holds its reasons.
-_MEMO_SIZE = 2048
+#: Distinct sets of counted findings remembered per bank, least recently used
+#: forgotten first (clinic batches repeat them); each entry holds its reasons.
+_MEMO_SIZE = 4096
 #: Distinct sets of one domain's findings remembered per bank (there are few).
 _BUCKET_MEMO_SIZE = 16384
-
-
-def _weigh(bank: Bank, counted: Iterable[Finding]) -> _Weighed:
-    """Steps 2 to 4 of the module's documentation, remembered per set of findings."""
-    findings = tuple(counted)
-    key = frozenset(map(id, findings))
-    memo = bank.weighing_memo
-    found = memo.get(key)
-    if found is None:
-        found = _weigh_now(bank, findings)
-        if len(memo) < _MEMO_SIZE:
-            memo[key] = found
-    return found
+#: Answers whose findings are remembered by the identity of their selection.
+_SELECTIONS_KEPT = 65536
 
 
 class _Bucket(NamedTuple):
@@ -306,94 +336,242 @@ class _Bucket(NamedTuple):
     scores: tuple[float, float, float]
 
 
-def _bucket(bank: Bank, members: list[Finding]) -> _Bucket:
-    """Step 2: diminishing returns within a domain, toward a side (remembered per set)."""
-    key: object = id(members[0]) if len(members) == 1 else frozenset(map(id, members))
-    memo = bank.bucket_memo
-    found = memo.get(key)
-    if found is None:
-        decay = bank.settings.domain_decay
-        members = sorted(members, key=_strength_then_name)
-        ranked = tuple(
+#: What one answer brings, as bits: the answer's selection (held, so that its
+#: identity stays its own), its unconditional findings, its conditional findings,
+#: the facts it makes true for conditions, its warning signs (None for an answer to
+#: any other question) and its notes.
+_Entry = tuple[Selection, int, int, int, "RedFlagStatus | None", tuple[str, ...]]
+
+
+class _Table:
+    """A bank's findings numbered, so that a set of them is one integer (a bit each).
+
+    Built once per bank: the per-row path ORs each answer's bits together,
+    keeps the strongest finding of each group by masking, and looks the
+    whole set up in a memo.
+    """
+
+    def __init__(self, bank: Bank) -> None:
+        self.bank = bank
+        findings: list[Finding] = []
+        # The order findings are met in: by question, unconditional ones first.
+        met: dict[int, int] = {}
+        for question in bank.questions:
+            in_question = [f for c in question.choices for f in c.findings]
+            for finding in (
+                *(f for f in in_question if not f.conditional),
+                *(f for f in in_question if f.conditional),
+            ):
+                if id(finding) not in met:
+                    met[id(finding)] = len(findings)
+                    findings.append(finding)
+        self.findings = findings
+        self.bit = {id(f): 1 << i for i, f in enumerate(findings)}
+        by_slot: dict[tuple[str, str], list[Finding]] = {}
+        by_bucket: dict[tuple[str, str], int] = {}
+        for finding in findings:
+            by_slot.setdefault(finding.slot, []).append(finding)
+            by_bucket[finding.bucket] = by_bucket.get(finding.bucket, 0) | self.bit[id(finding)]
+        # A group's strongest finding counts; between equals, the one met first.
+        self.slots = tuple(
             (
-                f,
-                f.weight * decay**rank,
-                tuple(o for o in members if o is not f),
-                rank,
-                (-f.weight * decay**rank, f.question_id, f.code),
+                sum(self.bit[id(f)] for f in members),
+                tuple(
+                    self.bit[id(f)]
+                    for f in sorted(members, key=lambda f: (-f.likelihood_ratio, met[id(f)]))
+                ),
             )
-            for rank, f in enumerate(members)
+            for members in by_slot.values()
+            if len(members) > 1
         )
-        toward = members[0].toward
-        a, b, c = (
-            sum(w for f, w, *_ in ranked if source in f.sources) if toward == "spine" else 0.0
-            for source in SPINAL_SOURCES
+        self.contested = sum(slot for slot, _ in self.slots)
+        self.strongest: dict[int, int] = {}
+        self.buckets = tuple(by_bucket.values())
+        self.red_flag_ids = frozenset(q.id for q in bank.red_flag_questions)
+        self.prior_spine = bank.settings.prior_spine
+        # Each term of a condition is a fact, a bit: a condition holds when all its bits are set.
+        terms: dict[Requirement, int] = {}
+        for finding in findings:
+            for condition in (finding.requires, finding.unless):
+                for term in condition.requirements if condition is not None else ():
+                    terms.setdefault(term, 1 << len(terms))
+        self.terms = terms
+
+        def all_of(condition: Condition | None, otherwise: int) -> int:
+            if condition is None:
+                return otherwise
+            return functools.reduce(operator.or_, (terms[t] for t in condition.requirements), 0)
+
+        #: (finding's bit, facts it requires, facts in whose presence it does not count);
+        #: -1 never matches: a finding without ``unless`` is never cancelled.
+        self.conditional = tuple(
+            (self.bit[id(f)], all_of(f.requires, 0), all_of(f.unless, -1))
+            for f in findings
+            if f.conditional
         )
-        found = _Bucket(ranked, toward, sum(w for _, w, *_ in ranked), (a, b, c))
-        if len(memo) < _BUCKET_MEMO_SIZE:
-            memo[key] = found
-    return found
+        self.facts_width = len(terms)
+        self.allowed: dict[int, int] = {}
+        self.selections: dict[int, _Entry] = {}
+        self.bucket_memo: dict[int, _Bucket] = {}
+        self.weigh = lru_cache(maxsize=_MEMO_SIZE)(self._weigh)
+
+    def enter(
+        self,
+        selection: Selection,
+        parsed: Mapping[str, AnswerValue],
+        selections: list[Selection],
+    ) -> _Entry:
+        """What one answer brings, as bits: its findings, those that may count, its facts."""
+        position = next(i for i, s in enumerate(selections) if s is selection)
+        question_id, value = list(parsed.items())[position]
+        bit = self.bit
+        bits = maybe = 0
+        for finding in selection.findings:
+            bits |= bit[id(finding)]
+        for finding in selection.conditional:
+            maybe |= bit[id(finding)]
+        alone = {question_id: value}
+        facts = 0
+        for term, fact in self.terms.items():
+            if term.question_id == question_id and term.holds(alone) is True:
+                facts |= fact
+        warning_signs = None
+        if question_id in self.red_flag_ids:
+            warning_signs = _red_flag_status(list(selection.red_flags), checked=True)
+        entry = (selection, bits, maybe, facts, warning_signs, selection.notes)
+        if len(self.selections) < _SELECTIONS_KEPT:  # held, so its id stays its own
+            self.selections[id(selection)] = entry
+        return entry
+
+    def allow(self, possible: int, facts: int, key: int) -> int:
+        """The conditional findings among ``possible`` whose conditions the facts meet."""
+        allowed = 0
+        for bit, needs, unless in self.conditional:
+            if possible & bit and facts & needs == needs and facts & unless != unless:
+                allowed |= bit
+        if len(self.allowed) < _BUCKET_MEMO_SIZE:
+            self.allowed[key] = allowed
+        return allowed
+
+    def keep_strongest(self, contested: int) -> int:
+        """Of the contested findings present, the strongest of each group (step 1)."""
+        kept = contested
+        for slot, in_order in self.slots:
+            present = contested & slot
+            if present & (present - 1):
+                kept &= ~slot
+                kept |= next(bit for bit in in_order if bit & present)
+        if len(self.strongest) < _BUCKET_MEMO_SIZE:
+            self.strongest[contested] = kept
+        return kept
+
+    def _bucket(self, members: int) -> _Bucket:
+        """Step 2: diminishing returns within a domain, toward a side (remembered per set)."""
+        found = self.bucket_memo.get(members)
+        if found is None:
+            decay = self.bank.settings.domain_decay
+            ordered = sorted(
+                (f for f in self.findings if self.bit[id(f)] & members), key=_strength_then_name
+            )
+            ranked = tuple(
+                (
+                    f,
+                    f.weight * decay**rank,
+                    tuple(o for o in ordered if o is not f),
+                    rank,
+                    (-f.weight * decay**rank, f.question_id, f.code),
+                )
+                for rank, f in enumerate(ordered)
+            )
+            toward = ordered[0].toward
+            a, b, c = (
+                sum(w for f, w, *_ in ranked if source in f.sources) if toward == "spine" else 0.0
+                for source in SPINAL_SOURCES
+            )
+            found = _Bucket(ranked, toward, sum(w for _, w, *_ in ranked), (a, b, c))
+            if len(self.bucket_memo) < _BUCKET_MEMO_SIZE:
+                self.bucket_memo[members] = found
+        return found
+
+    def _weigh(self, counted: int) -> _Weighed:
+        """Steps 2 to 4 of the module's documentation for one set of counted findings."""
+        settings = self.bank.settings
+        spine_evidence = hip_evidence = 0.0
+        nerve = stenosis = back = 0.0
+        ranked: list[Any] = []
+        memo = self.bucket_memo
+        for domain in self.buckets:
+            members = counted & domain
+            if not members:
+                continue
+            bucket = memo.get(members) or self._bucket(members)
+            if bucket.toward == "spine":
+                spine_evidence += bucket.total
+                add_nerve, add_stenosis, add_back = bucket.scores
+                nerve += add_nerve
+                stenosis += add_stenosis
+                back += add_back
+            else:
+                hip_evidence += bucket.total
+            ranked += bucket.ranked
+
+        # Step 3: saturation toward the bounds; every contribution is scaled alike,
+        # so the raw weights already give the order of the reasons.
+        evidence = spine_evidence - hip_evidence
+        shift = _saturate(settings, evidence)
+        scale = shift / evidence if evidence else 1.0
+        if len(ranked) > 1:
+            ranked.sort(key=_sort_key)
+        reasons: tuple[Reason, ...] = tuple(
+            [_new_reason(Reason, (f, w * scale, others, rank)) for f, w, others, rank, _ in ranked]
+        )
+        log_odds = settings.prior_log_odds + shift
+        exact_spine = 1.0 / (1.0 + math.exp(-log_odds))
+        spine_probability = round(exact_spine, 3)
+        verdict = verdict_for(settings, spine_probability)
+        shares = _source_shares(nerve * scale, stenosis * scale, back * scale, exact_spine)
+        likely = _likely_source(settings, verdict, shares)
+        mixed = min(spine_evidence, hip_evidence) >= settings.mixed_pattern_min_weight
+        hip_joint, nerve_root, spinal_stenosis, back_joints = shares
+        shared = {
+            "hip_joint": round(hip_joint, 3),
+            "nerve_root": round(nerve_root, 3),
+            "spinal_stenosis": round(spinal_stenosis, 3),
+            "back_joints": round(back_joints, 3),
+        }
+        return _new_weighed(
+            _Weighed,
+            (
+                spine_probability,
+                round(1.0 - spine_probability, 3),
+                verdict,
+                likely,
+                MappingProxyType(shared),
+                mixed,
+                reasons,
+                _checks_for(self.bank, verdict, likely, mixed),
+                spine_evidence * scale,
+                hip_evidence * scale,
+                spine_evidence,
+                hip_evidence,
+            ),
+        )
 
 
+def _table(bank: Bank) -> _Table:
+    memo = bank.classifier_memo
+    table = memo.get("table")
+    if table is None:
+        table = memo["table"] = _Table(bank)
+    return cast(_Table, table)
+
+
+#: Named tuples made without their generated ``__new__`` (a Python function): the per-row path.
 _new_reason = tuple.__new__
+_new_assessment = tuple.__new__
+_new_weighed = tuple.__new__
 _sort_key = itemgetter(4)
-
-
-def _weigh_now(bank: Bank, findings: tuple[Finding, ...]) -> _Weighed:
-    settings = bank.settings
-    by_bucket: dict[tuple[str, str], list[Finding]] = {}
-    for finding in findings:
-        held = by_bucket.get(finding.bucket)
-        if held is None:
-            by_bucket[finding.bucket] = [finding]
-        else:
-            held.append(finding)
-    spine_evidence = hip_evidence = 0.0
-    nerve = stenosis = back = 0.0
-    ranked: list[Any] = []
-    for members in by_bucket.values():
-        bucket = _bucket(bank, members)
-        if bucket.toward == "spine":
-            spine_evidence += bucket.total
-            add_nerve, add_stenosis, add_back = bucket.scores
-            nerve += add_nerve
-            stenosis += add_stenosis
-            back += add_back
-        else:
-            hip_evidence += bucket.total
-        ranked += bucket.ranked
-
-    # Step 3: saturation toward the bounds; every contribution is scaled alike,
-    # so the raw weights already give the order of the reasons.
-    evidence = spine_evidence - hip_evidence
-    shift = _saturate(settings, evidence)
-    scale = shift / evidence if evidence else 1.0
-    if len(ranked) > 1:
-        ranked.sort(key=_sort_key)
-    reasons: tuple[Reason, ...] = tuple(
-        [_new_reason(Reason, (f, w * scale, others, rank)) for f, w, others, rank, _ in ranked]
-    )
-    log_odds = settings.prior_log_odds + shift
-    exact_spine = 1.0 / (1.0 + math.exp(-log_odds))
-    spine_probability = round(exact_spine, 3)
-    verdict = verdict_for(settings, spine_probability)
-    shares = _source_shares([nerve * scale, stenosis * scale, back * scale], exact_spine)
-    likely = _likely_source(settings, verdict, shares)
-    mixed = min(spine_evidence, hip_evidence) >= settings.mixed_pattern_min_weight
-    return _Weighed(
-        spine_probability,
-        round(1.0 - spine_probability, 3),
-        verdict,
-        likely,
-        MappingProxyType({source: round(shares[source], 3) for source in SOURCES}),
-        mixed,
-        reasons,
-        _checks_for(bank, verdict, likely, mixed),
-        spine_evidence * scale,
-        hip_evidence * scale,
-        spine_evidence,
-        hip_evidence,
-    )
+_NOT_CHECKED = RedFlagStatus(False, "not_checked", (), ())
 
 
 def _checks_for(bank: Bank, verdict: str, likely: LikelySource, mixed: bool) -> tuple[str, ...]:
@@ -441,33 +619,48 @@ def _saturate(settings: Settings, evidence: float) -> float:
     return room * math.tanh(evidence / room)
 
 
-def _source_shares(scores: list[float], spine_probability: float) -> dict[str, float]:
-    """Each specific source's share of the probability.
+def _source_shares(
+    nerve: float, stenosis: float, back: float, spine_probability: float
+) -> tuple[float, float, float, float]:
+    """Each specific source's share of the probability, in :data:`SOURCES` order.
 
     The hip joint holds the hip's probability. Within the spine, each source
     starts equal and gains the effective weight of every spine finding that
-    fits it (``scores``, in :data:`SPINAL_SOURCES` order; a finding that fits
-    all three spinal sources tells them apart not at all).
+    fits it (a finding that fits all three spinal sources tells them apart
+    not at all): a softmax of those scores shares the spine's probability.
     """
-    top = max(scores)
-    exps = [math.exp(score - top) for score in scores]
-    total = sum(exps)
-    shares = {"hip_joint": 1.0 - spine_probability}
-    for source, value in zip(SPINAL_SOURCES, exps, strict=True):
-        shares[source] = spine_probability * value / total
-    return shares
+    top = max(nerve, stenosis, back)
+    nerve, stenosis, back = math.exp(nerve - top), math.exp(stenosis - top), math.exp(back - top)
+    total = nerve + stenosis + back
+    return (
+        1.0 - spine_probability,
+        spine_probability * nerve / total,
+        spine_probability * stenosis / total,
+        spine_probability * back / total,
+    )
 
 
-def _likely_source(settings: Settings, verdict: str, shares: Mapping[str, float]) -> LikelySource:
+_BEYOND_ROUNDING = 1.0 + 1e-9
+
+
+def _likely_source(
+    settings: Settings, verdict: str, shares: tuple[float, float, float, float]
+) -> LikelySource:
     """The specific source that stands out, never against the verdict (contract)."""
-    if verdict in ("hip", "leaning_hip"):
+    if verdict == "hip" or verdict == "leaning_hip":
         return "hip_joint"
-    if verdict not in ("spine", "leaning_spine"):
+    if verdict != "spine" and verdict != "leaning_spine":
         return "unclear"
-    spine = sum(shares[s] for s in SPINAL_SOURCES)
-    best = max(SPINAL_SOURCES, key=lambda s: shares[s])
-    if shares[best] >= settings.source_share_at_least * spine:
-        return best
+    _, nerve, stenosis, back = shares
+    # Between equals, the first in SPINAL_SOURCES: sums of the same weights added in
+    # another order differ in the last bits, and that must not decide.
+    best, share = "nerve_root", nerve
+    if stenosis > share * _BEYOND_ROUNDING:
+        best, share = "spinal_stenosis", stenosis
+    if back > share * _BEYOND_ROUNDING:
+        best, share = "back_joints", back
+    if share >= settings.source_share_at_least * (nerve + stenosis + back):
+        return cast(LikelySource, best)
     return "unclear"
 
 
@@ -486,11 +679,6 @@ def verdict_for(settings: Settings, spine_probability: float) -> str:
 
 def _strength_then_name(finding: Finding) -> tuple[float, str, str]:
     return (-finding.weight, finding.question_id, finding.code)
-
-
-def _ranked_order(entry: tuple[Finding, float, Any, int]) -> tuple[float, str, str]:
-    """Strongest first; the scale of step 3 is the same for all, so raw weights order them."""
-    return (-entry[1], entry[0].question_id, entry[0].code)
 
 
 _rank = attrgetter("rank")

@@ -457,16 +457,16 @@ def test_interrupted_run_leaves_the_previous_output(
 
     out = write(tmp_path / "out.csv", "previous\n")
     calls = 0
-    real = hipback.batch.assess
+    real = hipback.batch.assess_selections
 
-    def flaky(bank: Any, raw: Any) -> Any:
+    def flaky(bank: Any, parsed: Any, selections: Any) -> Any:
         nonlocal calls
         calls += 1
         if calls == 3:
             raise KeyboardInterrupt
-        return real(bank, raw)
+        return real(bank, parsed, selections)
 
-    monkeypatch.setattr(hipback.batch, "assess", flaky)
+    monkeypatch.setattr(hipback.batch, "assess_selections", flaky)
     result = batch(str(VIGNETTES), "-o", str(out))
     assert result.exit_code == 130
     assert out.read_text() == "previous\n"
