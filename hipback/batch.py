@@ -385,15 +385,14 @@ class CsvLines:
 
     Gives what ``csv.writer`` (minimal quoting, ``\\n`` line ends) writes for
     :func:`csv_records`, about twice as fast: a row whose cells hold no quote,
-    line break, tab, stray delimiter or formula is joined as it is; the text
-    of each reason and note is escaped once per run, not once per row.
+    line break, tab, stray delimiter or formula is joined as it is, and so is
+    each of the result fields, whose values are known.
     """
 
     def __init__(self, delimiter: str) -> None:
         self.delimiter = delimiter
         self.decimal_comma = delimiter == ";"
         self._tab_is_delimiter = delimiter == "\t"
-        self._texts: dict[str, tuple[str, bool]] = {}
 
     def cell(self, text: str) -> str:
         """One cell, neutralised and quoted as needed."""
@@ -422,21 +421,8 @@ class CsvLines:
         return delimiter.join([self.cell(c) for c in cells])
 
     def _joined_cell(self, texts: Iterable[str]) -> str:
-        """Texts joined by `` | `` into one cell; each distinct text is escaped once per run."""
-        known = self._texts
-        parts: list[str] = []
-        quote = False
-        for text in texts:
-            entry = known.get(text)
-            if entry is None:
-                entry = known[text] = (text.replace('"', '""'), self.cell(text) != text)
-            parts.append(entry[0])
-            quote = quote or entry[1]
-        joined = " | ".join(parts)
-        if joined and joined[0] in FORMULA_START and is_formula(joined):
-            joined = "'" + joined
-            quote = quote or self.cell(joined) != joined
-        return f'"{joined}"' if quote else joined
+        """Texts joined by `` | `` into one cell."""
+        return self.cell(" | ".join(texts))
 
     def header(self, columns: Columns) -> str:
         return self.cells([columns.names[i] for i in columns.kept] + list(RESULT_FIELDS)) + "\n"
@@ -450,7 +436,7 @@ class CsvLines:
         cells_text = self.cells
         joined_cell = self._joined_cell
         decimal_comma = self.decimal_comma
-        text_of: Callable[[Reason], str] = operator.attrgetter("text")
+        text_of: Callable[[Reason], str] = operator.attrgetter("finding.reason")
         for row in results:
             head = cells_text(pick(row.cells))
             result = row.assessment
@@ -991,21 +977,25 @@ def write_output(
     summary: Summary,
     watch: Callable[[Iterator[RowResult]], Iterator[RowResult]] | None = None,
     jobs: int | None = 1,
+    input_size: int | None = None,
 ) -> None:
     """Stream every row of ``prepared`` to ``out`` in ``output_format`` (a name in :data:`WRITERS`).
 
     ``watch`` may wrap the stream of results (a progress bar); on several
     processes it sees each row's :class:`RowResult` with a brief assessment
     (verdict, source, urgency, probability) rather than the whole one.
-    ``jobs``: processes that assess (see :func:`run_batch`); None: one for the
-    first :data:`AUTO_JOBS_ROWS` rows, then every core when more rows follow.
+    ``jobs``: processes that assess (see :func:`run_batch`); None: every core
+    from the first row when ``input_size`` (bytes) is at least
+    :data:`AUTO_JOBS_BYTES`, else one for the first :data:`AUTO_JOBS_ROWS`
+    rows, then every core when more rows follow.
     """
     kind = WRITERS[output_format]
     summary.label = prepared.columns.label
     layout = prepared.layout
     watched = _Watched(summary, watch)
     with ExitStack() as stack:
-        records = _records(bank, prepared, kind, watched, jobs, stack)
+        head = 0 if input_size is not None and input_size >= AUTO_JOBS_BYTES else AUTO_JOBS_ROWS
+        records = _records(bank, prepared, kind, watched, jobs, stack, head)
         target = out if kind.binary else cast(IO[Any], _TakingBytes(out))
         kind.write(bank, layout, records, target)
         watched.finish()
@@ -1082,8 +1072,12 @@ class _Watched:
 
 #: Rows per chunk sent to a worker process.
 CHUNK_ROWS = 1000
-#: Without --jobs: the rows assessed on one process before the other cores join in.
+#: Without --jobs: the rows assessed on one process before the other cores join in
+#: (starting the workers takes about as long as assessing 3,000 to 10,000 rows)...
 AUTO_JOBS_ROWS = 10_000
+#: ...unless the input file is at least this large: then every core from the first row
+#: (2 MiB of CSV is 10,000 to 16,000 rows of the packaged bank's questions).
+AUTO_JOBS_BYTES = 2 << 20
 #: Chunks in flight per worker.
 _WINDOW = 2
 
@@ -1103,12 +1097,16 @@ def _records(
     watched: _Watched,
     jobs: int | None,
     stack: ExitStack,
+    auto_head: int,
 ) -> Iterator[Any]:
-    """Every row's output record, in input order, each counted and watched first."""
+    """Every row's output record, in input order, each counted and watched first.
+
+    ``auto_head``: without ``jobs``, the rows assessed here before the other cores join in.
+    """
     layout = prepared.layout
     rows = prepared.rows
     cores = default_jobs() if jobs is None else jobs
-    head = rows if cores <= 1 else itertools.islice(rows, AUTO_JOBS_ROWS if jobs is None else 0)
+    head = rows if cores <= 1 else itertools.islice(rows, auto_head if jobs is None else 0)
     yield from kind.encode(bank, layout, watched.tapped(assess_rows(bank, layout.columns, head)))
     if cores <= 1:
         return
@@ -1496,8 +1494,9 @@ def run_batch(
     ``sheet``: the sheet of a workbook input to read (default: the first).
 
     ``jobs``: processes that assess the rows (output identical to one);
-    None: one for the first :data:`AUTO_JOBS_ROWS` rows, then every core when
-    more follow. With ``reports``, one.
+    None: every core from the first row for a file of :data:`AUTO_JOBS_BYTES`
+    or more, else one for the first :data:`AUTO_JOBS_ROWS` rows, then every
+    core when more follow. With ``reports``, one.
 
     ``reports``: a folder for one printable HTML report per row
     (:mod:`hipback.html_report`); created owner-only when missing.
@@ -1593,6 +1592,7 @@ def run_batch(
                     summary,
                     watch,
                     1 if reports_writer is not None else jobs,
+                    size,
                 )
         except BrokenPipeError:  # `hipback batch in.csv | head`: the reader has all it wants
             _silence_stdout()

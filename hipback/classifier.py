@@ -28,14 +28,14 @@ from __future__ import annotations
 import functools
 import math
 import operator
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
-from operator import attrgetter, itemgetter
-from types import MappingProxyType
+from operator import attrgetter
 from typing import Any, NamedTuple, cast
 
 from .answers import read_answers
 from .bank import (
+    SOURCES,
     SPINAL_SOURCES,
     AnswerValue,
     Bank,
@@ -64,6 +64,38 @@ RESULT_FIELDS = (
     "notes",
     "error",
 )
+
+
+class SourceShares(Mapping[str, float]):
+    """Each specific source's share of the probability, to three decimals (read-only).
+
+    Keys are :data:`hipback.bank.SOURCES`, the hip joint first; the shares add
+    up to 1 before rounding. Rounded when read: a batch that writes CSV never
+    reads them.
+    """
+
+    __slots__ = ("_exact",)
+
+    def __init__(self, exact: tuple[float, float, float, float]) -> None:
+        self._exact = exact
+
+    def __getitem__(self, source: str) -> float:
+        return round(self._exact[_SOURCE_PLACE[source]], 3)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SOURCES)
+
+    def __len__(self) -> int:
+        return len(SOURCES)
+
+    def __repr__(self) -> str:
+        return f"SourceShares({dict(self)!r})"
+
+    def __reduce__(self) -> tuple[type[SourceShares], tuple[tuple[float, float, float, float]]]:
+        return (type(self), (self._exact,))
+
+
+_SOURCE_PLACE: dict[str, int] = {source: place for place, source in enumerate(SOURCES)}
 
 
 class Reason(NamedTuple):
@@ -326,12 +358,11 @@ _SELECTIONS_KEPT = 65536
 class _Bucket(NamedTuple):
     """Findings of one domain toward one side, ranked: what they are worth before saturation.
 
-    ``ranked`` holds (finding, weight, counted with, rank, sort key); ``scores``
-    what they add to each spinal source (in :data:`SPINAL_SOURCES` order).
+    ``ranked`` holds (place among all reasons, finding, weight, counted with, rank);
+    ``scores`` what they add to each spinal source (in :data:`SPINAL_SOURCES` order).
     """
 
-    ranked: tuple[tuple[Finding, float, tuple[Finding, ...], int, tuple[float, str, str]], ...]
-    toward: str
+    ranked: tuple[tuple[int, Finding, float, tuple[Finding, ...], int], ...]
     total: float
     scores: tuple[float, float, float]
 
@@ -386,7 +417,22 @@ class _Table:
         )
         self.contested = sum(slot for slot, _ in self.slots)
         self.strongest: dict[int, int] = {}
-        self.buckets = tuple(by_bucket.values())
+        self.spine_buckets = tuple(m for (_, side), m in by_bucket.items() if side == "spine")
+        self.hip_buckets = tuple(m for (_, side), m in by_bucket.items() if side != "spine")
+        # Every place a finding can take among the reasons: strongest first, then by
+        # question and answer, then as met (so sorting by place alone is stable).
+        decay = bank.settings.domain_decay
+        sizes = {bucket: bin(m).count("1") for bucket, m in by_bucket.items()}
+        order = {bucket: index for index, bucket in enumerate(by_bucket)}
+        places = sorted(
+            (
+                (-f.weight * decay**rank, f.question_id, f.code, order[f.bucket], rank),
+                id(f),
+            )
+            for f in findings
+            for rank in range(sizes[f.bucket])
+        )
+        self.place = {(key, sort_key[-1]): index for index, (sort_key, key) in enumerate(places)}
         self.red_flag_ids = frozenset(q.id for q in bank.red_flag_questions)
         self.prior_spine = bank.settings.prior_spine
         # Each term of a condition is a fact, a bit: a condition holds when all its bits are set.
@@ -475,20 +521,22 @@ class _Table:
             )
             ranked = tuple(
                 (
+                    self.place[id(f), rank],
                     f,
                     f.weight * decay**rank,
                     tuple(o for o in ordered if o is not f),
                     rank,
-                    (-f.weight * decay**rank, f.question_id, f.code),
                 )
                 for rank, f in enumerate(ordered)
             )
             toward = ordered[0].toward
             a, b, c = (
-                sum(w for f, w, *_ in ranked if source in f.sources) if toward == "spine" else 0.0
+                sum(w for _, f, w, *_ in ranked if source in f.sources)
+                if toward == "spine"
+                else 0.0
                 for source in SPINAL_SOURCES
             )
-            found = _Bucket(ranked, toward, sum(w for _, w, *_ in ranked), (a, b, c))
+            found = _Bucket(ranked, sum(w for _, _, w, *_ in ranked), (a, b, c))
             if len(self.bucket_memo) < _BUCKET_MEMO_SIZE:
                 self.bucket_memo[members] = found
         return found
@@ -500,30 +548,31 @@ class _Table:
         nerve = stenosis = back = 0.0
         ranked: list[Any] = []
         memo = self.bucket_memo
-        for domain in self.buckets:
+        for domain in self.spine_buckets:
             members = counted & domain
-            if not members:
-                continue
-            bucket = memo.get(members) or self._bucket(members)
-            if bucket.toward == "spine":
+            if members:
+                bucket = memo.get(members) or self._bucket(members)
                 spine_evidence += bucket.total
                 add_nerve, add_stenosis, add_back = bucket.scores
                 nerve += add_nerve
                 stenosis += add_stenosis
                 back += add_back
-            else:
+                ranked += bucket.ranked
+        for domain in self.hip_buckets:
+            members = counted & domain
+            if members:
+                bucket = memo.get(members) or self._bucket(members)
                 hip_evidence += bucket.total
-            ranked += bucket.ranked
+                ranked += bucket.ranked
 
         # Step 3: saturation toward the bounds; every contribution is scaled alike,
         # so the raw weights already give the order of the reasons.
         evidence = spine_evidence - hip_evidence
         shift = _saturate(settings, evidence)
         scale = shift / evidence if evidence else 1.0
-        if len(ranked) > 1:
-            ranked.sort(key=_sort_key)
+        ranked.sort()  # by place: strongest first (the places are all different)
         reasons: tuple[Reason, ...] = tuple(
-            [_new_reason(Reason, (f, w * scale, others, rank)) for f, w, others, rank, _ in ranked]
+            [_new_reason(Reason, (f, w * scale, others, rank)) for _, f, w, others, rank in ranked]
         )
         log_odds = settings.prior_log_odds + shift
         exact_spine = 1.0 / (1.0 + math.exp(-log_odds))
@@ -532,13 +581,6 @@ class _Table:
         shares = _source_shares(nerve * scale, stenosis * scale, back * scale, exact_spine)
         likely = _likely_source(settings, verdict, shares)
         mixed = min(spine_evidence, hip_evidence) >= settings.mixed_pattern_min_weight
-        hip_joint, nerve_root, spinal_stenosis, back_joints = shares
-        shared = {
-            "hip_joint": round(hip_joint, 3),
-            "nerve_root": round(nerve_root, 3),
-            "spinal_stenosis": round(spinal_stenosis, 3),
-            "back_joints": round(back_joints, 3),
-        }
         return _new_weighed(
             _Weighed,
             (
@@ -546,7 +588,7 @@ class _Table:
                 round(1.0 - spine_probability, 3),
                 verdict,
                 likely,
-                MappingProxyType(shared),
+                SourceShares(shares),
                 mixed,
                 reasons,
                 _checks_for(self.bank, verdict, likely, mixed),
@@ -570,7 +612,6 @@ def _table(bank: Bank) -> _Table:
 _new_reason = tuple.__new__
 _new_assessment = tuple.__new__
 _new_weighed = tuple.__new__
-_sort_key = itemgetter(4)
 _NOT_CHECKED = RedFlagStatus(False, "not_checked", (), ())
 
 

@@ -125,6 +125,32 @@ def test_the_default_goes_parallel_past_the_threshold_with_the_same_bytes(
     assert started == []
 
 
+def test_a_large_file_goes_parallel_from_the_first_row(
+    tmp_path: Path, tiny_chunks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past AUTO_JOBS_BYTES the workers start at once: no row is assessed in the main process."""
+    in_main = []
+    real = batch_module.assess_rows
+
+    def noting(bank: Any, columns: Any, rows: Any, first: int = 1) -> Any:
+        for row in real(bank, columns, rows, first):
+            if os.getpid() == main:
+                in_main.append(row.number)
+            yield row
+
+    main = os.getpid()
+    monkeypatch.setattr(batch_module, "assess_rows", noting)
+    monkeypatch.setattr(batch_module, "default_jobs", lambda: 2)
+    text = mixed_rows(60)
+    monkeypatch.setattr(batch_module, "AUTO_JOBS_BYTES", len(text.encode()))
+    run_both(tmp_path, text, "csv", jobs=None)
+    assert in_main == list(range(1, 61))  # jobs=1: all here; the default: none
+    in_main.clear()
+    monkeypatch.setattr(batch_module, "AUTO_JOBS_BYTES", len(text.encode()) + 1)
+    run_both(tmp_path, text, "csv", jobs=None)
+    assert in_main == list(range(1, 61)) + list(range(1, 11))  # the first AUTO_JOBS_ROWS here
+
+
 def test_the_vignettes_give_the_same_results_as_assess(tmp_path: Path, tiny_chunks: None) -> None:
     text = VIGNETTES.read_text(encoding="utf-8")
     data = run_both(tmp_path, text, "csv", jobs=3)
