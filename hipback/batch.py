@@ -65,6 +65,7 @@ import heapq
 import io
 import itertools
 import json
+import math
 import operator
 import os
 import re
@@ -81,15 +82,15 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, NamedTuple, Protocol, TextIO, TypeVar, cast
 
 from .answers import read_cells
-from .bank import VERDICTS, Bank
+from .bank import SOURCES, VERDICTS, Bank, Finding
 from .classifier import (
     RESULT_FIELDS,
     Assessment,
     Reason,
     RedFlagStatus,
+    SourceShares,
     assess_red_flags,
     assess_selections,
-    reason_data,
 )
 from .csvio import LineSource, RowError, check_decodes, normalise, read_header, read_rows
 from .errors import EXIT_INVALID_ENTRIES, EXIT_OK, AnswerError, HipbackError
@@ -393,6 +394,7 @@ class CsvLines:
         self.delimiter = delimiter
         self.decimal_comma = delimiter == ";"
         self._tab_is_delimiter = delimiter == "\t"
+        self._reasons: dict[int, tuple[tuple[Reason, ...], str]] = {}
 
     def cell(self, text: str) -> str:
         """One cell, neutralised and quoted as needed."""
@@ -424,6 +426,17 @@ class CsvLines:
         """Texts joined by `` | `` into one cell."""
         return self.cell(" | ".join(texts))
 
+    def _reasons_cell(self, reasons: tuple[Reason, ...]) -> str:
+        # Rows that count the same findings share one tuple of reasons (the classifier's memo).
+        held = self._reasons.get(id(reasons))
+        if held is not None and held[0] is reasons:
+            return held[1]
+        cell = self.cell(" | ".join([reason[0].reason for reason in reasons]))
+        if len(self._reasons) >= _MEMO_LIMIT:
+            self._reasons.clear()
+        self._reasons[id(reasons)] = (reasons, cell)  # holding the tuple keeps its id unique
+        return cell
+
     def header(self, columns: Columns) -> str:
         return self.cells([columns.names[i] for i in columns.kept] + list(RESULT_FIELDS)) + "\n"
 
@@ -436,7 +449,7 @@ class CsvLines:
         cells_text = self.cells
         joined_cell = self._joined_cell
         decimal_comma = self.decimal_comma
-        text_of: Callable[[Reason], str] = operator.attrgetter("finding.reason")
+        reasons_cell = self._reasons_cell
         for row in results:
             head = cells_text(pick(row.cells))
             result = row.assessment
@@ -455,7 +468,7 @@ class CsvLines:
                 f"{head}{d}{spine}{d}{hip}{d}{result.verdict}{d}{result.likely_source}"
                 f"{d}{'yes' if result.mixed_pattern else 'no'}"
                 f"{d}{'yes' if result.urgent else 'no'}{d}{result.urgency}{d}{flags}"
-                f"{d}{result.answered}{d}{joined_cell(map(text_of, result.reasons))}"
+                f"{d}{result.answered}{d}{reasons_cell(result.reasons)}"
                 f"{d}{joined_cell(result.notes)}{d}\n"
             )
 
@@ -468,6 +481,32 @@ def jsonl_records(columns: Columns, results: Iterable[RowResult]) -> Iterator[st
     pairs = tuple(zip(columns.keys, columns.kept, strict=True))
     for row in results:
         yield json.dumps(_row_data(pairs, row), ensure_ascii=False)
+
+
+def reason_record(reason: Reason) -> dict[str, Any]:
+    """A reason in a JSON line: what this row made of it, and which finding it is.
+
+    ``weight`` is its effective natural-log contribution; ``counted_with``
+    names the other findings of its domain counted with it as
+    ``question=answer``. What stays the same from row to row (the published
+    likelihood ratio, where it comes from, the sources it fits) is the
+    finding's, in ``hipback evidence``, and not repeated on every line.
+    """
+    finding = reason.finding
+    return {
+        "text": finding.reason,
+        "toward": finding.toward,
+        "weight": round(reason.weight, 3),
+        "likelihood_ratio": round(reason.likelihood_ratio, 2),
+        "domain": finding.domain,
+        "counted_with": [_finding_key(f) for f in reason.counted_with],
+        "question": finding.question_id,
+        "answer": finding.code,
+    }
+
+
+def _finding_key(finding: Finding) -> str:
+    return f"{finding.question_id}={finding.code}"
 
 
 def _row_data(pairs: tuple[tuple[str, int], ...], row: RowResult) -> dict[str, Any]:
@@ -486,7 +525,7 @@ def _row_data(pairs: tuple[tuple[str, int], ...], row: RowResult) -> dict[str, A
             urgency=result.urgency,
             red_flags_present=list(result.red_flags_present),
             answered=result.answered,
-            reasons=[reason_data(r) for r in result.reasons],
+            reasons=[reason_record(r) for r in result.reasons],
             notes=list(result.notes),
             error=None,
         )
@@ -505,26 +544,45 @@ def _row_data(pairs: tuple[tuple[str, int], ...], row: RowResult) -> dict[str, A
 
 #: JSON text of a string, exactly as ``json.dumps(..., ensure_ascii=False)`` writes it.
 _json_text: Callable[[str], str] = json.encoder.encode_basestring
-#: The keys :func:`~hipback.classifier.reason_data` gives, in order: the fast path
-#: below knows how each is made; any other shape falls back to ``json.dumps``.
+#: The keys :func:`reason_record` gives, in order: the fast path below knows how
+#: each is made; any other shape falls back to ``json.dumps``.
 _REASON_KEYS = (
     "text",
     "toward",
     "weight",
     "likelihood_ratio",
-    "published_likelihood_ratio",
     "domain",
     "counted_with",
-    "fits",
     "question",
     "answer",
-    "source",
 )
 _MEMO_LIMIT = 2048
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def _rounded_3(value: float) -> str:
+    """What ``json.dumps(round(value, 3))`` writes, three times as fast.
+
+    Both round the exact binary value half to even, and the shortest repr of
+    the rounded value is its decimals without trailing zeros while a double
+    still holds them all (far past any weight or ratio: past 1e9, and for
+    anything not finite, the plain way is used).
+    """
+    if -1e9 < value < 1e9:
+        text = f"{value:.3f}".rstrip("0")
+        return text + "0" if text[-1] == "." else text
+    return _json(round(value, 3))
+
+
+def _rounded_2(value: float) -> str:
+    """What ``json.dumps(round(value, 2))`` writes (see :func:`_rounded_3`)."""
+    if -1e9 < value < 1e9:
+        text = f"{value:.2f}".rstrip("0")
+        return text + "0" if text[-1] == "." else text
+    return _json(round(value, 2))
 
 
 class JsonLines:
@@ -540,9 +598,10 @@ class JsonLines:
         self._pairs = tuple(zip(columns.keys, columns.kept, strict=True))
         self._field_keys = tuple((_json_text(k) + ": ", i) for k, i in self._pairs)
         self._findings: dict[int, tuple[str, str, str, str] | None] = {}
-        self._with: dict[tuple[Any, ...], str] = {}
+        self._with: dict[int, tuple[tuple[Finding, ...], str]] = {}
         self._reasons: dict[int, tuple[tuple[Reason, ...], str]] = {}
         self._texts: dict[str, str] = {}
+        self._shares_template = ", ".join(f"{_json_text(k)}: %s" for k in SOURCES)
 
     def line(self, row: RowResult) -> str:
         result = row.assessment
@@ -554,7 +613,11 @@ class JsonLines:
         cells = row.cells
         text = self._text
         fields = ", ".join([key + _json_text(cells[i]) for key, i in self._field_keys])
-        shares = ", ".join([f"{text(k)}: {v!r}" for k, v in result.source_shares.items()])
+        given = result.source_shares
+        if type(given) is SourceShares:
+            shares = self._shares_template % tuple(map(_rounded_3, given.exact))
+        else:
+            shares = ", ".join([f"{text(k)}: {v!r}" for k, v in given.items()])
         flags = ", ".join([text(code) for code in result.red_flags_present])
         notes = ", ".join([text(note) for note in result.notes])
         return (
@@ -586,7 +649,7 @@ class JsonLines:
         counted_with = self._with
         parts = []
         for reason in reasons:
-            finding = reason.finding
+            finding, weight, others, _ = reason
             pieces = findings.get(id(finding))
             if pieces is None:
                 if id(finding) in findings:
@@ -594,30 +657,21 @@ class JsonLines:
                 pieces = findings[id(finding)] = self._reason_pieces(reason)
                 if pieces is None:
                     return None
-            others = reason.counted_with
-            counted = counted_with.get(others) if not others else None
-            if counted is None:
-                key = tuple(map(id, others))
-                counted = counted_with.get(key)
-                if counted is None:
-                    counted = counted_with[key] = _json([f.reason for f in others])
-            head, middle, tail, end = pieces
-            # What json.dumps(round(x, n)) writes, three times as fast: both round the
-            # exact binary value half to even, and the shortest repr of the rounded
-            # value is its decimals without trailing zeros while a double still holds
-            # them all (far past any weight or ratio: past 1e9 the plain way is used).
-            weight = reason.weight
-            ratio = reason.likelihood_ratio
-            if -1e9 < weight < 1e9 and -1e9 < ratio < 1e9:
-                weight_text = f"{weight:.3f}".rstrip("0")
-                ratio_text = f"{ratio:.2f}".rstrip("0")
-                if weight_text[-1] == ".":
-                    weight_text += "0"
-                if ratio_text[-1] == ".":
-                    ratio_text += "0"
+            if others:
+                known = counted_with.get(id(others))
+                if known is None or known[0] is not others:
+                    known = (others, _json([_finding_key(f) for f in others]))
+                    if len(counted_with) >= _MEMO_LIMIT:
+                        counted_with.clear()
+                    counted_with[id(others)] = known  # holding it keeps its id unique
+                counted = known[1]
             else:
-                weight_text, ratio_text = _json(round(weight, 3)), _json(round(ratio, 2))
-            parts.append(f"{head}{weight_text}{middle}{ratio_text}{tail}{counted}{end}")
+                counted = "[]"
+            head, middle, tail, end = pieces
+            parts.append(
+                f"{head}{_rounded_3(weight)}{middle}{_rounded_2(math.exp(weight))}"
+                f"{tail}{counted}{end}"
+            )
         text = "[" + ", ".join(parts) + "]"
         if len(self._reasons) >= _MEMO_LIMIT:
             self._reasons.clear()
@@ -625,19 +679,13 @@ class JsonLines:
         return text
 
     def _reason_pieces(self, reason: Reason) -> tuple[str, str, str, str] | None:
-        data = reason_data(reason)
+        data = reason_record(reason)
         if tuple(data) != _REASON_KEYS:
             return None
         head = f'{{"text": {_json(data["text"])}, "toward": {_json(data["toward"])}, "weight": '
         middle = ', "likelihood_ratio": '
-        tail = (
-            f', "published_likelihood_ratio": {_json(data["published_likelihood_ratio"])},'
-            f' "domain": {_json(data["domain"])}, "counted_with": '
-        )
-        end = (
-            f', "fits": {_json(data["fits"])}, "question": {_json(data["question"])},'
-            f' "answer": {_json(data["answer"])}, "source": {_json(data["source"])}}}'
-        )
+        tail = f', "domain": {_json(data["domain"])}, "counted_with": '
+        end = f', "question": {_json(data["question"])}, "answer": {_json(data["answer"])}}}'
         return head, middle, tail, end
 
 

@@ -91,6 +91,11 @@ class SourceShares(Mapping[str, float]):
     def __repr__(self) -> str:
         return f"SourceShares({dict(self)!r})"
 
+    @property
+    def exact(self) -> tuple[float, float, float, float]:
+        """The shares before rounding, in :data:`~hipback.bank.SOURCES` order."""
+        return self._exact
+
     def __reduce__(self) -> tuple[type[SourceShares], tuple[tuple[float, float, float, float]]]:
         return (type(self), (self._exact,))
 
@@ -348,7 +353,7 @@ class _Weighed(NamedTuple):
 
 #: Distinct sets of counted findings remembered per bank, least recently used
 #: forgotten first (clinic batches repeat them); each entry holds its reasons.
-_MEMO_SIZE = 4096
+_MEMO_SIZE = 8192
 #: Distinct sets of one domain's findings remembered per bank (there are few).
 _BUCKET_MEMO_SIZE = 16384
 #: Answers whose findings are remembered by the identity of their selection.

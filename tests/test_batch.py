@@ -637,6 +637,23 @@ def _random_rows(count: int, seed: int) -> list[list[str]]:
     return rows
 
 
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_hand_built_csv_lines_equal_csv_writer(delimiter: str) -> None:
+    """Whole rows of every question, with errors and repeated answer sets (the memos)."""
+    names = ['patient \u00e9"id', *(q.id for q in BANK.questions)]
+    columns = plan_columns(BANK, names, "test")
+    rows = _random_rows(300, 11)
+    valid = [row for row, r in zip(rows, assess_rows(BANK, columns, rows)) if r.assessment]
+    results = list(assess_rows(BANK, columns, rows + valid))
+    assert any(r.error for r in results) and len(valid) >= 5
+    lines = CsvLines(delimiter)
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\n").writerows(
+        csv_records(columns, results, delimiter)
+    )
+    assert "".join(lines.lines(columns, results)) == out.getvalue()
+
+
 def test_hand_built_json_lines_equal_json_dumps(monkeypatch: pytest.MonkeyPatch) -> None:
     from hipback import batch as batch_module
     from hipback.batch import JsonLines, jsonl_records
@@ -651,12 +668,12 @@ def test_hand_built_json_lines_equal_json_dumps(monkeypatch: pytest.MonkeyPatch)
     assert [fast.line(r) for r in results] == list(jsonl_records(columns, results))
 
     # A reason with another shape falls back to json.dumps, still the same text.
-    real = batch_module.reason_data
+    real = batch_module.reason_record
 
     def more(reason: Any) -> dict[str, Any]:
         return {**real(reason), "extra": [1, "\u2603"]}
 
-    monkeypatch.setattr(batch_module, "reason_data", more)
+    monkeypatch.setattr(batch_module, "reason_record", more)
     assert [JsonLines(columns).line(r) for r in results] == list(jsonl_records(columns, results))
 
 
@@ -673,8 +690,8 @@ def test_hand_built_json_lines_equal_json_dumps(monkeypatch: pytest.MonkeyPatch)
     )
 )
 def test_hand_built_reasons_round_as_json_dumps(weights: list[float]) -> None:
-    from hipback.batch import JsonLines
-    from hipback.classifier import Reason, reason_data
+    from hipback.batch import JsonLines, reason_record
+    from hipback.classifier import Reason
 
     findings = BANK.findings
     reasons = tuple(
@@ -682,5 +699,5 @@ def test_hand_built_reasons_round_as_json_dumps(weights: list[float]) -> None:
     )
     columns = plan_columns(BANK, ["limp"], "test")
     assert JsonLines(columns)._reasons_json(reasons) == json.dumps(
-        [reason_data(r) for r in reasons], ensure_ascii=False
+        [reason_record(r) for r in reasons], ensure_ascii=False
     )
