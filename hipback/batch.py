@@ -556,7 +556,7 @@ _REASON_KEYS = (
     "question",
     "answer",
 )
-_MEMO_LIMIT = 2048
+_MEMO_LIMIT = 8192
 
 
 def _json(value: Any) -> str:
@@ -600,6 +600,7 @@ class JsonLines:
         self._findings: dict[int, tuple[str, str, str, str] | None] = {}
         self._with: dict[int, tuple[tuple[Finding, ...], str]] = {}
         self._reasons: dict[int, tuple[tuple[Reason, ...], str]] = {}
+        self._results: dict[tuple[Any, ...], tuple[tuple[Reason, ...], str, str]] = {}
         self._texts: dict[str, str] = {}
         self._shares_template = ", ".join(f"{_json_text(k)}: %s" for k in SOURCES)
 
@@ -607,12 +608,28 @@ class JsonLines:
         result = row.assessment
         if result is None:
             return _json(_row_data(self._pairs, row))
-        reasons = self._reasons_json(result.reasons)
-        if reasons is None:
-            return _json(_row_data(self._pairs, row))
+        # Rows with the same findings, warning signs, notes and count share their result's text.
+        key = (id(result.reasons), result.urgency, result.red_flags_present, result.notes)
+        known = self._results.get(key)
+        if known is None or known[0] is not result.reasons:
+            reasons = self._reasons_json(result.reasons)
+            if reasons is None:
+                return _json(_row_data(self._pairs, row))
+            known = (result.reasons, *self._result_json(result, reasons))
+            if len(self._results) >= _MEMO_LIMIT:
+                self._results.clear()
+            self._results[key] = known  # holding the reasons keeps their id unique
         cells = row.cells
+        fields = ", ".join([name + _json_text(cells[i]) for name, i in self._field_keys])
+        _, before, after = known
+        return (
+            f'{{"row": {row.number}, "fields": {{{fields}}}, {before},'
+            f' "answered": {result.answered!r}, {after}'
+        )
+
+    def _result_json(self, result: Assessment, reasons: str) -> tuple[str, str]:
+        """The result fields' text: those before ``answered``, and those after it."""
         text = self._text
-        fields = ", ".join([key + _json_text(cells[i]) for key, i in self._field_keys])
         given = result.source_shares
         if type(given) is SourceShares:
             shares = self._shares_template % tuple(map(_rounded_3, given.exact))
@@ -621,16 +638,14 @@ class JsonLines:
         flags = ", ".join([text(code) for code in result.red_flags_present])
         notes = ", ".join([text(note) for note in result.notes])
         return (
-            f'{{"row": {row.number}, "fields": {{{fields}}},'
-            f' "spine_probability": {result.spine_probability!r},'
+            f'"spine_probability": {result.spine_probability!r},'
             f' "hip_probability": {result.hip_probability!r},'
             f' "verdict": {text(result.verdict)}, "likely_source": {text(result.likely_source)},'
             f' "source_shares": {{{shares}}},'
             f' "mixed_pattern": "{"yes" if result.mixed_pattern else "no"}",'
             f' "urgent": "{"yes" if result.urgent else "no"}", "urgency": {text(result.urgency)},'
-            f' "red_flags_present": [{flags}], "answered": {result.answered!r},'
-            f' "reasons": {reasons}, "notes": [{notes}], "error": null}}'
-        )
+            f' "red_flags_present": [{flags}]'
+        ), f'"reasons": {reasons}, "notes": [{notes}], "error": null}}'
 
     def _text(self, value: str) -> str:
         found = self._texts.get(value)
