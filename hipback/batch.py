@@ -74,7 +74,7 @@ import stat
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
@@ -600,7 +600,9 @@ class JsonLines:
         self._findings: dict[int, tuple[str, str, str, str] | None] = {}
         self._with: dict[int, tuple[tuple[Finding, ...], str]] = {}
         self._reasons: dict[int, tuple[tuple[Reason, ...], str]] = {}
-        self._results: dict[tuple[Any, ...], tuple[tuple[Reason, ...], str, str]] = {}
+        self._results: OrderedDict[tuple[Any, ...], tuple[tuple[Reason, ...], str, str]] = (
+            OrderedDict()
+        )
         self._texts: dict[str, str] = {}
         self._shares_template = ", ".join(f"{_json_text(k)}: %s" for k in SOURCES)
 
@@ -610,15 +612,18 @@ class JsonLines:
             return _json(_row_data(self._pairs, row))
         # Rows with the same findings, warning signs, notes and count share their result's text.
         key = (id(result.reasons), result.urgency, result.red_flags_present, result.notes)
-        known = self._results.get(key)
-        if known is None or known[0] is not result.reasons:
+        results = self._results
+        known = results.get(key)
+        if known is not None and known[0] is result.reasons:
+            results.move_to_end(key)  # least recently used forgotten first, as the classifier
+        else:
             reasons = self._reasons_json(result.reasons)
             if reasons is None:
                 return _json(_row_data(self._pairs, row))
             known = (result.reasons, *self._result_json(result, reasons))
-            if len(self._results) >= _MEMO_LIMIT:
-                self._results.clear()
-            self._results[key] = known  # holding the reasons keeps their id unique
+            if len(results) >= _MEMO_LIMIT:
+                results.popitem(last=False)
+            results[key] = known  # holding the reasons keeps their id unique
         cells = row.cells
         fields = ", ".join([name + _json_text(cells[i]) for name, i in self._field_keys])
         _, before, after = known
