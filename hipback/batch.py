@@ -556,7 +556,7 @@ _REASON_KEYS = (
     "question",
     "answer",
 )
-_MEMO_LIMIT = 8192
+_MEMO_LIMIT = 2048
 
 
 def _json(value: Any) -> str:
