@@ -975,7 +975,21 @@ class OutputFormat:
 
 def _encode_csv(bank: Bank, layout: Layout, results: Iterable[RowResult]) -> Iterator[str]:
     del bank
-    return CsvLines(layout.delimiter).lines(layout.columns, results)
+    return _encoder(layout, CsvLines).lines(layout.columns, results)
+
+
+_E = TypeVar("_E", "CsvLines", "JsonLines")
+#: The encoder of the run under way, kept from chunk to chunk (its memos are its speed).
+_encoders: dict[type[Any], tuple[Layout, Any]] = {}
+
+
+def _encoder(layout: Layout, kind: type[_E]) -> _E:
+    held = _encoders.get(kind)
+    if held is not None and held[0] is layout:
+        return cast(_E, held[1])
+    made = CsvLines(layout.delimiter) if kind is CsvLines else JsonLines(layout.columns)
+    _encoders[kind] = (layout, made)  # holding the layout keeps it the same object
+    return cast(_E, made)
 
 
 def _write_csv(bank: Bank, layout: Layout, records: Iterable[str], out: IO[str]) -> None:
@@ -988,7 +1002,7 @@ def _write_csv(bank: Bank, layout: Layout, records: Iterable[str], out: IO[str])
 
 def _encode_jsonl(bank: Bank, layout: Layout, results: Iterable[RowResult]) -> Iterator[str]:
     del bank
-    line = JsonLines(layout.columns).line
+    line = _encoder(layout, JsonLines).line
     for row in results:
         yield line(row) + "\n"
 
@@ -1046,6 +1060,7 @@ def write_output(
     watch: Callable[[Iterator[RowResult]], Iterator[RowResult]] | None = None,
     jobs: int | None = 1,
     input_size: int | None = None,
+    placeable: bool = False,
 ) -> None:
     """Stream every row of ``prepared`` to ``out`` in ``output_format`` (a name in :data:`WRITERS`).
 
@@ -1055,7 +1070,8 @@ def write_output(
     ``jobs``: processes that assess (see :func:`run_batch`); None: every core
     from the first row when ``input_size`` (bytes) is at least
     :data:`AUTO_JOBS_BYTES`, else one for the first :data:`AUTO_JOBS_ROWS`
-    rows, then every core when more rows follow.
+    rows, then every core when more rows follow. ``placeable``: ``out`` is a file of this
+    run's own, which the workers may write into at their chunks' places.
     """
     kind = WRITERS[output_format]
     summary.label = prepared.columns.label
@@ -1063,7 +1079,9 @@ def write_output(
     watched = _Watched(summary, watch)
     with ExitStack() as stack:
         head = 0 if input_size is not None and input_size >= AUTO_JOBS_BYTES else AUTO_JOBS_ROWS
-        records = _records(bank, prepared, kind, watched, jobs, stack, head)
+        placing = _OutputFile.of(out) if placeable and kind.joinable else None
+        stack.callback(_encoders.clear)  # what the encoders remembered goes with the run
+        records = _records(bank, prepared, kind, watched, jobs, stack, head, placing)
         target = out if kind.binary else cast(IO[Any], _TakingBytes(out))
         kind.write(bank, layout, records, target)
         watched.finish()
@@ -1077,15 +1095,26 @@ class _TakingBytes:
         self._out = out
         self._below: IO[bytes] | None = getattr(out, "buffer", None)
 
-    def write(self, text: str | bytes) -> int:
+    def write(self, text: str | bytes | _Placed) -> int:
         if isinstance(text, str):
             return self._out.write(text)
+        if isinstance(text, _Placed):
+            return self._place(text)
         if self._below is None:
             return self._out.write(text.decode("utf-8"))
         self._out.flush()
         return self._below.write(text)
 
-    def writelines(self, lines: Iterable[str | bytes]) -> None:
+    def _place(self, chunk: _Placed) -> int:
+        """A chunk a worker placed in the file itself (or left for this process to place)."""
+        assert self._below is not None
+        self._out.flush()
+        if chunk.data is not None:
+            _write_at(self._below.fileno(), chunk.data, chunk.offset)
+        self._below.seek(chunk.offset + chunk.size)  # later output goes after it
+        return chunk.size
+
+    def writelines(self, lines: Iterable[str | bytes | _Placed]) -> None:
         write = self.write
         for line in lines:
             write(line)
@@ -1166,10 +1195,12 @@ def _records(
     jobs: int | None,
     stack: ExitStack,
     auto_head: int,
+    placing: _OutputFile | None = None,
 ) -> Iterator[Any]:
     """Every row's output record, in input order, each counted and watched first.
 
     ``auto_head``: without ``jobs``, the rows assessed here before the other cores join in.
+    ``placing``: the output file, when workers may write their chunks into it themselves.
     """
     layout = prepared.layout
     rows = prepared.rows
@@ -1181,7 +1212,8 @@ def _records(
     following = next(rows, None)
     if following is None:
         return
-    pool = stack.enter_context(_Workers(cores, bank, kind, layout))
+    places = placing.start() if placing is not None else None
+    pool = stack.enter_context(_Workers(cores, bank, kind, layout, places))
     remaining = itertools.chain((following,), rows)
     for counted, records in pool.assess(remaining, watched.seen + 1, watched.watching):
         if isinstance(counted, Summary):
@@ -1193,6 +1225,114 @@ def _records(
 
 
 # --- on several processes ------------------------------------------------------------
+
+
+class _Placed(NamedTuple):
+    """A chunk of output at its place in the file: written there by a worker (``data``
+    None), or to be written there by the main process."""
+
+    offset: int
+    size: int
+    data: bytes | None
+
+
+def _write_at(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
+
+
+@dataclass
+class _OutputFile:
+    """An output file the workers may write their chunks into themselves, each at its
+    place: the main process then never carries their text (a JSON line is several
+    kilobytes). Only a regular file of this process's own, not opened for appending,
+    that the workers can open again by name (Linux: ``/proc/self/fd``)."""
+
+    handle: IO[str]
+    fd: int
+    path: str
+    device: int
+    inode: int
+
+    @classmethod
+    def of(cls, handle: IO[str]) -> _OutputFile | None:
+        try:
+            fd = handle.fileno()
+            status = os.fstat(fd)
+            if not stat.S_ISREG(status.st_mode) or _appends(fd):
+                return None
+            path = os.readlink(f"/proc/self/fd/{fd}")
+            named = os.stat(path)
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            return None
+        if (named.st_dev, named.st_ino) != (status.st_dev, status.st_ino):
+            return None
+        return cls(handle, fd, path, status.st_dev, status.st_ino)
+
+    def start(self) -> _Places:
+        """Where the workers' chunks begin: after everything written so far."""
+        self.handle.flush()
+        return _Places(self.path, self.device, self.inode, os.lseek(self.fd, 0, os.SEEK_CUR))
+
+
+def _appends(fd: int) -> bool:
+    import fcntl
+
+    return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND)
+
+
+@dataclass
+class _Places:
+    """The output file as the workers see it, and whose turn it is to take a place.
+
+    Chunks take their places in input order: each waits for the chunk before it,
+    takes the next ``size`` bytes of the file, and passes the turn on.
+    """
+
+    path: str
+    device: int
+    inode: int
+    start: int
+    turn: Any = None
+    end: Any = None
+    changed: Any = None
+
+    def shared(self, context: Any) -> _Places:
+        """A copy with its turn shared between processes (given to each worker as it starts)."""
+        return _Places(
+            self.path,
+            self.device,
+            self.inode,
+            self.start,
+            context.RawValue("q", 0),
+            context.RawValue("q", self.start),
+            context.Condition(),
+        )
+
+    def open(self) -> int | None:
+        """In a worker: the output file, or None when it cannot be opened as the same file
+        (the main process then writes this worker's chunks)."""
+        try:
+            fd = os.open(self.path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return None
+        status = os.fstat(fd)
+        if (status.st_dev, status.st_ino) != (self.device, self.inode):
+            os.close(fd)
+            return None
+        return fd
+
+    def take(self, sequence: int, size: int) -> int:
+        """The offset of chunk ``sequence`` (from 0), once every chunk before it has one."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.turn.value == sequence)
+            offset = int(self.end.value)
+            self.end.value = offset + size
+            self.turn.value = sequence + 1
+            self.changed.notify_all()
+        return offset
 
 
 class _Brief(NamedTuple):
@@ -1231,17 +1371,23 @@ def _brief(row: RowResult, label: int | None) -> RowResult:
 
 
 _worker: tuple[Bank, OutputFormat, Layout] | None = None
+_places: _Places | None = None
+_output_fd: int | None = None
 
 
-def _start_worker(bank: Bank, kind: OutputFormat, layout: Layout, main: int) -> None:
+def _start_worker(
+    bank: Bank, kind: OutputFormat, layout: Layout, main: int, places: _Places | None
+) -> None:
     """A worker process: the bank loaded once; signals are the main process's business
     (it stops the workers itself, with SIGKILL: they hold nothing to clean up)."""
-    global _worker
+    global _worker, _places, _output_fd
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         number = getattr(signal, name, None)
         if number is not None:
             signal.signal(number, signal.SIG_IGN)
     _worker = (bank, kind, layout)
+    _places = places
+    _output_fd = places.open() if places is not None else None
     # What lives as long as the worker is never garbage: not searched again (much faster).
     gc.freeze()
     threading.Thread(target=_exit_without, args=(main,), daemon=True).start()
@@ -1263,7 +1409,7 @@ def _exit_without(main: int) -> None:
 
 
 def _assess_chunk(
-    first: int, rows: list[list[str] | RowError], briefly: bool
+    first: int, rows: list[list[str] | RowError], briefly: bool, sequence: int
 ) -> tuple[list[RowResult] | Summary, list[Any]]:
     """In a worker: one chunk's output records, and what the main process counts of it:
     each row in brief when something watches the rows (``briefly``), else their summary."""
@@ -1282,8 +1428,19 @@ def _assess_chunk(
     # at once costs more in garbage collection than it takes to write them.
     records = list(kind.encode(bank, layout, results))
     if kind.joinable and records:
-        # One UTF-8 text: the main process writes it below its text layer as it is.
-        records = ["".join(records).encode("utf-8")]
+        # One UTF-8 text: the main process writes it below its text layer as it is...
+        data = "".join(records).encode("utf-8")
+        records = [data]
+        if _places is not None:
+            # ...or, into a file, this worker writes it in place, after the chunk before.
+            offset = _places.take(sequence, len(data))
+            if _output_fd is not None:
+                _write_at(_output_fd, data, offset)
+                records = [_Placed(offset, len(data), None)]
+            else:
+                records = [_Placed(offset, len(data), data)]
+    elif _places is not None:
+        _places.take(sequence, 0)
     return counted, records
 
 
@@ -1303,7 +1460,9 @@ class _Workers:
     stopped and waited for: none outlives the run.
     """
 
-    def __init__(self, jobs: int, bank: Bank, kind: OutputFormat, layout: Layout) -> None:
+    def __init__(
+        self, jobs: int, bank: Bank, kind: OutputFormat, layout: Layout, places: _Places | None
+    ) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -1315,7 +1474,7 @@ class _Workers:
             jobs,
             mp_context=context,
             initializer=_start_worker,
-            initargs=(bank, kind, layout, os.getpid()),
+            initargs=(bank, kind, layout, os.getpid(), places and places.shared(context)),
         )
         self._started: dict[int, Any] = {}
 
@@ -1350,10 +1509,10 @@ class _Workers:
         submit = self._executor.submit
         number = first
         try:
-            while True:
+            for sequence in itertools.count():
                 chunk = list(itertools.islice(rows, CHUNK_ROWS))
                 if chunk:
-                    pending.append(submit(_assess_chunk, number, chunk, briefly))
+                    pending.append(submit(_assess_chunk, number, chunk, briefly, sequence))
                     number += len(chunk)
                     if len(self._started) < self.jobs:
                         self._note_workers()
@@ -1661,6 +1820,7 @@ def run_batch(
                     watch,
                     1 if reports_writer is not None else jobs,
                     size,
+                    placeable=to_file,
                 )
         except BrokenPipeError:  # `hipback batch in.csv | head`: the reader has all it wants
             _silence_stdout()

@@ -69,16 +69,20 @@ def compare(
 
 def threshold(tmp: Path) -> None:
     """Where a second process starts to pay: --jobs 1 against --jobs 2 on small files."""
-    print("threshold (random rows, csv, median of 5):")
+    print("threshold (random rows, csv, median of 5; the default by hipback's own rule):")
     for count in (2_000, 5_000, 10_000, 20_000, 50_000):
         source = tmp / f"{count}.csv"
         write_rows(source, count)
-        times: dict[str, list[float]] = {"1": [], "2": []}
+        size = source.stat().st_size / 2**20
+        times: dict[str, list[float]] = {"1": [], "2": [], "default": []}
         for _ in range(5):
             for jobs in times:
                 times[jobs].append(run(source, tmp / "t.csv", "csv", jobs)[0])
-        one, two = (statistics.median(times[j]) for j in ("1", "2"))
-        print(f"  {count:7,} rows: --jobs 1 {one:.2f} s, --jobs 2 {two:.2f} s ({one / two:.2f}x)")
+        one, two, auto = (statistics.median(times[j]) for j in ("1", "2", "default"))
+        print(
+            f"  {count:7,} rows ({size:.1f} MiB): --jobs 1 {one:.2f} s, --jobs 2 {two:.2f} s"
+            f" ({one / two:.2f}x), default {auto:.2f} s"
+        )
         source.unlink()
 
 

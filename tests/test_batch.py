@@ -643,7 +643,9 @@ def test_hand_built_csv_lines_equal_csv_writer(delimiter: str) -> None:
     names = ['patient \u00e9"id', *(q.id for q in BANK.questions)]
     columns = plan_columns(BANK, names, "test")
     rows = _random_rows(300, 11)
-    valid = [row for row, r in zip(rows, assess_rows(BANK, columns, rows)) if r.assessment]
+    valid = [
+        row for row, r in zip(rows, assess_rows(BANK, columns, rows), strict=True) if r.assessment
+    ]
     results = list(assess_rows(BANK, columns, rows + valid))
     assert any(r.error for r in results) and len(valid) >= 5
     lines = CsvLines(delimiter)

@@ -507,6 +507,21 @@ def test_a_file_size_limit_leaves_the_previous_output_and_no_part_file(tmp_path:
     assert leftovers(tmp_path) == []
 
 
+def test_a_file_size_limit_met_by_a_worker_is_the_same_one_line_error(tmp_path: Path) -> None:
+    """With --jobs 2 the workers write their chunks into the file themselves."""
+    source = tmp_path / "in.csv"
+    source.write_bytes(patient_rows(3000))
+    out = tmp_path / "out.csv"
+    out.write_text("previous results\n")
+    done = child(
+        "batch", str(source), "-o", str(out), "--jobs", "2", limits=_small_file_size_limit
+    )
+    assert done.returncode == EXIT_USAGE
+    assert one_line_message(done.stderr) == f"hipback: cannot write {out}: File too large"
+    assert out.read_text() == "previous results\n"
+    assert leftovers(tmp_path) == []
+
+
 @pytest.mark.parametrize("closed", [0, 1])
 def test_a_closed_standard_stream_is_a_one_line_error(tmp_path: Path, closed: int) -> None:
     source = tmp_path / "in.csv"

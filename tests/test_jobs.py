@@ -151,6 +151,67 @@ def test_a_large_file_goes_parallel_from_the_first_row(
     assert in_main == list(range(1, 61)) + list(range(1, 11))  # the first AUTO_JOBS_ROWS here
 
 
+HAS_PROC_FDS = Path("/proc/self/fd").is_dir()
+
+
+@pytest.mark.skipif(not HAS_PROC_FDS, reason="workers find the output file through /proc")
+@pytest.mark.parametrize("output_format", ["csv", "jsonl"])
+def test_workers_write_their_chunks_in_place(
+    tmp_path: Path, tiny_chunks: None, monkeypatch: pytest.MonkeyPatch, output_format: str
+) -> None:
+    """The main process never carries a worker's text into a file; the bytes are the same."""
+    carried = []
+    real = batch_module._TakingBytes._place
+
+    def noting(self: Any, chunk: Any) -> int:
+        carried.append(chunk.data is not None)
+        return int(real(self, chunk))
+
+    monkeypatch.setattr(batch_module._TakingBytes, "_place", noting)
+    run_both(tmp_path, mixed_rows(120), output_format, jobs=2)
+    assert carried and not any(carried)  # every chunk placed by a worker
+
+
+def test_a_chunk_a_worker_could_not_place_is_placed_by_the_main_process(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        taking = batch_module._TakingBytes(handle)
+        taking.write("header\n")
+        handle.flush()
+        taking.write(batch_module._Placed(7 + 6, 6, b"third\n"))  # out of order, as they come
+        taking.write(batch_module._Placed(7, 6, b"second"))
+        taking.write(batch_module._Placed(7 + 12, 0, None))
+        taking.write("last\n")
+    assert path.read_bytes() == b"header\nsecondthird\nlast\n"
+
+
+def test_only_a_plain_file_of_its_own_is_written_by_workers(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.csv"
+    with plain.open("w") as handle:
+        found = batch_module._OutputFile.of(handle)
+        assert (found is not None) == HAS_PROC_FDS
+    with (tmp_path / "log.csv").open("a") as appending:
+        assert batch_module._OutputFile.of(appending) is None  # O_APPEND ignores offsets
+    assert batch_module._OutputFile.of(io.StringIO()) is None
+    reading, writing = os.pipe()
+    with os.fdopen(writing, "w") as pipe:
+        assert batch_module._OutputFile.of(pipe) is None
+    os.close(reading)
+
+
+def test_a_worker_does_not_write_into_another_file_of_the_same_name(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    with path.open("w") as held:  # as the main process holds its output open
+        status = os.fstat(held.fileno())
+        places = batch_module._Places(str(path), status.st_dev, status.st_ino, 0)
+        fd = places.open()
+        assert fd is not None
+        os.close(fd)
+        path.unlink()
+        path.write_text("another file now")
+        assert places.open() is None
+
+
 def test_the_vignettes_give_the_same_results_as_assess(tmp_path: Path, tiny_chunks: None) -> None:
     text = VIGNETTES.read_text(encoding="utf-8")
     data = run_both(tmp_path, text, "csv", jobs=3)
