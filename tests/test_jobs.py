@@ -212,6 +212,19 @@ def test_a_worker_does_not_write_into_another_file_of_the_same_name(tmp_path: Pa
         assert places.open() is None
 
 
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_garbage_collector_is_as_it_was_after_a_run(tmp_path: Path, enabled: bool) -> None:
+    import gc
+
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        run_batch(str(VIGNETTES), str(tmp_path / "o.csv"), "csv", None, True, jobs=1)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
 def test_the_vignettes_give_the_same_results_as_assess(tmp_path: Path, tiny_chunks: None) -> None:
     text = VIGNETTES.read_text(encoding="utf-8")
     data = run_both(tmp_path, text, "csv", jobs=3)
