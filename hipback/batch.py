@@ -81,16 +81,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO, NamedTuple, Protocol, TextIO, TypeVar, cast
 
-from .answers import read_cells
 from .bank import SOURCES, VERDICTS, Bank, Finding
 from .classifier import (
     RESULT_FIELDS,
     Assessment,
     Reason,
     RedFlagStatus,
+    RowAssessor,
     SourceShares,
     assess_red_flags,
-    assess_selections,
 )
 from .csvio import LineSource, RowError, check_decodes, normalise, read_header, read_rows
 from .errors import EXIT_INVALID_ENTRIES, EXIT_OK, AnswerError, HipbackError
@@ -287,6 +286,7 @@ def assess_rows(
         (position, bank.questions_by_id[qid])
         for position, qid, _ in sorted(questions, key=lambda q: order[q[1]])
     )
+    assess_row = RowAssessor(bank, pairs, _unneutralise)
     blank_row = [""] * width
     for number, cells in enumerate(rows, first):
         if isinstance(cells, RowError):
@@ -311,7 +311,7 @@ def assess_rows(
                     yield RowResult(number, cells, None, misaligned, shown, ("the whole row",))
                     continue
         try:
-            parsed, selections = read_cells(pairs, cells, _unneutralise)
+            result = assess_row(cells)
         except AnswerError as error:
             where = tuple(
                 dict.fromkeys(names.get(p.question_id, p.question_id) for p in error.problems)
@@ -324,7 +324,7 @@ def assess_rows(
             flags = _read_flags(bank, _raw_answers(questions, cells))
             yield RowResult(number, cells, None, message, flags, where)
             continue
-        yield RowResult(number, cells, assess_selections(bank, parsed, selections), None)
+        yield RowResult(number, cells, result, None)
 
 
 def _raw_answers(questions: tuple[tuple[int, str, str], ...], cells: list[str]) -> dict[str, str]:

@@ -28,12 +28,12 @@ from __future__ import annotations
 import functools
 import math
 import operator
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any, NamedTuple, cast
 
-from .answers import read_answers
+from .answers import read_answers, read_cells
 from .bank import (
     SOURCES,
     SPINAL_SOURCES,
@@ -42,6 +42,7 @@ from .bank import (
     Condition,
     Finding,
     LikelySource,
+    Question,
     RedFlag,
     Requirement,
     Selection,
@@ -290,6 +291,91 @@ def assess_selections(
                 statuses = [*(statuses or (status,)), warning_signs]
         if said:
             notes += said
+    return _assessed(table, counted, possible, facts, status, statuses, notes, len(parsed))
+
+
+class RowAssessor:
+    """:func:`assess` for rows of text cells, the per-row path of ``hipback batch``.
+
+    ``questions`` pairs each answer cell's position with its question, in bank
+    order; ``clean`` is as for :func:`hipback.answers.read_cells`. What each
+    cell's text brings is remembered per question, so a cell met before costs
+    one look-up; a row with a cell not met before is read by
+    :func:`~hipback.answers.read_cells` (the one parsing path: the same checks,
+    the same :class:`~hipback.AnswerError`) and assessed by :func:`assess_selections`.
+    """
+
+    def __init__(
+        self,
+        bank: Bank,
+        questions: Sequence[tuple[int, Question]],
+        clean: Callable[[str], str] | None = None,
+    ) -> None:
+        self._bank = bank
+        self._table = _table(bank)
+        self._questions = tuple(questions)
+        self._clean = clean
+        self._columns = tuple(
+            (position, self._table.cell_memo(question)) for position, question in questions
+        )
+
+    def __call__(self, cells: Sequence[str]) -> Assessment:
+        counted = possible = facts = answered = 0
+        status: RedFlagStatus | None = None
+        statuses: list[RedFlagStatus] | None = None
+        notes: list[str] = []
+        for position, memo in self._columns:
+            cell = cells[position]
+            if not cell:
+                continue
+            entry = memo.get(cell)
+            if entry is None:
+                return self._first_met(cells)
+            _, bits, maybe, holds, warning_signs, said = entry
+            answered += 1
+            counted |= bits
+            possible |= maybe
+            facts |= holds
+            if warning_signs is not None:
+                if status is None:
+                    status = warning_signs
+                else:
+                    statuses = [*(statuses or (status,)), warning_signs]
+            if said:
+                notes += said
+        return _assessed(self._table, counted, possible, facts, status, statuses, notes, answered)
+
+    def _first_met(self, cells: Sequence[str]) -> Assessment:
+        parsed, selections = read_cells(self._questions, cells, self._clean)
+        result = assess_selections(self._bank, parsed, selections)
+        entries = self._table.selections
+        selected = dict(zip(parsed, selections, strict=True))
+        for (position, memo), (_, question) in zip(self._columns, self._questions, strict=True):
+            cell = cells[position]
+            if not cell or question.id not in selected:
+                continue
+            entry = entries.get(id(selected[question.id]))
+            if entry is not None and len(memo) < _CELLS_KEPT and len(cell) <= _CELL_KEPT_LENGTH:
+                memo[cell] = entry
+        return result
+
+
+#: Distinct cell texts remembered per question, and the longest remembered.
+_CELLS_KEPT = 4096
+_CELL_KEPT_LENGTH = 200
+
+
+def _assessed(
+    table: _Table,
+    counted: int,
+    possible: int,
+    facts: int,
+    status: RedFlagStatus | None,
+    statuses: list[RedFlagStatus] | None,
+    notes: list[str],
+    answered: int,
+) -> Assessment:
+    """Steps 1 to 4 for what the answers brought, as bits (see the module's documentation)."""
     if possible:  # findings that count only when other answers allow
         key = possible << table.facts_width | facts
         allowed = table.allowed.get(key)
@@ -320,7 +406,7 @@ def assess_selections(
             status[0],  # urgent
             status[1],  # urgency
             status[2],  # red_flags_present
-            len(parsed),
+            answered,
             w[6],  # reasons
             tuple(dict.fromkeys(notes)) if len(notes) > 1 else tuple(notes),
             status[3],  # red_flag_advice
@@ -463,6 +549,7 @@ class _Table:
         self.facts_width = len(terms)
         self.allowed: dict[int, int] = {}
         self.selections: dict[int, _Entry] = {}
+        self.cell_memos: dict[int, tuple[Question, dict[str, _Entry]]] = {}
         self.bucket_memo: dict[int, _Bucket] = {}
         self.weigh = lru_cache(maxsize=_MEMO_SIZE)(self._weigh)
 
@@ -493,6 +580,13 @@ class _Table:
         if len(self.selections) < _SELECTIONS_KEPT:  # held, so its id stays its own
             self.selections[id(selection)] = entry
         return entry
+
+    def cell_memo(self, question: Question) -> dict[str, _Entry]:
+        """What each text of an answer cell of ``question`` brings (see :class:`RowAssessor`)."""
+        held = self.cell_memos.get(id(question))
+        if held is None or held[0] is not question:
+            held = self.cell_memos[id(question)] = (question, {})
+        return held[1]
 
     def allow(self, possible: int, facts: int, key: int) -> int:
         """The conditional findings among ``possible`` whose conditions the facts meet."""

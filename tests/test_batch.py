@@ -457,16 +457,16 @@ def test_interrupted_run_leaves_the_previous_output(
 
     out = write(tmp_path / "out.csv", "previous\n")
     calls = 0
-    real = hipback.batch.assess_selections
+    real = hipback.batch.RowAssessor.__call__
 
-    def flaky(bank: Any, parsed: Any, selections: Any) -> Any:
+    def flaky(self: Any, cells: Any) -> Any:
         nonlocal calls
         calls += 1
         if calls == 3:
             raise KeyboardInterrupt
-        return real(bank, parsed, selections)
+        return real(self, cells)
 
-    monkeypatch.setattr(hipback.batch, "assess_selections", flaky)
+    monkeypatch.setattr(hipback.batch.RowAssessor, "__call__", flaky)
     result = batch(str(VIGNETTES), "-o", str(out))
     assert result.exit_code == 130
     assert out.read_text() == "previous\n"

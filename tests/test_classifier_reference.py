@@ -195,3 +195,46 @@ def test_between_equal_sources_the_first_in_order_is_named() -> None:
     shares = result.source_shares
     assert shares["nerve_root"] == shares["spinal_stenosis"] > shares["back_joints"]
     assert result.likely_source == "nerve_root"
+
+
+def _as_cells(bank: Bank, answers: dict[str, Any]) -> list[str]:
+    cells = []
+    for question in bank.questions:
+        value = answers.get(question.id)
+        if value is None:
+            cells.append("")
+        elif isinstance(value, list):
+            cells.append(";".join(value))
+        else:
+            cells.append(str(value))
+    return cells
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(ANSWERS, min_size=1, max_size=8), st.randoms(use_true_random=False))
+def test_rows_of_cells_give_what_assess_gives(batch: list[dict[str, Any]], rng: Any) -> None:
+    """The batch path (cells remembered per question) against assess, rows met again included,
+    with a cell now and then that is not an answer (an AnswerError, as read_answers gives)."""
+    from hipback import AnswerError
+    from hipback.answers import read_answers
+    from hipback.classifier import RowAssessor
+
+    bank = load_bank()
+    columns = list(enumerate(bank.questions))
+    row_of = RowAssessor(bank, columns)
+    for answers in batch + batch:
+        cells = _as_cells(bank, answers)
+        if rng.random() < 0.2:
+            at = rng.randrange(len(cells))
+            cells[at] = "perhaps"
+        raw = {q.id: c for (_, q), c in zip(columns, cells, strict=True) if c}
+        try:
+            expected = assess(bank, raw)
+        except AnswerError as error:
+            with pytest.raises(AnswerError) as raised:
+                row_of(cells)
+            assert raised.value.problems == error.problems
+            with pytest.raises(AnswerError):
+                read_answers(bank, raw)
+            continue
+        assert row_of(cells) == expected
