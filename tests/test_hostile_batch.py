@@ -513,9 +513,7 @@ def test_a_file_size_limit_met_by_a_worker_is_the_same_one_line_error(tmp_path: 
     source.write_bytes(patient_rows(3000))
     out = tmp_path / "out.csv"
     out.write_text("previous results\n")
-    done = child(
-        "batch", str(source), "-o", str(out), "--jobs", "2", limits=_small_file_size_limit
-    )
+    done = child("batch", str(source), "-o", str(out), "--jobs", "2", limits=_small_file_size_limit)
     assert done.returncode == EXIT_USAGE
     assert one_line_message(done.stderr) == f"hipback: cannot write {out}: File too large"
     assert out.read_text() == "previous results\n"
