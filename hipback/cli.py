@@ -320,7 +320,8 @@ def batch(
             "-j",
             metavar="N",
             help="Assess on N processes; the output is the same as with one. Default: every"
-            " core once the input passes 10,000 rows, else 1 (always 1 with --reports).",
+            " core for an input file of 2 MiB or more, or once the input passes 10,000 rows;"
+            " else 1 (always 1 with --reports).",
             show_default=False,
         ),
     ] = None,
