@@ -189,13 +189,12 @@ def read_answers(
         known = question.parsed_text.get(value) if type(value) is str else None
         if known is None:
             try:
-                parsed = parse_answer(question, value)
+                known = _read(question, value)
             except AnswerError as error:
                 problems.extend(error.problems)
                 continue
-            if parsed is None:
+            if known is None:
                 continue
-            known = (parsed, question.selection(parsed))
         answers[question.id] = known[0]
         selections.append(known[1])
     if len(answers) + len(problems) < len(raw):
@@ -210,6 +209,12 @@ def read_answers(
     if problems:
         raise AnswerError(problems)
     return answers, selections
+
+
+def _read(question: Question, raw: Any) -> tuple[AnswerValue, Selection] | None:
+    """One answer checked, with what it selects; None when it is not an answer (blank)."""
+    parsed = parse_answer(question, raw)
+    return None if parsed is None else (parsed, question.selection(parsed))
 
 
 def read_cells(
@@ -235,13 +240,12 @@ def read_cells(
         known = question.parsed_text.get(cell)
         if known is None:
             try:
-                parsed = parse_answer(question, clean(cell) if clean is not None else cell)
+                known = _read(question, clean(cell) if clean is not None else cell)
             except AnswerError as error:
                 problems = [*(problems or ()), *error.problems]
                 continue
-            if parsed is None:
+            if known is None:
                 continue
-            known = (parsed, question.selection(parsed))
         answers[question.id] = known[0]
         selections.append(known[1])
     if problems:

@@ -90,6 +90,7 @@ from .classifier import (
     RowAssessor,
     SourceShares,
     assess_red_flags,
+    reason_data,
 )
 from .csvio import LineSource, RowError, check_decodes, normalise, read_header, read_rows
 from .errors import EXIT_INVALID_ENTRIES, EXIT_OK, AnswerError, HipbackError
@@ -492,17 +493,9 @@ def reason_record(reason: Reason) -> dict[str, Any]:
     likelihood ratio, where it comes from, the sources it fits) is the
     finding's, in ``hipback evidence``, and not repeated on every line.
     """
-    finding = reason.finding
-    return {
-        "text": finding.reason,
-        "toward": finding.toward,
-        "weight": round(reason.weight, 3),
-        "likelihood_ratio": round(reason.likelihood_ratio, 2),
-        "domain": finding.domain,
-        "counted_with": [_finding_key(f) for f in reason.counted_with],
-        "question": finding.question_id,
-        "answer": finding.code,
-    }
+    data = reason_data(reason)
+    data["counted_with"] = [_finding_key(f) for f in reason.counted_with]
+    return {key: data[key] for key in _REASON_KEYS}
 
 
 def _finding_key(finding: Finding) -> str:

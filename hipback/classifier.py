@@ -271,27 +271,14 @@ def assess_selections(
 ) -> Assessment:
     """:func:`assess` for answers already read by :func:`hipback.answers.read_answers`."""
     table = _table(bank)
-    counted = possible = facts = 0
-    status: RedFlagStatus | None = None
-    statuses: list[RedFlagStatus] | None = None
-    notes: list[str] = []
     entries = table.selections
+    found = []
     for selection in selections:
         entry = entries.get(id(selection))
         if entry is None or entry[0] is not selection:
             entry = table.enter(selection, parsed, selections)
-        _, bits, maybe, holds, warning_signs, said = entry
-        counted |= bits
-        possible |= maybe
-        facts |= holds
-        if warning_signs is not None:
-            if status is None:
-                status = warning_signs
-            else:  # a bank with several warning-sign questions
-                statuses = [*(statuses or (status,)), warning_signs]
-        if said:
-            notes += said
-    return _assessed(table, counted, possible, facts, status, statuses, notes, len(parsed))
+        found.append(entry)
+    return _assessed(table, found)
 
 
 class RowAssessor:
@@ -320,30 +307,15 @@ class RowAssessor:
         )
 
     def __call__(self, cells: Sequence[str]) -> Assessment:
-        counted = possible = facts = answered = 0
-        status: RedFlagStatus | None = None
-        statuses: list[RedFlagStatus] | None = None
-        notes: list[str] = []
+        found = []
         for position, memo in self._columns:
             cell = cells[position]
-            if not cell:
-                continue
-            entry = memo.get(cell)
-            if entry is None:
-                return self._first_met(cells)
-            _, bits, maybe, holds, warning_signs, said = entry
-            answered += 1
-            counted |= bits
-            possible |= maybe
-            facts |= holds
-            if warning_signs is not None:
-                if status is None:
-                    status = warning_signs
-                else:
-                    statuses = [*(statuses or (status,)), warning_signs]
-            if said:
-                notes += said
-        return _assessed(self._table, counted, possible, facts, status, statuses, notes, answered)
+            if cell:
+                entry = memo.get(cell)
+                if entry is None:
+                    return self._first_met(cells)
+                found.append(entry)
+        return _assessed(self._table, found)
 
     def _first_met(self, cells: Sequence[str]) -> Assessment:
         parsed, selections = read_cells(self._questions, cells, self._clean)
@@ -365,17 +337,23 @@ _CELLS_KEPT = 4096
 _CELL_KEPT_LENGTH = 200
 
 
-def _assessed(
-    table: _Table,
-    counted: int,
-    possible: int,
-    facts: int,
-    status: RedFlagStatus | None,
-    statuses: list[RedFlagStatus] | None,
-    notes: list[str],
-    answered: int,
-) -> Assessment:
-    """Steps 1 to 4 for what the answers brought, as bits (see the module's documentation)."""
+def _assessed(table: _Table, entries: list[_Entry]) -> Assessment:
+    """Steps 1 to 4 for what each answer brought, as bits (see the module's documentation)."""
+    counted = possible = facts = 0
+    status: RedFlagStatus | None = None
+    statuses: list[RedFlagStatus] | None = None
+    notes: list[str] = []
+    for _, bits, maybe, holds, warning_signs, said in entries:
+        counted |= bits
+        possible |= maybe
+        facts |= holds
+        if warning_signs is not None:
+            if status is None:
+                status = warning_signs
+            else:  # a bank with several warning-sign questions
+                statuses = [*(statuses or (status,)), warning_signs]
+        if said:
+            notes += said
     if possible:  # findings that count only when other answers allow
         key = possible << table.facts_width | facts
         allowed = table.allowed.get(key)
@@ -406,7 +384,7 @@ def _assessed(
             status[0],  # urgent
             status[1],  # urgency
             status[2],  # red_flags_present
-            answered,
+            len(entries),  # answered
             w[6],  # reasons
             tuple(dict.fromkeys(notes)) if len(notes) > 1 else tuple(notes),
             status[3],  # red_flag_advice
