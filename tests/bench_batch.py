@@ -242,8 +242,12 @@ def main() -> None:
             f"  200k rows: {large / 1024:.1f} MiB (largest worker {large_workers / 1024:.1f} MiB)"
         )
         print(f"  ratio: {large / small:.2f}x (target <= 1.3x)")
+        single_small, _ = peak_rss_kib(sizes[20_000], tmp / "single-small.csv", "1")
         single, _ = peak_rss_kib(sizes[200_000], tmp / "single-out.csv", "1")
-        print(f"  200k rows with --jobs 1: {single / 1024:.1f} MiB ({single / small:.2f}x)")
+        print(
+            f"  --jobs 1: 20k rows {single_small / 1024:.1f} MiB, 200k rows {single / 1024:.1f} MiB"
+            f" ({single / single_small:.2f}x)"
+        )
 
 
 if __name__ == "__main__":
