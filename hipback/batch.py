@@ -1215,7 +1215,11 @@ def _records(
     places = placing.start() if placing is not None else None
     pool = stack.enter_context(_Workers(cores, bank, kind, layout, places))
     remaining = itertools.chain((following,), rows)
-    for counted, records in pool.assess(remaining, watched.seen + 1, watched.watching):
+    for done, (counted, records) in enumerate(
+        pool.assess(remaining, watched.seen + 1, watched.watching), 1
+    ):
+        if done % _COLLECT_EVERY_CHUNKS == 0:
+            gc.collect()  # what the watchers (a progress bar) may leave
         if isinstance(counted, Summary):
             watched.merge(counted)
         else:
