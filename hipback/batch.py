@@ -556,8 +556,8 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _rounded_3(value: float) -> str:
-    """What ``json.dumps(round(value, 3))`` writes, three times as fast.
+def _rounded(value: float, places: int) -> str:
+    """What ``json.dumps(round(value, places))`` writes, three times as fast.
 
     Both round the exact binary value half to even, and the shortest repr of
     the rounded value is its decimals without trailing zeros while a double
@@ -565,17 +565,9 @@ def _rounded_3(value: float) -> str:
     anything not finite, the plain way is used).
     """
     if -1e9 < value < 1e9:
-        text = f"{value:.3f}".rstrip("0")
+        text = f"{value:.{places}f}".rstrip("0")
         return text + "0" if text[-1] == "." else text
-    return _json(round(value, 3))
-
-
-def _rounded_2(value: float) -> str:
-    """What ``json.dumps(round(value, 2))`` writes (see :func:`_rounded_3`)."""
-    if -1e9 < value < 1e9:
-        text = f"{value:.2f}".rstrip("0")
-        return text + "0" if text[-1] == "." else text
-    return _json(round(value, 2))
+    return _json(round(value, places))
 
 
 class JsonLines:
@@ -592,7 +584,6 @@ class JsonLines:
         self._field_keys = tuple((_json_text(k) + ": ", i) for k, i in self._pairs)
         self._findings: dict[int, tuple[str, str, str, str] | None] = {}
         self._with: dict[int, tuple[tuple[Finding, ...], str]] = {}
-        self._reasons: dict[int, tuple[tuple[Reason, ...], str]] = {}
         self._results: OrderedDict[tuple[Any, ...], tuple[tuple[Reason, ...], str, str]] = (
             OrderedDict()
         )
@@ -630,7 +621,7 @@ class JsonLines:
         text = self._text
         given = result.source_shares
         if type(given) is SourceShares:
-            shares = self._shares_template % tuple(map(_rounded_3, given.exact))
+            shares = self._shares_template % tuple(_rounded(x, 3) for x in given.exact)
         else:
             shares = ", ".join([f"{text(k)}: {v!r}" for k, v in given.items()])
         flags = ", ".join([text(code) for code in result.red_flags_present])
@@ -654,10 +645,6 @@ class JsonLines:
         return found
 
     def _reasons_json(self, reasons: tuple[Reason, ...]) -> str | None:
-        # Rows that count the same findings share one tuple of reasons (the classifier's memo).
-        held = self._reasons.get(id(reasons))
-        if held is not None and held[0] is reasons:
-            return held[1]
         findings = self._findings
         counted_with = self._with
         parts = []
@@ -682,14 +669,10 @@ class JsonLines:
                 counted = "[]"
             head, middle, tail, end = pieces
             parts.append(
-                f"{head}{_rounded_3(weight)}{middle}{_rounded_2(math.exp(weight))}"
+                f"{head}{_rounded(weight, 3)}{middle}{_rounded(math.exp(weight), 2)}"
                 f"{tail}{counted}{end}"
             )
-        text = "[" + ", ".join(parts) + "]"
-        if len(self._reasons) >= _MEMO_LIMIT:
-            self._reasons.clear()
-        self._reasons[id(reasons)] = (reasons, text)  # holding the tuple keeps its id unique
-        return text
+        return "[" + ", ".join(parts) + "]"
 
     def _reason_pieces(self, reason: Reason) -> tuple[str, str, str, str] | None:
         data = reason_record(reason)
