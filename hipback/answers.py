@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .bank import Answers, AnswerValue, Bank, Question, Selection
+from .bank import Answers, AnswerValue, Bank, Question, Selection, spelling
 from .errors import AnswerError, AnswerProblem
 from .messages import nearest, quoted
 
@@ -61,7 +61,7 @@ def parse_answer(question: Question, raw: Any) -> AnswerValue | None:
     if question.type == "multi" and isinstance(raw, (list, tuple, set, frozenset)):
         if not all(isinstance(item, str) for item in raw):
             raise _refused(question, raw)
-        return _parse_codes(question, raw, [item.strip().lower() for item in raw])
+        return _parse_codes(question, raw, list(raw))
     raise _refused(question, raw)
 
 
@@ -70,10 +70,10 @@ def _parse_text(question: Question, raw: str) -> AnswerValue | None:
     if not text:
         return None
     if question.type == "multi":
-        return _parse_codes(question, raw, text.split(";"))
+        return _parse_codes(question, raw, raw.split(";"))
     if question.type == "integer":
         return _parse_integer(question, raw, text)
-    value = question.words.get(text)
+    value = question.words.get(spelling(text))
     if value is None:
         raise _refused(question, raw, _one_answer_hint(question, text))
     return value
@@ -120,18 +120,64 @@ def _in_range(question: Question, raw: Any, number: int) -> int:
 
 
 def _parse_codes(question: Question, raw: Any, items: list[str]) -> frozenset[str] | None:
-    chosen = frozenset(item for item in (i.strip() for i in items) if item)
-    if not chosen:
-        return None
-    unknown = chosen.difference(question.codes)
+    """Codes as written in any case, with spaces or hyphens, or as the choice's words.
+
+    A code that stands alone (``none``) given beside others is kept with them:
+    the others count, and the answer's selection notes it (never an error that
+    would hide a warning sign).
+    """
+    chosen, unknown = _codes(question, items)
     if unknown:
-        raise _refused(question, raw, _unknown_codes(question, sorted(unknown), len(chosen) == 1))
-    lone = chosen & question.exclusive_codes
-    if lone and len(chosen) > 1:
-        raise _refused(
-            question, raw, f"{', '.join(sorted(lone))} stands alone, without other codes"
-        )
-    return chosen
+        alone = not chosen and len(set(unknown)) == 1
+        raise _refused(question, raw, _unknown_codes(question, sorted(set(unknown)), alone))
+    return chosen or None
+
+
+def _codes(question: Question, items: list[str]) -> tuple[frozenset[str], list[str]]:
+    """The codes among ``items`` and the items that are none (stripped, lower-case)."""
+    words = question.words
+    chosen: set[str] = set()
+    unknown: list[str] = []
+    for item in items:
+        text = item.strip()
+        if not text:
+            continue
+        code = words.get(spelling(text))
+        if code is None:
+            unknown.append(text.lower())
+        else:
+            chosen.add(code)
+    return frozenset(chosen), unknown
+
+
+def read_leniently(question: Question, raw: Any) -> tuple[AnswerValue | None, bool]:
+    """What can be read of one answer, and whether any of it could not be read.
+
+    For the warning signs: a multiple-choice answer keeps every code that can
+    be read (``fever;xyz`` gives ``fever``, and True for the ``xyz``); any
+    other answer is all or nothing. Never raises.
+    """
+    try:
+        return parse_answer(question, raw), False
+    except AnswerError:
+        pass
+    if question.type != "multi":
+        return None, True
+    if isinstance(raw, str):
+        items = [part for piece in raw.split(";") for part in _pieces(question, piece)]
+    elif isinstance(raw, (list, tuple, set, frozenset)):
+        items = [item for item in raw if isinstance(item, str)]
+    else:
+        return None, True
+    chosen, _ = _codes(question, items)
+    return chosen or None, True
+
+
+def _pieces(question: Question, piece: str) -> list[str]:
+    """One ``;``-separated piece, split at commas when it is not a code or choice as it is."""
+    if spelling(piece) in question.words or "," not in piece:
+        return [piece]
+    return piece.split(",")
 
 
 def _unknown_codes(question: Question, unknown: list[str], alone: bool) -> str:
@@ -149,8 +195,9 @@ def _unknown_codes(question: Question, unknown: list[str], alone: bool) -> str:
 
 def _code_hint(question: Question, code: str, alone: bool) -> str:
     parts = [p.strip() for p in code.split(",") if p.strip()]
-    if "," in code and all(p in question.codes for p in parts):
-        hint = f"separate several codes with ; ({';'.join(parts)})"
+    if "," in code and all(spelling(p) in question.words for p in parts):
+        codes = [question.words[spelling(p)] for p in parts]
+        hint = f"separate several codes with ; ({';'.join(codes)})"
     elif "," in code:
         hint = "separate several codes with ; instead of a comma"
     else:

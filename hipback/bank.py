@@ -7,6 +7,8 @@ nothing here validates again.
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,24 +16,65 @@ from typing import Any, Literal, NamedTuple
 
 QuestionType = Literal["single", "multi", "yesno", "integer"]
 Direction = Literal["spine", "hip"]
-Urgency = Literal["emergency", "same_day", "soon", "none", "not_checked"]
+Urgency = Literal["emergency", "check_by_hand", "same_day", "soon", "none", "not_checked"]
 Source = Literal["hip_joint", "nerve_root", "spinal_stenosis", "back_joints"]
 LikelySource = Literal["hip_joint", "nerve_root", "spinal_stenosis", "back_joints", "unclear"]
 
 QUESTION_TYPES: tuple[QuestionType, ...] = ("single", "multi", "yesno", "integer")
 DIRECTIONS: tuple[Direction, ...] = ("spine", "hip")
-#: Most pressing first; ``not_checked``: nobody answered the warning-sign question.
-URGENCY_LEVELS: tuple[Urgency, ...] = ("emergency", "same_day", "soon", "none", "not_checked")
-#: The urgencies a red flag can carry.
+#: Most pressing first; ``check_by_hand``: part of the warning-sign answer could not be
+#: read (never read as ``none``); ``not_checked``: nobody answered the warning-sign question.
+URGENCY_LEVELS: tuple[Urgency, ...] = (
+    "emergency",
+    "check_by_hand",
+    "same_day",
+    "soon",
+    "none",
+    "not_checked",
+)
+#: The urgencies a red flag or a rule can carry.
 RED_FLAG_URGENCIES: tuple[Urgency, ...] = ("emergency", "same_day", "soon")
+#: The urgencies with ``urgent = yes``.
+URGENT_LEVELS: frozenset[Urgency] = frozenset(("emergency", "check_by_hand", "same_day", "soon"))
+#: The urgencies beside which no benign source is named (a warning sign comes first).
+SOURCE_WITHHELD_LEVELS: frozenset[Urgency] = frozenset(("emergency", "same_day", "check_by_hand"))
+#: Other causes the answers may fit (contract, ``also_consider``), most pressing first.
+ALSO_CONSIDER: tuple[str, ...] = (
+    "cauda_equina",
+    "cancer_spread",
+    "spinal_infection",
+    "fracture",
+    "hip_implant",
+    "upper_lumbar_root",
+    "hip_labrum",
+    "inflammatory_back",
+    "sacroiliac_joint",
+    "hip_tendons",
+    "thigh_nerve",
+)
 #: The specific sources of pain (contract, ``likely_source``), the hip joint first.
 SOURCES: tuple[Source, ...] = ("hip_joint", "nerve_root", "spinal_stenosis", "back_joints")
 SPINAL_SOURCES: tuple[Source, ...] = ("nerve_root", "spinal_stenosis", "back_joints")
-VERDICTS = ("spine", "leaning_spine", "uncertain", "leaning_hip", "hip")
+VERDICTS = ("spine", "leaning_spine", "uncertain", "leaning_hip", "hip", "too_few_answers")
+
+#: The question whose answer is the age in years (stenosis is never named below
+#: ``Settings.stenosis_named_from_age``).
+AGE = "age"
 
 #: The words a yes/no answer may be given in (any case).
 YES_WORDS = ("yes", "y", "true", "1")
 NO_WORDS = ("no", "n", "false", "0")
+
+
+def spelling(text: str) -> str:
+    """How an answer is compared with a code: ``Saddle numbness``, ``saddle-numbness``
+    and ``SADDLE_NUMBNESS`` are all ``saddle_numbness`` (a choice's words likewise)."""
+    text = unicodedata.normalize("NFKC", text).casefold().strip(_TRIMMED)
+    return _SEPARATORS.sub("_", text)
+
+
+_TRIMMED = " \t\r\n\"'`.!?:"
+_SEPARATORS = re.compile(r"[\s\-_]+")
 
 #: A parsed answer: a code (single, yes/no), a set of codes (multi) or a whole number.
 AnswerValue = str | int | frozenset[str]
@@ -180,6 +223,8 @@ class Choice:
     findings: tuple[Finding, ...] = ()
     note: str | None = None
     red_flag: RedFlag | None = None
+    #: A heading shown before this choice when the list is asked (groups long lists).
+    heading: str | None = None
 
 
 class Selection(NamedTuple):
@@ -242,10 +287,15 @@ class Question:
 
     @cached_property
     def words(self) -> Mapping[str, str]:
-        """Lower-case text an answer may be given in, to its code (single and yes/no)."""
+        """Each :func:`spelling` an answer may be given in, to its code: the code, the
+        choice's words, and for yes/no the words of :data:`YES_WORDS` and :data:`NO_WORDS`."""
+        words: dict[str, str] = {}
         if self.type == "yesno":
-            return {**dict.fromkeys(YES_WORDS, "yes"), **dict.fromkeys(NO_WORDS, "no")}
-        return {code: code for code in self.codes}
+            words.update({**dict.fromkeys(YES_WORDS, "yes"), **dict.fromkeys(NO_WORDS, "no")})
+        for choice in self.choices:
+            words.setdefault(spelling(choice.label), choice.code)
+        words.update({spelling(code): code for code in self.codes})
+        return words
 
     @cached_property
     def _chosen_memo(self) -> dict[AnswerValue, tuple[Choice, ...]]:
@@ -278,15 +328,26 @@ class Question:
         if found is None:
             chosen = self.chosen(value)
             findings = [f for c in chosen for f in c.findings]
+            notes = [c.note for c in chosen if c.note is not None]
+            alone = [c for c in chosen if c.exclusive]
+            if alone and len(chosen) > len(alone):
+                notes.append(self.given_beside(alone[0]))
             found = Selection(
                 tuple(f for f in findings if not f.conditional),
                 tuple(f for f in findings if f.conditional),
                 tuple(c.red_flag for c in chosen if c.red_flag is not None),
-                tuple(c.note for c in chosen if c.note is not None),
+                tuple(notes),
             )
             if len(memo) < 4096:
                 memo[value] = found
         return found
+
+    def given_beside(self, alone: Choice) -> str:
+        """The note for an answer that stands alone given together with other answers."""
+        return (
+            f"{alone.label!r} was given together with other answers to {self.id!r};"
+            " those answers were counted."
+        )
 
     def choice(self, code: str) -> Choice:
         for choice in self.choices:
@@ -304,6 +365,60 @@ class Question:
         if self.type == "multi":
             return f"expected one or more of {allowed} (separated by ';')"
         return f"expected one of {allowed}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A combination of answers that raises the warning-sign grade or names another cause.
+
+    It applies when every group of ``when`` holds (a group holds when any of its
+    requirements does) and ``unless`` does not.
+
+    Attributes:
+        id: names the rule (in ``red_flag_advice``, as a red flag's code).
+        when: groups of requirements, each group any-of, all groups together.
+        unless: answers in whose presence it does not apply.
+        urgency: the grade it gives, if any.
+        also_consider: the other causes it names (:data:`ALSO_CONSIDER`).
+        advice: what to do, in plain words (with ``urgency``).
+        source: where the rule comes from.
+    """
+
+    id: str
+    when: tuple[Condition, ...]
+    unless: Condition | None = None
+    urgency: Urgency | None = None
+    also_consider: tuple[str, ...] = ()
+    advice: str | None = None
+    source: str = ""
+
+    def holds(self, answers: Answers) -> bool:
+        for group in self.when:
+            if not any(r.holds(answers) is True for r in group.requirements):
+                return False
+        return self.unless is None or not self.unless.holds(answers)
+
+    @cached_property
+    def question_ids(self) -> frozenset[str]:
+        conditions = (*self.when, self.unless) if self.unless else self.when
+        return frozenset(r.question_id for c in conditions for r in c.requirements)
+
+    @cached_property
+    def red_flag(self) -> RedFlag | None:
+        """Its advice as a warning sign's, for the urgent panel (with ``urgency``)."""
+        if self.urgency is None or self.advice is None:
+            return None
+        return RedFlag(self.id, self.urgency, self.advice, self.source)
+
+
+@dataclass(frozen=True)
+class Consideration:
+    """Another cause the answers may fit (``also_consider``), in plain words, with checks."""
+
+    id: str
+    name: str
+    meaning: str
+    checks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -356,6 +471,11 @@ class Settings:
     source_share_at_least: float = 0.5
     sources: Mapping[str, SourceInfo] = field(default_factory=dict)
     domains: Mapping[str, Domain] = field(default_factory=dict)
+    considerations: Mapping[str, Consideration] = field(default_factory=dict)
+    #: Fewer answered questions that carry evidence than this: ``too_few_answers``.
+    fewest_answers: int = 3
+    #: Below this age ``spinal_stenosis`` is never named.
+    stenosis_named_from_age: int = 50
 
     @cached_property
     def mixed_pattern_min_weight(self) -> float:
@@ -378,6 +498,7 @@ class Bank:
     sections: tuple[Section, ...]
     settings: Settings
     origin: str
+    rules: tuple[Rule, ...] = ()
 
     @cached_property
     def questions(self) -> tuple[Question, ...]:
@@ -393,7 +514,7 @@ class Bank:
     def __reduce__(self) -> tuple[type[Bank], tuple[Any, ...]]:
         """Pickle the bank itself, not what the classifier remembered by object identity
         (worker processes, a Spark broadcast)."""
-        return (type(self), (self.sections, self.settings, self.origin))
+        return (type(self), (self.sections, self.settings, self.origin, self.rules))
 
     @cached_property
     def classifier_memo(self) -> dict[str, Any]:
@@ -409,6 +530,27 @@ class Bank:
     def red_flag_questions(self) -> tuple[Question, ...]:
         """The warning-sign questions: asked first, read even on a row with errors."""
         return tuple(q for q in self.questions if q.has_red_flags)
+
+    @cached_property
+    def first_questions(self) -> tuple[Question, ...]:
+        """Asked before all others: the warning-sign questions and the rest of their
+        sections (the health background that changes what a sign means)."""
+        sections = {q.section for q in self.red_flag_questions}
+        return tuple(q for q in self.questions if q.section in sections)
+
+    @cached_property
+    def evidence_question_ids(self) -> frozenset[str]:
+        """The questions whose answers carry evidence (``too_few_answers`` counts them)."""
+        return frozenset(q.id for q in self.questions if any(c.findings for c in q.choices))
+
+    @cached_property
+    def warning_question_ids(self) -> frozenset[str]:
+        """The questions the warning-sign grade and ``also_consider`` read: read on
+        every row, even one whose other answers have mistakes."""
+        ids = {q.id for q in self.red_flag_questions}
+        for rule in self.rules:
+            ids |= rule.question_ids
+        return frozenset(ids)
 
     @property
     def findings(self) -> tuple[Finding, ...]:

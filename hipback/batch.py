@@ -81,7 +81,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO, NamedTuple, Protocol, TextIO, TypeVar, cast
 
-from .bank import SOURCES, VERDICTS, Bank, Finding
+from .bank import SOURCES, URGENCY_LEVELS, VERDICTS, Bank, Finding
 from .classifier import (
     RESULT_FIELDS,
     Assessment,
@@ -96,9 +96,10 @@ from .csvio import LineSource, RowError, check_decodes, normalise, read_header, 
 from .errors import EXIT_INVALID_ENTRIES, EXIT_OK, AnswerError, HipbackError
 from .messages import nearest, printable, quoted, shortened
 from .redcap import gathered as redcap_gathered
+from .warning_signs import shifted_status
 
 #: JSON keys of a result: the contract's fields, with each source's share after ``likely_source``.
-JSON_FIELDS = (*RESULT_FIELDS[:4], "source_shares", *RESULT_FIELDS[4:])
+JSON_FIELDS = (*RESULT_FIELDS[:5], "source_shares", *RESULT_FIELDS[5:])
 #: Result columns that show a file was written by ``hipback batch`` (then no warning that
 #: a result-named column is replaced).
 _RESULTS_FILE_MARKS = frozenset({"spine_probability", "verdict", "error"})
@@ -111,7 +112,7 @@ STDOUT = "standard output"
 _T = TypeVar("_T")
 #: Urgent rows and rows with errors named one by one in the summary.
 SUMMARY_ROWS = 20
-_URGENCY_RANK = {"emergency": 0, "same_day": 1, "soon": 2}
+_URGENCY_RANK = {level: rank for rank, level in enumerate(URGENCY_LEVELS)}
 
 
 def is_formula(cell: str) -> bool:
@@ -261,11 +262,8 @@ class RowResult(NamedTuple):
     where: tuple[str, ...] = ()
 
 
-def _read_flags(bank: Bank, raw: dict[str, str]) -> RedFlagStatus | None:
-    try:
-        return assess_red_flags(bank, raw)
-    except AnswerError:
-        return None
+def _read_flags(bank: Bank, raw: dict[str, str]) -> RedFlagStatus:
+    return assess_red_flags(bank, raw)
 
 
 def assess_rows(
@@ -306,10 +304,10 @@ def assess_rows(
                         f" columns (extra: {', '.join(quoted(c) for c in extra[:3])});"
                         " a value holding the delimiter must be in double quotes"
                     )
-                    # The values may have shifted columns: only a warning sign found is trusted.
-                    flags = _read_flags(bank, _raw_answers(questions, cells))
-                    shown = flags if flags is not None and flags.urgent else None
-                    yield RowResult(number, cells, None, misaligned, shown, ("the whole row",))
+                    # The values may have shifted columns: every warning sign found in any
+                    # cell counts, and the row's warning signs are to be checked by hand.
+                    flags = shifted_status(bank, [*cells, *extra])
+                    yield RowResult(number, cells, None, misaligned, flags, ("the whole row",))
                     continue
         try:
             result = assess_row(cells)
@@ -352,12 +350,14 @@ def _flag_cells(flags: RedFlagStatus | Assessment | None) -> list[str]:
 def _result_cells(row: RowResult, decimal_comma: bool) -> list[str]:
     result = row.assessment
     if result is None:
-        return ["", "", "", "", "", *_flag_cells(row.flags), "", "", "", row.error or ""]
+        also = ";".join(row.flags.also_consider) if row.flags is not None else ""
+        return ["", "", "", "", also, "", *_flag_cells(row.flags), "", "", "", row.error or ""]
     return [
         _probability(result.spine_probability, decimal_comma),
         _probability(result.hip_probability, decimal_comma),
         result.verdict,
         result.likely_source,
+        ";".join(result.also_consider),
         "yes" if result.mixed_pattern else "no",
         *_flag_cells(result),
         str(result.answered),
@@ -461,13 +461,16 @@ class CsvLines:
             flags = ";".join(result.red_flags_present)
             if d in flags:
                 flags = f'"{flags}"'
+            also = ";".join(result.also_consider)
+            if d in also:
+                also = f'"{also}"'
             spine = f"{result.spine_probability:.3f}"
             hip = f"{result.hip_probability:.3f}"
             if decimal_comma:
                 spine, hip = spine.replace(".", ","), hip.replace(".", ",")
             yield (
                 f"{head}{d}{spine}{d}{hip}{d}{result.verdict}{d}{result.likely_source}"
-                f"{d}{'yes' if result.mixed_pattern else 'no'}"
+                f"{d}{also}{d}{'yes' if result.mixed_pattern else 'no'}"
                 f"{d}{'yes' if result.urgent else 'no'}{d}{result.urgency}{d}{flags}"
                 f"{d}{result.answered}{d}{reasons_cell(result.reasons)}"
                 f"{d}{joined_cell(result.notes)}{d}\n"
@@ -512,6 +515,7 @@ def _row_data(pairs: tuple[tuple[str, int], ...], row: RowResult) -> dict[str, A
             hip_probability=result.hip_probability,
             verdict=result.verdict,
             likely_source=result.likely_source,
+            also_consider=list(result.also_consider),
             source_shares=dict(result.source_shares),
             mixed_pattern="yes" if result.mixed_pattern else "no",
             urgent="yes" if result.urgent else "no",
@@ -527,6 +531,7 @@ def _row_data(pairs: tuple[tuple[str, int], ...], row: RowResult) -> dict[str, A
         flags = row.flags
         if flags is not None:
             data.update(
+                also_consider=list(flags.also_consider),
                 urgent="yes" if flags.urgent else "no",
                 urgency=flags.urgency,
                 red_flags_present=list(flags.red_flags_present),
@@ -595,7 +600,15 @@ class JsonLines:
         if result is None:
             return _json(_row_data(self._pairs, row))
         # Rows with the same findings, warning signs, notes and count share their result's text.
-        key = (id(result.reasons), result.urgency, result.red_flags_present, result.notes)
+        key = (
+            id(result.reasons),
+            result.verdict,
+            result.likely_source,
+            result.also_consider,
+            result.urgency,
+            result.red_flags_present,
+            result.notes,
+        )
         results = self._results
         known = results.get(key)
         if known is not None and known[0] is result.reasons:
@@ -626,10 +639,12 @@ class JsonLines:
             shares = ", ".join([f"{text(k)}: {v!r}" for k, v in given.items()])
         flags = ", ".join([text(code) for code in result.red_flags_present])
         notes = ", ".join([text(note) for note in result.notes])
+        also = ", ".join([text(code) for code in result.also_consider])
         return (
             f'"spine_probability": {result.spine_probability!r},'
             f' "hip_probability": {result.hip_probability!r},'
             f' "verdict": {text(result.verdict)}, "likely_source": {text(result.likely_source)},'
+            f' "also_consider": [{also}],'
             f' "source_shares": {{{shares}}},'
             f' "mixed_pattern": "{"yes" if result.mixed_pattern else "no"}",'
             f' "urgent": "{"yes" if result.urgent else "no"}", "urgency": {text(result.urgency)},'
@@ -704,6 +719,8 @@ class Summary:
     verdicts: Counter[str] = field(default_factory=Counter)
     urgent_rows: list[tuple[int, int, str]] = field(default_factory=list)
     error_rows: list[str] = field(default_factory=list)
+    unchecked: int = 0
+    unchecked_rows: list[str] = field(default_factory=list)
 
     def count(self, results: Iterable[RowResult]) -> Iterator[RowResult]:
         """Pass the results through, counting them."""
@@ -724,11 +741,15 @@ class Summary:
             if status is not None and status.urgent:
                 self.urgent += 1
                 self._keep_urgent(row, status)
+            elif status is None or status.urgency == "not_checked":
+                self.unchecked += 1
+                if len(self.unchecked_rows) < SUMMARY_ROWS:
+                    self.unchecked_rows.append(self._name(row))
             yield row
 
     def _keep_urgent(self, row: RowResult, status: Assessment | RedFlagStatus) -> None:
         # A heap of the most pressing rows seen so far, least pressing at the top.
-        entry = (-_URGENCY_RANK.get(status.urgency, 3), -row.number, "")
+        entry = (-_URGENCY_RANK.get(status.urgency, len(_URGENCY_RANK)), -row.number, "")
         if len(self.urgent_rows) >= SUMMARY_ROWS and entry <= self.urgent_rows[0]:
             return
         text = f"{self._name(row)}: {status.urgency} ({', '.join(status.red_flags_present)})"
@@ -748,6 +769,8 @@ class Summary:
         self.urgent += later.urgent
         self.verdicts.update(later.verdicts)
         self.error_rows += later.error_rows[: SUMMARY_ROWS - len(self.error_rows)]
+        self.unchecked += later.unchecked
+        self.unchecked_rows += later.unchecked_rows[: SUMMARY_ROWS - len(self.unchecked_rows)]
         for entry in later.urgent_rows:
             self._push_urgent(entry)
 
@@ -772,6 +795,13 @@ class Summary:
             lines += [f"  {text}" for *_, text in sorted(self.urgent_rows, reverse=True)]
             if self.urgent > len(self.urgent_rows):
                 lines.append(f"  and {self.urgent - len(self.urgent_rows)} more")
+        if self.unchecked:
+            shown = ", ".join(self.unchecked_rows)
+            more = self.unchecked - len(self.unchecked_rows)
+            lines.append(
+                f"warning signs never checked: {self.unchecked} {_rows(self.unchecked)}"
+                f" ({shown}{f' and {more} more' if more else ''})"
+            )
         if self.errors:
             lines.append(
                 f"errors: {self.errors} {_rows(self.errors)}; the error column says what is"

@@ -30,11 +30,12 @@ import math
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
-from operator import attrgetter
 from typing import Any, NamedTuple, cast
 
 from .answers import read_answers, read_cells
 from .bank import (
+    AGE,
+    SOURCE_WITHHELD_LEVELS,
     SOURCES,
     SPINAL_SOURCES,
     AnswerValue,
@@ -49,6 +50,21 @@ from .bank import (
     Settings,
     Urgency,
 )
+from .warning_signs import RedFlagStatus, assess_red_flags, grade
+
+__all__ = [
+    "RESULT_FIELDS",
+    "Assessment",
+    "Reason",
+    "RedFlagStatus",
+    "RowAssessor",
+    "SourceShares",
+    "assess",
+    "assess_red_flags",
+    "assess_selections",
+    "reason_data",
+    "verdict_for",
+]
 
 #: The contract's result fields, in contract order (CSV columns and JSON keys).
 RESULT_FIELDS = (
@@ -56,6 +72,7 @@ RESULT_FIELDS = (
     "hip_probability",
     "verdict",
     "likely_source",
+    "also_consider",
     "mixed_pattern",
     "urgent",
     "urgency",
@@ -169,15 +186,6 @@ def reason_data(reason: Reason) -> dict[str, Any]:
     }
 
 
-class RedFlagStatus(NamedTuple):
-    """The warning signs of one set of answers; independent of every other answer."""
-
-    urgent: bool
-    urgency: Urgency
-    red_flags_present: tuple[str, ...]
-    red_flag_advice: tuple[RedFlag, ...]
-
-
 class Assessment(NamedTuple):
     """The result of :func:`assess`; names follow the contract.
 
@@ -187,15 +195,18 @@ class Assessment(NamedTuple):
         spine_probability: likelihood that the pain comes from the lumbar spine
             (3 decimals, always within 0.05-0.95 for the built-in bank).
         hip_probability: ``1 - spine_probability``: likelihood that it comes from the hip joint.
-        verdict: the contract's band for ``spine_probability``.
-        likely_source: the most likely specific source, or ``unclear``.
+        verdict: the contract's band for ``spine_probability``, or
+            ``too_few_answers`` when too few questions that carry evidence were answered.
+        likely_source: the most likely specific source, or ``unclear`` (always
+            beside a warning sign graded emergency, same_day or check_by_hand).
         source_shares: each specific source's share of the probability (sums to 1).
         mixed_pattern: strong findings toward both sides at once.
-        urgent: whether any red flag is present.
-        urgency: the most pressing level among them; ``none`` when the warning
-            signs were checked and none is present, ``not_checked`` when nobody
-            answered the warning-sign question.
-        red_flags_present: their codes, most pressing first.
+        urgent: whether the warning signs ask for care (:data:`~hipback.bank.URGENT_LEVELS`).
+        urgency: the warning-sign grade (:mod:`hipback.warning_signs`); ``none`` when
+            the warning signs were checked and none is present, ``not_checked`` when
+            nobody answered the warning-sign question.
+        red_flags_present: their codes, most pressing first, then the
+            health-background codes that raised the grade.
         answered: how many questions were answered.
         reasons: what counted, strongest first, with effective contributions
             that add up to the log-odds.
@@ -205,6 +216,7 @@ class Assessment(NamedTuple):
         prior_spine: the bank's prior probability of a spinal source.
         spine_weight, hip_weight: the effective contributions toward each side, summed.
         spine_evidence, hip_evidence: the same before saturation (the mixed pattern's test).
+        also_consider: other causes the answers fit, most pressing first.
     """
 
     spine_probability: float
@@ -226,6 +238,7 @@ class Assessment(NamedTuple):
     hip_weight: float
     spine_evidence: float
     hip_evidence: float
+    also_consider: tuple[str, ...] = ()
 
     @property
     def implied_likelihood_ratio(self) -> float:
@@ -239,6 +252,7 @@ class Assessment(NamedTuple):
             "hip_probability": self.hip_probability,
             "verdict": self.verdict,
             "likely_source": self.likely_source,
+            "also_consider": list(self.also_consider),
             "source_shares": dict(self.source_shares),
             "mixed_pattern": "yes" if self.mixed_pattern else "no",
             "urgent": "yes" if self.urgent else "no",
@@ -340,18 +354,16 @@ _CELL_KEPT_LENGTH = 200
 def _assessed(table: _Table, entries: list[_Entry]) -> Assessment:
     """Steps 1 to 4 for what each answer brought, as bits (see the module's documentation)."""
     counted = possible = facts = 0
-    status: RedFlagStatus | None = None
-    statuses: list[RedFlagStatus] | None = None
+    parts: list[tuple[str, AnswerValue]] = []
+    evidential = 0
     notes: list[str] = []
-    for _, bits, maybe, holds, warning_signs, said in entries:
+    for _, bits, maybe, holds, part, said, carries in entries:
         counted |= bits
         possible |= maybe
         facts |= holds
-        if warning_signs is not None:
-            if status is None:
-                status = warning_signs
-            else:  # a bank with several warning-sign questions
-                statuses = [*(statuses or (status,)), warning_signs]
+        evidential += carries
+        if part is not None:
+            parts.append(part)
         if said:
             notes += said
     if possible:  # findings that count only when other answers allow
@@ -367,20 +379,30 @@ def _assessed(table: _Table, entries: list[_Entry]) -> Assessment:
         if kept is None:
             kept = table.keep_strongest(contested)
         counted = counted & ~contested | kept
-    if statuses is not None:
-        status = _red_flag_status([f for s in statuses for f in s.red_flag_advice], checked=True)
-    elif status is None:
-        status = _NOT_CHECKED
+    read = tuple(parts)
+    status = table.grades.get(read)
+    if status is None:
+        status = table.grade(read)
     w = table.weigh(counted)
+    verdict, likely, checks = w[2], w[3], w[7]
+    if evidential < table.fewest_answers:
+        verdict, likely = "too_few_answers", "unclear"
+    elif likely != "unclear" and (
+        status[1] in SOURCE_WITHHELD_LEVELS
+        or (likely == "spinal_stenosis" and table.too_young_for_stenosis(read))
+    ):
+        likely = "unclear"
+    if likely is not w[3]:
+        checks = _checks_for(table.bank, w[2], likely, w[5])
     return _new_assessment(
         Assessment,
         (
             w[0],  # spine_probability
             w[1],  # hip_probability
-            w[2],  # verdict
-            w[3],  # likely_source
+            verdict,
+            likely,
             w[4],  # source_shares
-            w[5],  # mixed_pattern
+            w[5] and verdict is w[2],  # mixed_pattern
             status[0],  # urgent
             status[1],  # urgency
             status[2],  # red_flags_present
@@ -388,12 +410,13 @@ def _assessed(table: _Table, entries: list[_Entry]) -> Assessment:
             w[6],  # reasons
             tuple(dict.fromkeys(notes)) if len(notes) > 1 else tuple(notes),
             status[3],  # red_flag_advice
-            w[7],  # next_checks
+            checks,  # next_checks
             table.prior_spine,
             w[8],  # spine_weight
             w[9],  # hip_weight
             w[10],  # spine_evidence
             w[11],  # hip_evidence
+            status[4],  # also_consider
         ),
     )
 
@@ -438,9 +461,12 @@ class _Bucket(NamedTuple):
 
 #: What one answer brings, as bits: the answer's selection (held, so that its
 #: identity stays its own), its unconditional findings, its conditional findings,
-#: the facts it makes true for conditions, its warning signs (None for an answer to
-#: any other question) and its notes.
-_Entry = tuple[Selection, int, int, int, "RedFlagStatus | None", tuple[str, ...]]
+#: the facts it makes true for conditions, the question and answer when the
+#: warning-sign grade reads them (else None), its notes, and 1 when its question
+#: carries evidence (``too_few_answers`` counts them).
+_Entry = tuple[Selection, int, int, int, "tuple[str, AnswerValue] | None", tuple[str, ...], int]
+#: Distinct sets of answers the warning-sign grade reads, remembered per bank.
+_GRADES_KEPT = 16384
 
 
 class _Table:
@@ -502,7 +528,10 @@ class _Table:
             for rank in range(sizes[f.bucket])
         )
         self.place = {(key, sort_key[-1]): index for index, (sort_key, key) in enumerate(places)}
-        self.red_flag_ids = frozenset(q.id for q in bank.red_flag_questions)
+        self.warning_ids = bank.warning_question_ids | {AGE} & bank.questions_by_id.keys()
+        self.evidence_ids = bank.evidence_question_ids
+        self.fewest_answers = bank.settings.fewest_answers
+        self.grades: dict[tuple[tuple[str, AnswerValue], ...], RedFlagStatus] = {}
         self.prior_spine = bank.settings.prior_spine
         # Each term of a condition is a fact, a bit: a condition holds when all its bits are set.
         terms: dict[Requirement, int] = {}
@@ -551,13 +580,26 @@ class _Table:
         for term, fact in self.terms.items():
             if term.question_id == question_id and term.holds(alone) is True:
                 facts |= fact
-        warning_signs = None
-        if question_id in self.red_flag_ids:
-            warning_signs = _red_flag_status(list(selection.red_flags), checked=True)
-        entry = (selection, bits, maybe, facts, warning_signs, selection.notes)
+        part = (question_id, value) if question_id in self.warning_ids else None
+        carries = 1 if question_id in self.evidence_ids else 0
+        entry = (selection, bits, maybe, facts, part, selection.notes, carries)
         if len(self.selections) < _SELECTIONS_KEPT:  # held, so its id stays its own
             self.selections[id(selection)] = entry
         return entry
+
+    def grade(self, parts: tuple[tuple[str, AnswerValue], ...]) -> RedFlagStatus:
+        """The warning-sign grade of the answers it reads (remembered)."""
+        status = grade(self.bank, dict(parts))
+        if len(self.grades) >= _GRADES_KEPT:
+            self.grades.clear()
+        self.grades[parts] = status
+        return status
+
+    def too_young_for_stenosis(self, parts: tuple[tuple[str, AnswerValue], ...]) -> bool:
+        for question_id, value in parts:
+            if question_id == AGE and isinstance(value, int):
+                return value < self.bank.settings.stenosis_named_from_age
+        return False
 
     def cell_memo(self, question: Question) -> dict[str, _Entry]:
         """What each text of an answer cell of ``question`` brings (see :class:`RowAssessor`)."""
@@ -689,7 +731,6 @@ def _table(bank: Bank) -> _Table:
 _new_reason = tuple.__new__
 _new_assessment = tuple.__new__
 _new_weighed = tuple.__new__
-_NOT_CHECKED = RedFlagStatus(False, "not_checked", (), ())
 
 
 def _checks_for(bank: Bank, verdict: str, likely: LikelySource, mixed: bool) -> tuple[str, ...]:
@@ -699,28 +740,6 @@ def _checks_for(bank: Bank, verdict: str, likely: LikelySource, mixed: bool) -> 
     if found is None:
         found = memo[key] = _next_checks(bank.settings, verdict, likely, mixed)
     return found
-
-
-def assess_red_flags(bank: Bank, answers: Mapping[str, Any]) -> RedFlagStatus:
-    """The warning signs alone, whatever is wrong with the other answers.
-
-    Only the warning-sign questions are read, so a mistake elsewhere in a CSV
-    row never hides an emergency. Raises :class:`hipback.AnswerError` when a
-    warning-sign answer itself is not valid.
-    """
-    questions = bank.red_flag_questions
-    wanted = {q.id: answers[q.id] for q in questions if q.id in answers}
-    parsed, selections = read_answers(bank, wanted)
-    flags = [flag for selection in selections for flag in selection.red_flags]
-    return _red_flag_status(flags, checked=bool(parsed))
-
-
-def _red_flag_status(flags: list[RedFlag], *, checked: bool) -> RedFlagStatus:
-    if len(flags) > 1:
-        flags.sort(key=_rank)
-    if flags:
-        return RedFlagStatus(True, flags[0].urgency, tuple(f.code for f in flags), tuple(flags))
-    return RedFlagStatus(False, "none" if checked else "not_checked", (), ())
 
 
 def _saturate(settings: Settings, evidence: float) -> float:
@@ -797,9 +816,6 @@ def verdict_for(settings: Settings, spine_probability: float) -> str:
 
 def _strength_then_name(finding: Finding) -> tuple[float, str, str]:
     return (-finding.weight, finding.question_id, finding.code)
-
-
-_rank = attrgetter("rank")
 
 
 def _next_checks(

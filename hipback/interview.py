@@ -38,6 +38,7 @@ from . import report
 from .answers import parse_answer
 from .bank import Answers, AnswerValue, Bank, Question, RedFlag
 from .errors import AnswerError
+from .warning_signs import grade
 
 #: The value of the "skip" entry of a single-choice prompt (blank = not answered).
 SKIP = ""
@@ -74,9 +75,9 @@ class InterviewResult:
 
 
 def asking_order(bank: Bank) -> list[Question]:
-    """Red-flag questions first, then every other question in bank order."""
-    flags = [q for q in bank.questions if q.has_red_flags]
-    return flags + [q for q in bank.questions if not q.has_red_flags]
+    """The warning signs and their section first, then every other question in bank order."""
+    first = bank.first_questions
+    return [*first, *(q for q in bank.questions if q not in first)]
 
 
 def applies(question: Question, answers: Answers) -> bool:
@@ -99,14 +100,9 @@ def questions_to_ask(
 
 
 def red_flags_in(bank: Bank, answers: Answers) -> list[RedFlag]:
-    """The red flags among the answers, most pressing first."""
-    flags = [
-        flag
-        for question in bank.questions
-        if (value := answers.get(question.id)) is not None
-        for flag in question.selection(value).red_flags
-    ]
-    return sorted(flags, key=lambda flag: flag.rank)
+    """The urgent advice the answers so far call for (each warning sign's and each
+    combination's), most pressing first."""
+    return list(grade(bank, answers).red_flag_advice)
 
 
 # --- Prompts ------------------------------------------------------------------
@@ -294,16 +290,21 @@ def _yes_no(question: Question, current: AnswerValue | None) -> questionary.Ques
 def _checkbox(question: Question, current: AnswerValue | None) -> questionary.Question:
     width = screen_width()
     chosen = current if isinstance(current, frozenset) else frozenset()
-    choices = [
-        questionary.Choice(
-            _choice_title(c.label, width, _CHECKBOX_PREFIX), value=c.code, checked=c.code in chosen
+    choices: list[questionary.Choice | questionary.Separator] = []
+    for c in question.choices:
+        if c.heading:
+            choices.append(questionary.Separator(f"-- {c.heading} --"))
+        choices.append(
+            questionary.Choice(
+                _choice_title(c.label, width, _CHECKBOX_PREFIX),
+                value=c.code,
+                checked=c.code in chosen,
+            )
         )
-        for c in question.choices
-    ]
     instruction = "(space to tick, Enter when done"
     instruction += ")" if question.has_red_flags else "; none ticked = skip)"
     room = max([len(instruction)] + [len(c.label) + 2 for c in question.choices])
-    return _keys(
+    prompt = _keys(
         questionary.checkbox(
             _message(question.prompt, room, width),
             choices=choices,
@@ -311,6 +312,34 @@ def _checkbox(question: Question, current: AnswerValue | None) -> questionary.Qu
             instruction=wrapped(instruction, width - 1, indent=2),
         )
     )
+    return _standing_alone(prompt, question.exclusive_codes)
+
+
+def _standing_alone(prompt: questionary.Question, alone: AbstractSet[str]) -> questionary.Question:
+    """Ticking "None of these" unticks every other box, and ticking another box
+    unticks "None of these", so the list never holds both."""
+    control = _inquirer_control(prompt.application)
+    if not alone or control is None:
+        return prompt
+    bindings = KeyBindings()
+
+    @bindings.add(" ", eager=True)
+    def _toggle(event: KeyPressEvent) -> None:
+        assert control is not None
+        value = control.get_pointed_at().value
+        selected = control.selected_options
+        if value in selected:
+            selected.remove(value)
+        elif value in alone:
+            selected[:] = [value]
+        else:
+            selected[:] = [v for v in selected if v not in alone] + [value]
+
+    own = prompt.application.key_bindings
+    prompt.application.key_bindings = merge_key_bindings(
+        [own, bindings] if own is not None else [bindings]
+    )
+    return prompt
 
 
 def _text(question: Question, current: AnswerValue | None) -> questionary.Question:
@@ -371,6 +400,8 @@ class Interview:
     console: Console
     given: frozenset[str] = frozenset()
     asked: set[str] = field(default_factory=set)
+    #: The rank of the most pressing advice shown so far (None: none shown).
+    warned: int | None = None
 
     def ask(self, question: Question) -> None:
         """Ask one question (help first, if any) and record the parsed answer.
@@ -405,29 +436,38 @@ class Interview:
 
     def run(self) -> InterviewResult:
         self.console.print(report.opening())
-        flag_questions = [q for q in self.bank.questions if q.has_red_flags]
-        first = list(self.pending(flag_questions))
+        first = list(self.pending(self.bank.first_questions))
         if first:
             self.console.print(Text("\nFirst, some warning signs", style="bold"))
         for question in self.pending(first):
             self.ask(question)
-        flags = red_flags_in(self.bank, self.answers)
-        if flags:
-            self.console.print(report.red_flag_panel(flags))
-            if not stop_or_carry_on():
-                return self._result(carried_on=False)
-        self._sections()
+        if not self._warn_if_graver() or not self._sections():
+            return self._result(carried_on=False)
         if self.asked:
             self._review()
         return self._result(carried_on=True)
+
+    def _warn_if_graver(self) -> bool:
+        """Show the urgent advice when the answers so far call for more than was shown
+        (a warning sign, or a combination that a later answer completes); False when
+        the person then stops."""
+        flags = red_flags_in(self.bank, self.answers)
+        if not flags or (self.warned is not None and flags[0].rank >= self.warned):
+            return True
+        self.warned = flags[0].rank
+        self.console.print(report.red_flag_panel(flags))
+        return stop_or_carry_on()
 
     def _result(self, *, carried_on: bool) -> InterviewResult:
         skipped = frozenset(self.asked) - frozenset(self.answers)
         return InterviewResult(self._ordered(), carried_on, skipped)
 
-    def _sections(self) -> None:
+    def _sections(self) -> bool:
+        """Ask the sections after the warning signs; False when the person stops at
+        urgent advice that an answer brought on."""
+        first = self.bank.first_questions
         sections = [
-            (section, [q for q in section.questions if not q.has_red_flags])
+            (section, [q for q in section.questions if q not in first])
             for section in self.bank.sections
         ]
         numbered = [(s, qs) for s, qs in sections if qs]
@@ -438,6 +478,9 @@ class Interview:
                     self.console.print(report.section_heading(number, len(numbered), section.title))
                     shown = True
                 self.ask(question)
+                if not self._warn_if_graver():
+                    return False
+        return True
 
     def reviewable(self) -> list[Question]:
         """Questions shown at the review: answered, or still applying."""

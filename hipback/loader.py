@@ -18,6 +18,7 @@ from typing import Any, cast
 import yaml
 
 from .bank import (
+    ALSO_CONSIDER,
     DIRECTIONS,
     QUESTION_TYPES,
     RED_FLAG_URGENCIES,
@@ -26,11 +27,13 @@ from .bank import (
     Bank,
     Choice,
     Condition,
+    Consideration,
     Domain,
     Finding,
     Question,
     RedFlag,
     Requirement,
+    Rule,
     Section,
     Settings,
     SourceInfo,
@@ -44,7 +47,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _SafeLoader = yaml.SafeLoader
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
-_BANK_KEYS = {"settings", "sections"}
+_BANK_KEYS = {"settings", "sections", "rules"}
 _SETTINGS_KEYS = {
     "prior_spine",
     "prior_source",
@@ -54,7 +57,11 @@ _SETTINGS_KEYS = {
     "combining",
     "sources",
     "domains",
+    "considerations",
+    "fewest_answers",
+    "stenosis_named_from_age",
 }
+_RULE_KEYS = {"id", "when", "unless", "urgency", "also_consider", "advice", "source"}
 _COMBINING_KEYS = {"domain_decay", "most_certain", "source_share_at_least"}
 _COMBINING_RANGES = {
     "domain_decay": (0.0, 1.0, "from 0 to 1"),
@@ -70,17 +77,16 @@ _SOURCE_KEYS = {"name", "meaning", "checks"}
 _BAND_KEYS = ("spine_at_least", "leaning_spine_at_least", "leaning_hip_at_most", "hip_at_most")
 _SECTION_KEYS = {"id", "title", "questions"}
 _QUESTION_KEYS = {"id", "type", "prompt", "help", "choices", "min", "max", "ask_when"}
-_CHOICE_KEYS = {"code", "label", "exclusive", "evidence", "note", "urgency", "advice", "source"}
-_EVIDENCE_KEYS = {
-    "toward",
-    "lr",
-    "group",
-    "domain",
-    "sources",
-    "reason",
+_CHOICE_KEYS = {
+    "code",
+    "label",
+    "heading",
+    "exclusive",
+    "evidence",
+    "note",
+    "urgency",
+    "advice",
     "source",
-    "requires",
-    "unless",
 }
 _YES_NO = ("yes", "no")
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
@@ -521,6 +527,14 @@ class _Builder:
         sources = self._sources(reader, fields.get("sources"))
         domains = self._domains(reader, fields.get("domains"))
         self.domains = domains
+        considerations = self._considerations(reader, fields.get("considerations"))
+        ages: dict[str, int] = {}
+        for key in ("fewest_answers", "stenosis_named_from_age"):
+            value = self.integer(reader, fields.get(key), key)
+            if value is not None and not 0 <= value <= 200:
+                reader.problem(fields[key].line, f"{key} must lie from 0 to 200")
+            elif value is not None:
+                ages[key] = value
         if prior is None or mixed is None or len(bands) != len(_BAND_KEYS) or combining is None:
             return None
         return Settings(
@@ -533,7 +547,90 @@ class _Builder:
             next_checks=next_checks,
             sources=sources,
             domains=domains,
-            **combining,
+            considerations=considerations,
+            **combining,  # type: ignore[arg-type]
+            **ages,
+        )
+
+    def _considerations(
+        self, reader: _FileReader, node: YamlNode | None
+    ) -> dict[str, Consideration]:
+        if node is None:
+            return {}
+        fields = self.mapping(reader, node, "considerations", set(), set(ALSO_CONSIDER))
+        built: dict[str, Consideration] = {}
+        for key, info_node in (fields or {}).items():
+            if key not in ALSO_CONSIDER:
+                continue
+            where = f"considerations.{key}"
+            info = self.mapping(reader, info_node, where, {"name", "meaning"}, _SOURCE_KEYS)
+            if info is None:
+                continue
+            name = self.text(reader, info.get("name"), f"{where}.name")
+            meaning = self.text(reader, info.get("meaning"), f"{where}.meaning")
+            items = (
+                self.items(reader, info["checks"], f"{where}.checks") if "checks" in info else []
+            )
+            checks = [t for item in items if (t := self.text(reader, item, f"{where}.checks"))]
+            if name and meaning:
+                built[key] = Consideration(key, name, meaning, tuple(checks))
+        return built
+
+    def rule(self, reader: _FileReader, node: YamlNode) -> Rule | None:
+        fields = self.mapping(reader, node, "a rule", {"id", "when", "source"}, _RULE_KEYS)
+        if fields is None:
+            return None
+        rid = self.code(reader, fields.get("id"), "a rule id")
+        where = f"rule '{rid}'"
+        groups_node = fields.get("when")
+        groups: list[Condition] = []
+        if groups_node is not None:
+            items = groups_node.value if isinstance(groups_node.value, list) else [groups_node]
+            for item in items:
+                group = self.condition(reader, item, f"when of {where}", None)
+                if group is not None:
+                    groups.append(group)
+        unless = None
+        if "unless" in fields:
+            unless = self.condition(reader, fields["unless"], f"unless of {where}", None)
+        urgency = None
+        if "urgency" in fields:
+            urgency = self.code(reader, fields["urgency"], f"urgency of {where}")
+            if urgency is not None and urgency not in RED_FLAG_URGENCIES:
+                reader.problem(
+                    fields["urgency"].line,
+                    f"urgency of {where} must be one of {', '.join(RED_FLAG_URGENCIES)}",
+                )
+                urgency = None
+            elif "advice" not in fields:
+                reader.problem(fields["urgency"].line, f"{where} has an urgency: add 'advice'")
+        also: list[str] = []
+        if "also_consider" in fields:
+            also_node = fields["also_consider"]
+            for item in also_node.value if isinstance(also_node.value, list) else [also_node]:
+                code = self.code(reader, item, f"also_consider of {where}")
+                if code is not None and code not in ALSO_CONSIDER:
+                    reader.problem(
+                        item.line,
+                        f"also_consider of {where}: unknown {quoted(code)}"
+                        f"{did_you_mean(code, ALSO_CONSIDER)} (known: {', '.join(ALSO_CONSIDER)})",
+                    )
+                elif code is not None:
+                    also.append(code)
+        if urgency is None and not also and "urgency" not in fields:
+            reader.problem(node.line, f"{where} needs 'urgency', 'also_consider' or both")
+        advice = self.text(reader, fields.get("advice"), f"advice of {where}")
+        source = self.text(reader, fields.get("source"), f"source of {where}")
+        if rid is None or source is None or len(groups) != len(items if groups_node else []):
+            return None
+        return Rule(
+            rid,
+            tuple(groups),
+            unless,
+            cast(Any, urgency),
+            tuple(sorted(also, key=ALSO_CONSIDER.index)),
+            advice,
+            source,
         )
 
     def _combining(self, reader: _FileReader, node: YamlNode | None) -> dict[str, float] | None:
@@ -791,8 +888,15 @@ class _Builder:
                     fields["exclusive"].line,
                     f"{qid}={code} stands alone, so it cannot carry evidence or a red flag",
                 )
+        heading = self.text(reader, fields.get("heading"), f"the heading of {qid}={code}")
         return Choice(
-            code, label, exclusive, tuple(f for f in findings if f is not None), note, red_flag
+            code,
+            label,
+            exclusive,
+            tuple(f for f in findings if f is not None),
+            note,
+            red_flag,
+            heading,
         )
 
     def question(self, reader: _FileReader, node: YamlNode, section: str) -> Question | None:
@@ -943,7 +1047,10 @@ def _build(path: Path) -> tuple[Bank | None, list[Problem]]:
     files = list(_read_files(path, builder))
     section_nodes: list[tuple[_FileReader, YamlNode]] = []
     settings_nodes: list[tuple[_FileReader, YamlNode]] = []
+    rule_nodes: list[tuple[_FileReader, YamlNode]] = []
     for reader, fields in files:
+        if "rules" in fields:
+            rule_nodes += [(reader, r) for r in builder.items(reader, fields["rules"], "rules")]
         if "settings" in fields:
             settings_nodes.append((reader, fields["settings"]))
         if "sections" in fields:
@@ -990,6 +1097,13 @@ def _build(path: Path) -> tuple[Bank | None, list[Problem]]:
             sections.append(Section(sid, title, tuple(questions)))
     if files and not section_nodes:
         builder.problems.append(Problem(printable(str(path)), 0, "the bank has no 'sections'"))
+    rules: dict[str, Rule] = {}
+    for reader, node in rule_nodes:
+        rule = builder.rule(reader, node)
+        if rule is not None and rule.id in rules:
+            reader.problem(node.line, f"duplicate rule id {quoted(rule.id)}")
+        elif rule is not None:
+            rules[rule.id] = rule
     if builder.problems or settings is None:
         return None, builder.problems
-    return Bank(tuple(sections), settings, str(path)), builder.problems
+    return Bank(tuple(sections), settings, str(path), tuple(rules.values())), builder.problems

@@ -84,6 +84,7 @@ SAVE_EXAMPLE = "hipback ask --save visit.json"
 
 URGENCY_TITLES: Mapping[Urgency, str] = {
     "emergency": "URGENT: go to an emergency department now",
+    "check_by_hand": "URGENT: the warning signs must be checked by hand today",
     "same_day": "Important: see a doctor today",
     "soon": "Important: see a doctor within a few days",
     "none": "Warning signs",
@@ -91,6 +92,7 @@ URGENCY_TITLES: Mapping[Urgency, str] = {
 
 URGENCY_LABELS: Mapping[Urgency, str] = {
     "emergency": "Emergency",
+    "check_by_hand": "Check by hand",
     "same_day": "Today",
     "soon": "Within days",
     "none": "",
@@ -98,6 +100,7 @@ URGENCY_LABELS: Mapping[Urgency, str] = {
 
 _URGENCY_STYLES: Mapping[Urgency, str] = {
     "emergency": "bold red",
+    "check_by_hand": "bold red",
     "same_day": "bold yellow",
     "soon": "yellow",
     "none": "",
