@@ -316,6 +316,7 @@ def encode_rows(
                 result.hip_probability,
                 result.verdict,
                 result.likely_source,
+                ";".join(result.also_consider),
                 "yes" if result.mixed_pattern else "no",
                 "yes" if result.urgent else "no",
                 result.urgency,
@@ -328,7 +329,9 @@ def encode_rows(
             urgent = result.urgent
         else:
             flags = row.flags
-            cells += ["", "", "", "", ""]
+            cells += ["", "", "", ""]
+            cells.append(";".join(flags.also_consider) if flags is not None else "")
+            cells.append("")
             if flags is not None:
                 cells += ["yes" if flags.urgent else "no", flags.urgency]
                 cells.append(";".join(flags.red_flags_present))

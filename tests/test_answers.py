@@ -68,15 +68,16 @@ def test_a_parsed_answer_parses_to_itself() -> None:
             "pain_areas: 'groin;elbow' is not allowed; 'elbow' is not allowed;"
             " expected one or more of low_back,",
         ),
+        # 2026-12: "none;fever" and "Nothing;rest" are answers now (the codes count).
         (
             "red_flags",
-            "none;fever",
-            "red_flags: 'none;fever' is not allowed; none stands alone, without other codes",
+            "fever;xyz",
+            "red_flags: 'fever;xyz' is not allowed; 'xyz' is not allowed; expected one or more of",
         ),
         (
             "eased_by",
-            "Nothing;rest",
-            "eased_by: 'Nothing;rest' is not allowed; nothing stands alone",
+            "Nothing;resting a lot",
+            "eased_by: 'Nothing;resting a lot' is not allowed; 'resting a lot' is not allowed;",
         ),
         (
             "limp",

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from hipback import assess, load_bank
 from hipback.answers import parse_answer
+from hipback.bank import URGENCY_LEVELS, VERDICTS
 from hipback.batch import (
     JSON_FIELDS,
     RESULT_FIELDS,
@@ -35,7 +36,7 @@ BANK = load_bank()
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
 runner = CliRunner()
 
-HIP = "worst_site,limp\ngroin,yes\n"
+HIP = "worst_site,limp,rotation_pain\ngroin,yes,yes\n"
 
 
 def batch(*arguments: str, stdin: str | bytes | None = None) -> Any:
@@ -84,6 +85,7 @@ def test_result_columns_follow_the_contract_order() -> None:
         "hip_probability",
         "verdict",
         "likely_source",
+        "also_consider",
         "mixed_pattern",
         "urgent",
         "urgency",
@@ -106,7 +108,14 @@ def test_vignettes_pass_extra_columns_through_and_add_the_result(tmp_path: Path)
     for before, after in zip(source[1:], written[1:], strict=True):
         assert after[: len(before)] == before  # case_id, expected, expect_urgent untouched
         record = dict(zip(written[0], after, strict=True))
-        assert record["verdict"] in {"spine", "leaning_spine", "uncertain", "leaning_hip", "hip"}
+        assert record["verdict"] in {
+            "spine",
+            "leaning_spine",
+            "uncertain",
+            "leaning_hip",
+            "hip",
+            "too_few_answers",
+        }
         assert record["error"] == ""
         assert record["urgent"] == record["expect_urgent"]
     assert result.stdout == ""
@@ -115,7 +124,7 @@ def test_vignettes_pass_extra_columns_through_and_add_the_result(tmp_path: Path)
 def test_summary_on_stderr_names_urgent_rows_most_pressing_first(tmp_path: Path) -> None:
     result = batch(str(VIGNETTES), "-o", str(tmp_path / "out.csv"))
     cases = vignette_assessments()
-    rank = {"emergency": 0, "same_day": 1, "soon": 2}
+    rank = {level: place for place, level in enumerate(URGENCY_LEVELS)}
     urgent = sorted(
         (
             (rank[a.urgency], number, row["case_id"], a)
@@ -124,19 +133,22 @@ def test_summary_on_stderr_names_urgent_rows_most_pressing_first(tmp_path: Path)
         ),
     )
     verdicts = [a.verdict for _, a in cases]
+    unchecked = [
+        f"row {n} ({row['case_id']})"
+        for n, (row, a) in enumerate(cases, 1)
+        if a.urgency == "not_checked"
+    ]
     expected = [
         f"urgent: {len(urgent)} rows with warning signs, most pressing first:",
         *(
             f"  row {n} ({case}): {a.urgency} ({', '.join(a.red_flags_present)})"
             for _, n, case, a in urgent
         ),
+        f"warning signs never checked: {len(unchecked)} rows ({', '.join(unchecked)})",
         f"{len(cases)} rows read: {len(cases)} assessed, 0 with errors, {len(urgent)} urgent",
-        "verdicts: "
-        + ", ".join(
-            f"{v} {verdicts.count(v)}"
-            for v in ("spine", "leaning_spine", "uncertain", "leaning_hip", "hip")
-        ),
+        "verdicts: " + ", ".join(f"{v} {verdicts.count(v)}" for v in VERDICTS),
     ]
+    assert unchecked  # the public set has rows whose warning signs were left blank
     assert len(urgent) >= 2  # the public set has urgent cases of different levels
     assert result.stderr.splitlines() == expected
 
@@ -311,7 +323,7 @@ def test_output_over_the_input_is_refused(tmp_path: Path) -> None:
         ("age", "forty"),
         ("age", "17"),
         ("age", "121"),
-        ("red_flags", "none;fever"),
+        ("red_flags", "fever;xyz"),
         ("limp", "maybe"),
         ("pain_areas", "groin;elbow"),
     ],
@@ -322,14 +334,21 @@ def test_a_bad_value_is_reported_in_its_row(column: str, value: str) -> None:
     assert result.exit_code == EXIT_INVALID_ENTRIES
     bad, good = rows_of(result.stdout)
     assert bad["error"] == refusal(column, value)
-    flags = ("urgent", "urgency", "red_flags_present")
+    flags = ("also_consider", "urgent", "urgency", "red_flags_present")
     assert all(bad[f] == "" for f in RESULT_FIELDS if f not in (*flags, "error"))
     assert bad["id"] == "1" and bad[column] == value
     assert good["error"] == "" and good["verdict"]
-    # No red_flags column (or an invalid answer in it): nobody checked the warning signs.
-    expected_flags = ("", "", "") if column == "red_flags" else ("no", "not_checked", "")
-    assert (bad["urgent"], bad["urgency"], bad["red_flags_present"]) == expected_flags
-    assert summary_counts(result.stderr) == "2 rows read: 1 assessed, 1 with errors, 0 urgent"
+    # No red_flags column: nobody checked the warning signs. An answer in it that
+    # cannot all be read: every sign read counts, the rest is checked by hand.
+    if column == "red_flags":
+        expected_flags = ("spinal_infection", "yes", "check_by_hand", "fever")
+    else:
+        expected_flags = ("", "no", "not_checked", "")
+    assert tuple(bad[f] for f in flags) == expected_flags
+    urgent = 1 if column == "red_flags" else 0
+    assert summary_counts(result.stderr) == (
+        f"2 rows read: 1 assessed, 1 with errors, {urgent} urgent"
+    )
     assert f"row 1 (1): {column}" in result.stderr
 
 
@@ -412,7 +431,8 @@ def test_jsonl(tmp_path: Path) -> None:
     assert result.exit_code == EXIT_INVALID_ENTRIES
     first, second = (json.loads(line) for line in out.read_text().splitlines())
     assert list(first) == ["row", "fields", *JSON_FIELDS]
-    assert JSON_FIELDS.index("source_shares") == JSON_FIELDS.index("likely_source") + 1
+    assert JSON_FIELDS.index("also_consider") == JSON_FIELDS.index("likely_source") + 1
+    assert JSON_FIELDS.index("source_shares") == JSON_FIELDS.index("also_consider") + 1
     assert first["row"] == 1
     assert first["fields"] == {"id": "A", "worst_site": "groin", "red_flags": "fever", "age": "70"}
     expected = assess(BANK, {"worst_site": "groin", "red_flags": "fever", "age": "70"})
@@ -427,7 +447,9 @@ def test_jsonl(tmp_path: Path) -> None:
     assert [r["text"] for r in first["reasons"]] == [r.text for r in expected.reasons]
     assert second["row"] == 2
     assert second["verdict"] is None and second["reasons"] is None and second["notes"] is None
-    assert second["urgent"] is None  # the warning-sign answer itself is the bad value
+    # The warning-sign answer itself is the bad value: checked by hand, never "none".
+    assert (second["urgent"], second["urgency"]) == ("yes", "check_by_hand")
+    assert second["red_flags_present"] == [] and second["also_consider"] == []
     assert second["error"] == refusal("red_flags", "x")
 
 
@@ -642,7 +664,7 @@ def test_hand_built_csv_lines_equal_csv_writer(delimiter: str) -> None:
     """Whole rows of every question, with errors and repeated answer sets (the memos)."""
     names = ['patient \u00e9"id', *(q.id for q in BANK.questions)]
     columns = plan_columns(BANK, names, "test")
-    rows = _random_rows(300, 11)
+    rows = _random_rows(800, 11)
     valid = [
         row for row, r in zip(rows, assess_rows(BANK, columns, rows), strict=True) if r.assessment
     ]

@@ -179,10 +179,10 @@ def test_even_every_finding_of_one_side_stays_within_the_bounds(side: str) -> No
     assert 0.8 <= p <= 0.95
 
 
-def test_no_answers_is_uncertain_at_the_prior() -> None:
+def test_no_answers_is_too_few_at_the_prior() -> None:
     result = assess(BANK, {})
     assert result.spine_probability == BANK.settings.prior_spine
-    assert result.verdict == "uncertain"
+    assert result.verdict == "too_few_answers"
     assert result.answered == 0
     assert result.reasons == ()
     assert not result.urgent and result.urgency == "not_checked"
@@ -333,7 +333,11 @@ def test_the_spinal_source_follows_the_findings_that_fit_it() -> None:
         BANK,
         {"sides": "both_sides", "worse_with": "walking", "eased_by": "leaning_forward;sitting"},
     )
-    facets = assess(BANK, {"worst_site": "low_back", "worse_with": "twisting;leaning_back"})
+    # Twisting and leaning back no longer name the back joints (Revel 1992; Laslett 2004):
+    # pain worst in the lower back without nerve or stenosis features still does.
+    facets = assess(
+        BANK, {"worst_site": "low_back", "worse_with": "twisting", "rotation_pain": "no"}
+    )
     assert nerve.likely_source == "nerve_root"
     assert stenosis.likely_source == "spinal_stenosis"
     assert facets.likely_source == "back_joints"
@@ -367,7 +371,8 @@ def test_within_a_domain_each_further_finding_counts_less() -> None:
     [
         ("none", "none"),
         ("night_pain", "soon"),
-        ("weight_loss;cancer_history", "soon"),
+        ("weight_loss;night_pain", "soon"),
+        ("weight_loss;cancer_history", "same_day"),  # a combination (contract, 2026-12)
         ("trauma", "same_day"),
         ("fever;night_pain", "same_day"),
         ("saddle_numbness", "emergency"),
@@ -381,7 +386,13 @@ def test_urgency_is_the_most_pressing_flag_present(flags: str, urgency: str) -> 
     assert result.urgent is (urgency != "none")
     present = [] if flags == "none" else flags.split(";")
     assert sorted(result.red_flags_present) == sorted(present)
-    assert [f.code for f in result.red_flag_advice] == list(result.red_flags_present)
+    signs = BANK.question("red_flags").codes
+    assert [f.code for f in result.red_flag_advice if f.code in signs] == list(
+        result.red_flags_present
+    )
+    # A combination's advice comes before the single signs' of its grade.
+    combined = [f.code for f in result.red_flag_advice if f.code not in signs]
+    assert combined == (["cancer_with_pain"] if urgency == "same_day" and "cancer" in flags else [])
 
 
 def test_red_flags_do_not_move_the_likelihood() -> None:
@@ -465,6 +476,13 @@ def _under_the_contract(case: dict[str, str]) -> dict[str, str]:
     answered = [q for q in BANK.evidence_question_ids if case.get(q, "").strip()]
     if len(answered) < 3:
         return {**case, "expected": "too_few_answers"}
+    if case["case_id"] == "P08":
+        # Shooting pain, tingling and the back of the thigh (a nerve root) weigh
+        # exactly as much as walking pain eased by sitting (stenosis), now that
+        # leaning back counts only as part of the stenosis posture pattern (Sugioka
+        # 2008; it no longer also counts for the back joints, Revel 1992): no source
+        # holds 40 % of the spine, so none is named. Unclear is a miss, not an error.
+        return {**case, "expected_source": "unclear"}
     return case
 
 

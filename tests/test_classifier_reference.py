@@ -104,20 +104,41 @@ def plain_assessment(bank: Bank, answers: dict[str, Any]) -> dict[str, Any]:
             best if shares[best] >= settings_.source_share_at_least * spine_share else "unclear"
         )
 
-    notes = [
-        c.note
-        for q in bank.questions
-        if q.id in parsed
-        for c in q.chosen(parsed[q.id])
-        if c.note is not None
+    # Too few answers that carry evidence: no side, no source (contract, 2026-12).
+    evidential = [
+        q for q in bank.questions if q.id in parsed and any(c.findings for c in q.choices)
     ]
+    mixed = min(spine, hip) >= math.log(settings_.mixed_pattern_min_lr)
+    if len(evidential) < settings_.fewest_answers:
+        verdict, likely, mixed = "too_few_answers", "unclear", False
+    # A warning sign comes first, and stenosis is not named under 50.
+    urgency = assess_red_flags(bank, answers).urgency
+    if urgency in ("emergency", "same_day", "check_by_hand"):
+        likely = "unclear"
+    age = parsed.get("age")
+    if (
+        likely == "spinal_stenosis"
+        and isinstance(age, int)
+        and age < settings_.stenosis_named_from_age
+    ):
+        likely = "unclear"
+
+    notes: list[str] = []
+    for q in bank.questions:
+        if q.id not in parsed:
+            continue
+        chosen = q.chosen(parsed[q.id])
+        notes += [c.note for c in chosen if c.note is not None]
+        alone = [c for c in chosen if c.exclusive]
+        if alone and len(chosen) > len(alone):
+            notes.append(q.given_beside(alone[0]))
     return {
         "notes": tuple(dict.fromkeys(notes)),
         "spine_probability": probability,
         "verdict": verdict,
         "likely_source": likely,
         "source_shares": {s: round(v, 3) for s, v in shares.items()},
-        "mixed_pattern": min(spine, hip) >= math.log(settings_.mixed_pattern_min_lr),
+        "mixed_pattern": mixed,
         "answered": len(parsed),
         "reasons": [(f, w * scale, rank, others) for f, w, rank, others in raw],
         "spine_weight": spine * scale,
@@ -142,6 +163,7 @@ def assert_same(bank: Bank, answers: dict[str, Any]) -> None:
         warning_signs.red_flags_present,
         warning_signs.red_flag_advice,
     )
+    assert fast.also_consider == warning_signs.also_consider
     assert fast.prior_spine == bank.settings.prior_spine
     assert [(r.finding, r.rank, list(r.counted_with)) for r in fast.reasons] == [
         (f, rank, others) for f, _, rank, others in plain["reasons"]

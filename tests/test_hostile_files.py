@@ -77,17 +77,26 @@ def all_blank_but(tmp_path: Path, **given: str) -> Path:
 
 
 def _bank_text() -> str:
-    """The packaged bank as one YAML text (settings and every section)."""
+    """The packaged bank as one YAML text (settings, every section and every rule)."""
     from hipback.loader import default_bank_path
 
     files = sorted(default_bank_path().glob("*.yaml"))
     settings = [f.read_text(encoding="utf-8") for f in files if "settings:" in f.read_text()]
-    sections = []
+    sections, rules = [], []
     for file in files:
         text = file.read_text(encoding="utf-8")
+        text, _, rule_text = text.partition("\nrules:")
+        if rule_text:
+            rules.append(rule_text)
         if "sections:" in text:
             sections.append(text[text.index("sections:") + len("sections:") :])
-    return settings[0].rstrip("\n") + "\nsections:" + "".join(sections).rstrip("\n") + "\n"
+    return (
+        settings[0].rstrip("\n")
+        + "\nsections:"
+        + "".join(s.rstrip("\n") + "\n" for s in sections).rstrip("\n")
+        + "\nrules:"
+        + "".join(r.rstrip("\n") + "\n" for r in rules)
+    )
 
 
 # --- A warning sign or a value never changes silently ------------------------------

@@ -59,7 +59,9 @@ def test_every_kind_of_row_was_in_the_mixed_input(tmp_path: Path) -> None:
     assert results[1]["error"] and results[1]["urgency"] == "same_day"
     assert results[2]["error"] and results[2]["urgency"] == "not_checked"
     assert results[3]["urgency"] == "emergency" and not results[3]["error"]
-    assert results[5]["error"] and results[5]["urgent"] == ""
+    # What cannot be read is never read as no warning sign (contract, 2026-12).
+    assert results[5]["error"] and results[5]["urgency"] == "check_by_hand"
+    assert results[5]["urgent"] == "yes"
     answers = {"red_flags": "none", "age": "54", "worst_site": "groin", "limp": "yes"}
     answers["pain_areas"] = "groin;front_thigh"
     assert results[0]["verdict"] == assess(BANK, answers).verdict

@@ -114,7 +114,8 @@ def test_branching_logic_means_the_banks_condition(row: dict[str, str]) -> None:
             assert logic == ""
             continue
         conditional += 1
-        assert re.search(r"\[[a-z_]+\([a-z_]+\)\] = '1'", logic)
+        # A box of a checkbox field ([field(code)]) or a yes/no field ([field]).
+        assert re.search(r"\[[a-z_]+(\([a-z_]+\))?\] = '1'", logic)
         assert _redcap_logic_holds(logic, record) is question.ask_when.holds(answers)
     assert conditional
 
@@ -199,7 +200,8 @@ def test_an_export_gives_the_csv_results(tmp_path: Path, labels: bool) -> None:
         for question in BANK.questions:
             if question.type == "multi":
                 chosen = written[question.id].split(";") if written[question.id] else []
-                assert chosen == [c for c in question.codes if c in row[question.id].split(";")]
+                given = row.get(question.id, "").split(";")
+                assert chosen == [c for c in question.codes if c in given]
                 assert not any(k.startswith(f"{question.id}___") for k in written)
     header = list(out[0])
     assert header[: header.index("spine_probability")] == [
@@ -244,17 +246,22 @@ def test_a_box_neither_ticked_nor_unticked_is_a_row_error_naming_the_column(
     assert [r["redcap_repeat_instance"] for r in out] == ["1", "2"]
 
 
-def test_an_exclusive_code_ticked_with_others_is_an_error_as_in_csv(tmp_path: Path) -> None:
+def test_an_exclusive_code_ticked_with_others_counts_the_others_as_in_csv(tmp_path: Path) -> None:
+    # "None of these" ticked beside a sign (REDCap does not enforce @NONEOFTHEABOVE on
+    # every form): the sign counts and a note says so (contract, 2026-12).
     records = [{"record_id": "1", "red_flags___none": "1", "red_flags___fever": "1"}]
     result, out = _run(_export(tmp_path / "export.csv", records), tmp_path)
-    assert result.exit_code == EXIT_INVALID_ENTRIES
-    assert "none stands alone" in out[0]["error"]
-    assert out[0]["urgency"] == ""  # the warning-sign answer itself is not valid
+    assert result.exit_code == EXIT_OK, result.output
+    assert out[0]["error"] == ""
+    assert (out[0]["urgent"], out[0]["urgency"]) == ("yes", "same_day")
+    assert "None of these" in out[0]["notes"]
 
 
-def test_a_plain_csv_is_not_read_as_redcap(tmp_path: Path) -> None:
+def test_a_plain_csv_reads_a_choices_words_as_an_export_does(tmp_path: Path) -> None:
+    # Since 2026-12 every format reads a choice given in its words, not only REDCap.
     source = tmp_path / "plain.csv"
-    source.write_text("name,sides\nAnna,Both sides\n", encoding="utf-8")
+    source.write_text("name,sides\nAnna,Both sides\nBen,both ways\n", encoding="utf-8")
     result, out = _run(source, tmp_path)
-    assert result.exit_code == EXIT_INVALID_ENTRIES  # labels are read only in REDCap exports
-    assert out[0]["error"].startswith("sides: 'Both sides' is not allowed")
+    assert result.exit_code == EXIT_INVALID_ENTRIES
+    assert out[0]["sides"] == "Both sides" and out[0]["error"] == ""
+    assert out[1]["error"].startswith("sides: 'both ways' is not allowed")

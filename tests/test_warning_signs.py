@@ -4,7 +4,6 @@ and a benign source never named beside one."""
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +169,7 @@ def test_an_elderly_patient_who_cannot_bear_weight_is_told_to_be_seen_today() ->
         '"saddle numbness"',
         "saddle_numbness;",
         "saddle - numbness",
-        "Ｓａｄｄｌｅ numbness",  # fullwidth letters (NFKC)
+        "\uff33\uff41\uff44\uff44\uff4c\uff45 numbness",  # fullwidth letters (NFKC)
         RED_FLAGS.choice("saddle_numbness").label,
         RED_FLAGS.choice("saddle_numbness").label.upper(),
     ],
