@@ -412,16 +412,6 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class Consideration:
-    """Another cause the answers may fit (``also_consider``), in plain words, with checks."""
-
-    id: str
-    name: str
-    meaning: str
-    checks: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class Section:
     id: str
     title: str
@@ -430,9 +420,10 @@ class Section:
 
 @dataclass(frozen=True)
 class SourceInfo:
-    """A specific source of pain in plain words, and what a clinician may check for it."""
+    """A source of pain, or another cause to consider, in plain words, and what a
+    clinician may check for it."""
 
-    id: Source
+    id: str
     name: str
     meaning: str
     checks: tuple[str, ...] = ()
@@ -471,7 +462,8 @@ class Settings:
     source_share_at_least: float = 0.5
     sources: Mapping[str, SourceInfo] = field(default_factory=dict)
     domains: Mapping[str, Domain] = field(default_factory=dict)
-    considerations: Mapping[str, Consideration] = field(default_factory=dict)
+    #: Other causes the answers may fit (``also_consider``), described as sources are.
+    considerations: Mapping[str, SourceInfo] = field(default_factory=dict)
     #: Fewer answered questions that carry evidence than this: ``too_few_answers``.
     fewest_answers: int = 3
     #: Below this age ``spinal_stenosis`` is never named.

@@ -27,7 +27,6 @@ from .bank import (
     Bank,
     Choice,
     Condition,
-    Consideration,
     Domain,
     Finding,
     Question,
@@ -527,7 +526,9 @@ class _Builder:
         sources = self._sources(reader, fields.get("sources"))
         domains = self._domains(reader, fields.get("domains"))
         self.domains = domains
-        considerations = self._considerations(reader, fields.get("considerations"))
+        considerations = self._described(
+            reader, fields.get("considerations"), "considerations", ALSO_CONSIDER
+        )
         ages: dict[str, int] = {}
         for key in ("fewest_answers", "stenosis_named_from_age"):
             value = self.integer(reader, fields.get(key), key)
@@ -551,30 +552,6 @@ class _Builder:
             **combining,  # type: ignore[arg-type]
             **ages,
         )
-
-    def _considerations(
-        self, reader: _FileReader, node: YamlNode | None
-    ) -> dict[str, Consideration]:
-        if node is None:
-            return {}
-        fields = self.mapping(reader, node, "considerations", set(), set(ALSO_CONSIDER))
-        built: dict[str, Consideration] = {}
-        for key, info_node in (fields or {}).items():
-            if key not in ALSO_CONSIDER:
-                continue
-            where = f"considerations.{key}"
-            info = self.mapping(reader, info_node, where, {"name", "meaning"}, _SOURCE_KEYS)
-            if info is None:
-                continue
-            name = self.text(reader, info.get("name"), f"{where}.name")
-            meaning = self.text(reader, info.get("meaning"), f"{where}.meaning")
-            items = (
-                self.items(reader, info["checks"], f"{where}.checks") if "checks" in info else []
-            )
-            checks = [t for item in items if (t := self.text(reader, item, f"{where}.checks"))]
-            if name and meaning:
-                built[key] = Consideration(key, name, meaning, tuple(checks))
-        return built
 
     def rule(self, reader: _FileReader, node: YamlNode) -> Rule | None:
         fields = self.mapping(reader, node, "a rule", {"id", "when", "source"}, _RULE_KEYS)
@@ -652,25 +629,27 @@ class _Builder:
         return values if fields is not None else None
 
     def _sources(self, reader: _FileReader, node: YamlNode | None) -> dict[str, SourceInfo]:
+        return self._described(reader, node, "sources", SOURCES)
+
+    def _described(
+        self, reader: _FileReader, node: YamlNode | None, where: str, known: tuple[str, ...]
+    ) -> dict[str, SourceInfo]:
+        """Sources (or other causes to consider) in plain words, with their checks."""
         if node is None:
             return {}
-        fields = self.mapping(reader, node, "sources", set(), set(SOURCES))
+        fields = self.mapping(reader, node, where, set(), set(known))
         built: dict[str, SourceInfo] = {}
-        for key, source_node in (fields or {}).items():
-            if key not in SOURCES:
+        for key, info_node in (fields or {}).items():
+            if key not in known:
                 continue
-            where = f"sources.{key}"
-            info = self.mapping(reader, source_node, where, {"name", "meaning"}, _SOURCE_KEYS)
+            at = f"{where}.{key}"
+            info = self.mapping(reader, info_node, at, {"name", "meaning"}, _SOURCE_KEYS)
             if info is None:
                 continue
-            name = self.text(reader, info.get("name"), f"{where}.name")
-            meaning = self.text(reader, info.get("meaning"), f"{where}.meaning")
-            checks: list[str] = []
-            if "checks" in info:
-                for item in self.items(reader, info["checks"], f"{where}.checks"):
-                    text = self.text(reader, item, f"{where}.checks")
-                    if text:
-                        checks.append(text)
+            name = self.text(reader, info.get("name"), f"{at}.name")
+            meaning = self.text(reader, info.get("meaning"), f"{at}.meaning")
+            items = self.items(reader, info["checks"], f"{at}.checks") if "checks" in info else []
+            checks = [t for item in items if (t := self.text(reader, item, f"{at}.checks"))]
             if name and meaning:
                 built[key] = SourceInfo(key, name, meaning, tuple(checks))
         return built
