@@ -525,3 +525,103 @@ def test_a_bank_file_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
     assert [(p.line, p.message) for p in problems] == [
         (_line_of(VALID, "Groin pain"), "not UTF-8 text: save the file as UTF-8")
     ]
+
+
+# --- rules: combinations that grade warning signs and name other causes ------------------
+
+RULES = """\
+rules:
+  - id: fever_and_limp
+    when:
+      - red_flags: [fever]
+      - limp: [yes]
+        worst_site: [groin]
+    urgency: same_day
+    also_consider: [spinal_infection]
+    advice: Fever with a limp can mean an infected hip. See a doctor today.
+    source: Coakley 2006
+"""
+
+
+def test_a_rule_is_read_and_applies_when_every_group_holds(tmp_path: Path) -> None:
+    from hipback import assess
+
+    bank = load_bank(_bank(tmp_path, VALID + RULES))
+    (rule,) = bank.rules
+    assert rule.id == "fever_and_limp" and rule.urgency == "same_day"
+    assert assess(bank, {"red_flags": "fever", "limp": "yes"}).also_consider == (
+        "spinal_infection",
+    )
+    assert assess(bank, {"red_flags": "fever", "worst_site": "groin"}).red_flag_advice[0].code == (
+        "fever_and_limp"
+    )
+    assert assess(bank, {"red_flags": "none", "limp": "yes"}).also_consider == ()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "at", "message"),
+    [
+        (
+            "limp: [yes]",
+            "knee: [yes]",
+            "knee: [yes]",
+            "when of rule 'fever_and_limp' names unknown question 'knee'",
+        ),
+        (
+            "red_flags: [fever]",
+            "red_flags: [fevre]",
+            "fevre",
+            "when of rule 'fever_and_limp': 'fevre' is not a code of 'red_flags'",
+        ),
+        (
+            "urgency: same_day",
+            "urgency: today",
+            "urgency: today",
+            "urgency of rule 'fever_and_limp' must be one of emergency, same_day, soon",
+        ),
+        (
+            "also_consider: [spinal_infection]",
+            "also_consider: [infection]",
+            "also_consider: [infection]",
+            "also_consider of rule 'fever_and_limp': unknown 'infection'",
+        ),
+        (
+            "    advice: Fever with a limp can mean an infected hip. See a doctor today.\n",
+            "",
+            "urgency: same_day",
+            "rule 'fever_and_limp' has an urgency: add 'advice'",
+        ),
+        ("    source: Coakley 2006\n", "", "- id: fever_and_limp", "a rule is missing 'source'"),
+        (
+            "    urgency: same_day\n",
+            "    colour: red\n",
+            "colour: red",
+            "unknown key 'colour' in a rule",
+        ),
+    ],
+)
+def test_a_mistake_in_a_rule_is_reported_with_its_line(
+    tmp_path: Path, old: str, new: str, at: str, message: str
+) -> None:
+    text = VALID + RULES.replace(old, new)
+    assert old in RULES
+    line = len(VALID.splitlines()) + _line_of(RULES.replace(old, new), at)
+    assert any(p.startswith(f"{line}: {message}") for p in _problems(tmp_path, text)), _problems(
+        tmp_path, text
+    )
+
+
+def test_a_duplicate_rule_id_is_reported(tmp_path: Path) -> None:
+    text = VALID + RULES + RULES.replace("rules:\n", "")
+    second = [n for n, line in enumerate(text.splitlines(), 1) if "- id: fever_and_limp" in line][1]
+    assert f"{second}: duplicate rule id 'fever_and_limp'" in _problems(tmp_path, text)
+
+
+def test_a_rule_that_neither_grades_nor_names_a_cause_is_reported(tmp_path: Path) -> None:
+    text = VALID + RULES.replace("    urgency: same_day\n", "").replace(
+        "    also_consider: [spinal_infection]\n", ""
+    ).replace("    advice: Fever with a limp can mean an infected hip. See a doctor today.\n", "")
+    line = _line_of(text, "- id: fever_and_limp")
+    assert f"{line}: rule 'fever_and_limp' needs 'urgency', 'also_consider' or both" in _problems(
+        tmp_path, text
+    )
