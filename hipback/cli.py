@@ -409,7 +409,8 @@ def evidence(
     bank: BankOption = None,
 ) -> None:
     """Every finding: which way it points, its likelihood ratio and its published source;
-    then the published combinations beside what hipback makes of them."""
+    the warning signs and the combinations that grade them or name other causes; then
+    the published combinations beside what hipback makes of them."""
     from . import tables
     from .loader import load_bank
 
@@ -422,6 +423,7 @@ def evidence(
 
         console = Console()
         console.print(tables.evidence_table(loaded))
+        console.print(tables.rules_table(loaded))
         console.print(tables.combinations_table(loaded))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.table import Table
 
-from .bank import Bank, Finding, Question
+from .bank import Bank, Finding, Question, Rule
 from .combinations import COMBINATIONS, implied_likelihood_ratio
 
 
@@ -73,6 +73,28 @@ def _finding_name(finding: Finding) -> str:
     if finding.unless is not None:
         name += f" (unless {finding.unless.describe()})"
     return name
+
+
+def _rule_name(rule: Rule) -> str:
+    """``red_flags is cancer_history, and tingling_numbness is yes or ...``."""
+    name = ", and ".join(" or ".join(r.describe() for r in g.requirements) for g in rule.when)
+    if rule.unless is not None:
+        name += f" (unless {rule.unless.describe()})"
+    return name
+
+
+def rules_table(bank: Bank) -> Table:
+    """The combinations that grade warning signs or name other causes, with their sources."""
+    table = Table(title="Combinations: warning-sign grades and other causes", show_lines=True)
+    table.add_column("when", style="bold")
+    table.add_column("grade")
+    table.add_column("also consider")
+    table.add_column("source")
+    for rule in bank.rules:
+        table.add_row(
+            _rule_name(rule), rule.urgency or "-", ", ".join(rule.also_consider), rule.source
+        )
+    return table
 
 
 def _fits(finding: Finding) -> str:
@@ -167,6 +189,12 @@ def evidence_markdown(bank: Bank) -> str:
     for flag in bank.red_flags:
         lines.append(
             f"| `{flag.code}` | {flag.urgency} | {_cell(flag.advice)} | {_cell(flag.source)} |"
+        )
+    lines += ["", "| combination | grade | also consider | source |", "|---|---|---|---|"]
+    for rule in bank.rules:
+        lines.append(
+            f"| `{_cell(_rule_name(rule))}` | {rule.urgency or '-'}"
+            f" | {', '.join(rule.also_consider) or '-'} | {_cell(rule.source)} |"
         )
     settings = bank.settings
     lines += [

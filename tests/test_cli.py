@@ -133,11 +133,14 @@ def test_questions_table_shows_every_id() -> None:
         assert question.id in result.stdout
 
 
-def test_evidence_markdown_lists_every_finding_and_red_flag() -> None:
+def test_evidence_markdown_lists_every_finding_red_flag_and_rule() -> None:
     result = runner.invoke(app, ["evidence", "--format", "markdown"])
     assert result.exit_code == 0
     rows = [line for line in result.stdout.splitlines() if line.startswith("| `")]
-    assert len(rows) == len(BANK.findings) + len(BANK.red_flags)
+    assert len(rows) == len(BANK.findings) + len(BANK.red_flags) + len(BANK.rules)
+    for rule, row in zip(BANK.rules, rows[-len(BANK.rules) :], strict=True):
+        assert f" | {rule.urgency or '-'} | " in row
+        assert rule.source.split(";")[0] in row
     for finding, row in zip(BANK.findings, rows, strict=False):
         assert row.startswith(f"| `{finding.question_id} = {finding.code}")
         assert f" | {finding.toward} | {finding.likelihood_ratio:g} | " in row
