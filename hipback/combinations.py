@@ -1,6 +1,6 @@
 """Published combinations of history findings, translated into hipback's answers.
 
-They bound what a questionnaire may claim (``evidence.md``, "Combinations"):
+They bound what a questionnaire may claim (README, "How sure can a questionnaire be?"):
 ``hipback evidence`` and the README show hipback's own figure beside each
 published one, and the tests hold every expressible one within a factor of 2.
 The ``domain_decay`` setting was fitted to these rows, never to case vignettes.
