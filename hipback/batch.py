@@ -193,13 +193,18 @@ def _json_keys(names: tuple[str, ...], kept: tuple[int, ...]) -> tuple[str, ...]
     """Unique JSON keys for the kept columns, so that no cell is dropped from ``fields``."""
     written = set(names)
     taken: set[str] = set()
+    next_suffix: dict[str, int] = {}  # where to go on trying, so repeated names stay linear
     keys = []
     for i in kept:
         name = names[i]
         base = name if name.strip() else f"column_{i + 1}"
-        key, suffix = base, 2
-        while key in taken or (key != name and key in written):
-            key, suffix = f"{base}_{suffix}", suffix + 1
+        key, suffix = base, next_suffix.get(base, 2)
+        if key in taken or (key != name and key in written):
+            key = f"{base}_{suffix}"
+            while key in taken or key in written:
+                suffix += 1
+                key = f"{base}_{suffix}"
+            next_suffix[base] = suffix + 1
         taken.add(key)
         keys.append(key)
     return tuple(keys)
@@ -216,10 +221,12 @@ def column_warnings(bank: Bank, columns: Columns) -> list[str]:
     ids = bank.questions_by_id
     matched = [normalise(n) for n in columns.names]
     present = set(matched)
+    said: set[str] = set()  # a name repeated a thousand times is warned about once
     for position, name in enumerate(columns.names):
         key = matched[position]
-        if not key or key in ids:
+        if not key or key in ids or name in said:
             continue
+        said.add(name)
         if key in RESULT_FIELDS:
             if not present >= _RESULTS_FILE_MARKS:
                 warnings.append(
@@ -1094,6 +1101,48 @@ def write_output(
         watched.finish()
 
 
+#: Control characters a cell may hold that a terminal would act on (escape sequences,
+#: a carriage return that overwrites a line, bidirectional overrides), as visible text;
+#: line ends and tabs stay (they are the output's own).
+_SHOWN_ON_A_TERMINAL = {
+    code: repr(chr(code))[1:-1]
+    for code in (
+        *range(0x00, 0x20),
+        *range(0x7F, 0xA0),
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    )
+    if chr(code) not in "\n\t"
+}
+
+
+class _VisibleText:
+    """Output to a terminal: a cell's escape sequence is printed as text, never obeyed."""
+
+    buffer = None  # worker chunks come as bytes: decoded and made visible here too
+
+    def __init__(self, out: IO[str]) -> None:
+        self._out = out
+
+    def write(self, text: str) -> int:
+        self._out.write(text.translate(_SHOWN_ON_A_TERMINAL))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._out, name)
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout is not None and sys.stdout.isatty()
+    except (OSError, ValueError):
+        return False
+
+
 class _TakingBytes:
     """A text output that also takes a worker's chunk of UTF-8 text as bytes, and passes it
     to the byte stream below unchanged (no decoding and encoding again)."""
@@ -1838,6 +1887,8 @@ def run_batch(
             out = _binary_stdout(stack)
         else:
             out = _utf8_stdout(stack)
+            if _stdout_is_terminal():
+                out = cast(IO[str], _VisibleText(out))
         watchers: list[Callable[[Iterator[RowResult]], Iterator[RowResult]]] = []
         if reports_folder is not None:
             from .html_report import ReportsWriter
