@@ -20,6 +20,7 @@ from .bank import (
     AnswerValue,
     Bank,
     RedFlag,
+    Rule,
     Urgency,
 )
 
@@ -91,7 +92,7 @@ def grade(
 
 
 def _raising_codes(
-    bank: Bank, answers: Mapping[str, AnswerValue], fired: list[Any], urgency: Urgency
+    bank: Bank, answers: Mapping[str, AnswerValue], fired: list[Rule], urgency: Urgency
 ) -> list[str]:
     """The health-background codes (multiple-choice answers other than the warning
     signs) that rules giving ``urgency`` counted."""
