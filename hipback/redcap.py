@@ -123,17 +123,20 @@ def branching_logic(bank: Bank, question: Question) -> str:
 
 
 def _field_row(bank: Bank, question: Question, section_header: str) -> list[str]:
+    from .batch import neutralise  # batch imports this module
+
     field_type = {"single": "radio", "multi": "checkbox", "yesno": "yesno", "integer": "text"}
     row = dict.fromkeys(DICTIONARY_COLUMNS, "")
     row.update(
         {
             "Variable / Field Name": question.id,
             "Form Name": FORM_NAME,
-            "Section Header": section_header,
+            # Bank text that a spreadsheet would run as a formula is quoted, as in batch's CSV.
+            "Section Header": neutralise(section_header),
             "Field Type": field_type[question.type],
-            "Field Label": question.prompt,
+            "Field Label": neutralise(question.prompt),
             "Choices, Calculations, OR Slider Labels": _choices(question),
-            "Field Note": question.help or "",
+            "Field Note": neutralise(question.help or ""),
             "Branching Logic (Show field only if...)": branching_logic(bank, question),
             "Required Field?": "y" if question.has_red_flags else "",
         }

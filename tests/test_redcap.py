@@ -136,6 +136,32 @@ def test_a_bank_redcap_cannot_name_is_refused() -> None:
         check_names(bad)
 
 
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_formula_like_bank_text_is_quoted_in_the_dictionary(start: str) -> None:
+    from hipback.batch import is_formula
+
+    first = BANK.sections[0]
+    question = first.questions[0]
+    text = f'{start}HYPERLINK("http://example.com")'
+    bad = replace(
+        BANK,
+        sections=(
+            replace(
+                first,
+                title=text,
+                questions=(replace(question, prompt=text, help=text), *first.questions[1:]),
+            ),
+            *BANK.sections[1:],
+        ),
+    )
+    rows = list(csv.DictReader(io.StringIO(data_dictionary(bad))))
+    row = next(r for r in rows if r["Variable / Field Name"] == question.id)
+    for column in ("Section Header", "Field Label", "Field Note"):
+        assert row[column] == "'" + text
+    for row in rows:
+        assert not any(is_formula(cell) for key, cell in row.items() if key != "Field Annotation")
+
+
 # --- reading exports ----------------------------------------------------------------------
 
 
