@@ -271,7 +271,8 @@ def test_a_box_neither_ticked_nor_unticked_is_a_row_error_naming_the_column(
 
 
 def test_an_exclusive_code_ticked_with_others_is_an_error_as_in_csv(tmp_path: Path) -> None:
-    records = [{"record_id": "1", "red_flags___none": "1", "red_flags___fever": "1"}]
+    boxes = {f"red_flags___{c}": "0" for c in BANK.question("red_flags").codes}
+    records = [{"record_id": "1", **boxes, "red_flags___none": "1", "red_flags___fever": "1"}]
     result, out = _run(_export(tmp_path / "export.csv", records), tmp_path)
     assert result.exit_code == EXIT_INVALID_ENTRIES
     assert "none stands alone" in out[0]["error"]
@@ -284,3 +285,48 @@ def test_a_plain_csv_is_not_read_as_redcap(tmp_path: Path) -> None:
     result, out = _run(source, tmp_path)
     assert result.exit_code == EXIT_INVALID_ENTRIES  # labels are read only in REDCap exports
     assert out[0]["error"].startswith("sides: 'Both sides' is not allowed")
+
+
+def test_an_export_without_a_box_for_some_warning_signs_never_reads_as_none(
+    tmp_path: Path,
+) -> None:
+    question = BANK.question("red_flags")
+    flags = [c.code for c in question.choices if c.red_flag is not None]
+    kept = flags[:1]
+    missing = flags[1:]
+    assert missing
+    boxes = {f"red_flags___{c}": "0" for c in ["none", *kept]}
+    records = [
+        {"record_id": "1", **boxes, "red_flags___none": "1", "worst_site": "groin"},
+        {"record_id": "2", **boxes, "worst_site": "groin"},
+        {"record_id": "3", **boxes, f"red_flags___{kept[0]}": "1", "worst_site": "groin"},
+    ]
+    source = _export(tmp_path / "export.csv", records)
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["batch", str(source), "-o", str(out), "-q"])
+    with out.open(encoding="utf-8") as handle:
+        written = list(csv.DictReader(handle))
+    token = f"(no box for {', '.join(missing)})"
+    assert [r["red_flags"] for r in written] == [f"none;{token}", "", f"{kept[0]};{token}"]
+    assert written[0]["urgency"] != "none"
+    assert written[1]["urgency"] == "not_checked"
+    # The ticked warning sign counts (its urgency) or the row says what is wrong: never lost.
+    assert written[2]["urgency"] == "emergency" or "no box for" in written[2]["error"]
+    warnings = [line for line in result.stderr.splitlines() if "warning:" in line]
+    assert len(warnings) == 1, result.stderr
+    assert f"no red_flags___{missing[0]}" in warnings[0]
+    assert "never read as none" in warnings[0]
+
+
+def test_an_export_with_every_warning_sign_box_gives_no_such_warning(tmp_path: Path) -> None:
+    question = BANK.question("red_flags")
+    records = [
+        {"record_id": "1", **{f"red_flags___{c}": "0" for c in question.codes}},
+    ]
+    records[0]["red_flags___none"] = "1"
+    source = _export(tmp_path / "export.csv", records)
+    result, out = _run(source, tmp_path)
+    assert result.exit_code == EXIT_OK, result.output
+    assert out[0]["red_flags"] == "none"
+    assert out[0]["urgency"] == "none"
+    assert "warning:" not in result.stderr
