@@ -352,7 +352,7 @@ def test_the_also_consider_column_is_read_as_a_result_column(tmp_path, ids):
                 "urgency": "none",
                 "also_consider": ["hip_joint"],
                 "fields": {"patient": "P1"},
-            }  # fmt: skip
+            }
         )
         + "\n",
         encoding="utf-8",
