@@ -174,10 +174,14 @@ def read_leniently(question: Question, raw: Any) -> tuple[AnswerValue | None, bo
 
 
 def _pieces(question: Question, piece: str) -> list[str]:
-    """One ``;``-separated piece, split at commas when it is not a code or choice as it is."""
-    if spelling(piece) in question.words or "," not in piece:
+    """One ``;``-separated piece, split at commas when every part is a code or a choice's
+    words (``fever, saddle numbness``); a text that merely names a code (``(no box for
+    fever, trauma)``) stays whole, so that it never reads as the sign it names."""
+    words = question.words
+    if spelling(piece) in words or "," not in piece:
         return [piece]
-    return piece.split(",")
+    parts = piece.split(",")
+    return parts if all(spelling(part) in words for part in parts) else [piece]
 
 
 def _unknown_codes(question: Question, unknown: list[str], alone: bool) -> str:

@@ -18,11 +18,14 @@ is read first, where on a screen the last lines are what stays in view.
 from __future__ import annotations
 
 import datetime
+import errno
 import hashlib
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -34,6 +37,7 @@ from .bank import Answers, AnswerValue, Bank, RedFlag
 from .classifier import Assessment, RedFlagStatus
 from .errors import AnswerError, HipbackError
 from .files import private_atomic_writer
+from .messages import quoted
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -50,13 +54,15 @@ NOT_CHECKED_TEXT = (
 NONE_PRESENT = "Warning signs: none of the warning signs was reported."
 #: A report file name is at most this many characters before ``.html``.
 NAME_MAX_CHARS = 60
-#: Names Windows keeps for devices: never used as a report's name.
+#: Names Windows keeps for devices, with any extension: never a report's name.
 _RESERVED = frozenset(
-    {"con", "prn", "aux", "nul"}
-    | {f"com{n}" for n in range(1, 10)}
-    | {f"lpt{n}" for n in range(1, 10)}
+    {"con", "prn", "aux", "nul", "conin$", "conout$"}
+    | {f"com{n}" for n in range(10)}
+    | {f"lpt{n}" for n in range(10)}
 )
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_DASHES = re.compile(r"-{2,}")
+#: A report file name is at most this many bytes before ``-N.html`` (NAME_MAX is 255).
+NAME_MAX_BYTES = 200
 _PARENTHESES = re.compile(r"\([^()]*\)")
 _AUTHOR_YEAR = re.compile(r"^([A-Z][\w'-]+)\b.*?\b((?:19|20)\d\d)\b")
 #: Parts of a source that say how a figure was used, not where it comes from.
@@ -474,38 +480,50 @@ def prepare_reports_folder(folder: str | Path) -> Path:
     path = Path(folder)
     if not os.fspath(folder):
         raise HipbackError("the --reports folder name is empty; give a folder name")
+    shown = quoted(path, 200)
     try:
         status = os.stat(path)
     except FileNotFoundError:
         status = None
     except OSError as error:
-        raise HipbackError(f"cannot use {path} for the reports: {error.strerror}") from None
+        raise HipbackError(f"cannot use {shown} for the reports: {error.strerror}") from None
     if status is not None:
         if not stat.S_ISDIR(status.st_mode):
-            raise HipbackError(f"cannot write the reports to {path}: it is not a folder")
+            raise HipbackError(f"cannot write the reports to {shown}: it is not a folder")
         return path
     try:
         os.mkdir(path, 0o700)
     except FileNotFoundError:
         raise HipbackError(
-            f"cannot create the reports folder {path}: the folder {path.parent} does not exist"
+            f"cannot create the reports folder {shown}: the folder {quoted(path.parent, 200)}"
+            " does not exist"
         ) from None
     except OSError as error:
         raise HipbackError(
-            f"cannot create the reports folder {path}: {error.strerror or error}"
+            f"cannot create the reports folder {shown}: {error.strerror or error}"
         ) from None
     return path
 
 
 def safe_name(cell: str) -> str:
-    """A pass-through cell as a file name: letters, digits, ``.``, ``_`` and ``-`` only.
+    """A pass-through cell as a file name that is safe on Linux, macOS and Windows.
 
-    Anything else becomes ``-``; leading dots and dashes go (no hidden file, no
-    option-like name); the name is capped at :data:`NAME_MAX_CHARS`. May be empty.
+    Letters (``ü`` too, in NFKC form) and digits are kept, as are ``.``, ``_``
+    and ``-``; anything else becomes ``-``. Leading dots and dashes go (no
+    hidden file, no option-like name), and so do trailing dots, dashes and
+    spaces (Windows drops them). A Windows device name (``CON``, ``NUL.txt``,
+    ``COM1``...) gets a ``-`` after it. At most :data:`NAME_MAX_CHARS`
+    characters and :data:`NAME_MAX_BYTES` bytes. May be empty.
     """
-    name = _UNSAFE.sub("-", cell.strip()).strip(".-")[:NAME_MAX_CHARS].rstrip(".-")
-    if name.split(".")[0].lower() in _RESERVED:
-        name = f"{name}-"
+    text = unicodedata.normalize("NFKC", cell.strip())
+    kept = "".join(c if c in "._-" or unicodedata.category(c)[0] in "LMN" else "-" for c in text)
+    name = _DASHES.sub("-", kept).strip(".-")[:NAME_MAX_CHARS]
+    while len(name.encode("utf-8")) > NAME_MAX_BYTES:
+        name = name[:-1]
+    name = name.rstrip(".- ")
+    stem, dot, rest = name.partition(".")
+    if stem.lower() in _RESERVED:
+        name = f"{stem}-{dot}{rest}"
     return name
 
 
@@ -513,36 +531,53 @@ class ReportNames:
     """Unique report names for a run: ``P01.html``, ``P01-2.html``, or ``row-N.html``.
 
     Compared ignoring case, since the folder may be on a case-insensitive disk.
+    ``avoid``: names never given (the input or output file's, in the folder).
     """
 
-    def __init__(self) -> None:
-        self._taken: set[str] = set()
+    def __init__(self, avoid: Iterable[str] = ()) -> None:
+        self._taken: set[str] = {name.lower() for name in avoid}
 
     def name(self, cell: str | None, row: int) -> str:
         base = safe_name(cell) if cell else ""
         if not base:
             base = f"row-{row}"
         candidate, suffix = base, 2
-        while candidate.lower() in self._taken:
+        while f"{candidate}.html".lower() in self._taken:
             candidate, suffix = f"{base}-{suffix}", suffix + 1
-        self._taken.add(candidate.lower())
+        self._taken.add(f"{candidate}.html".lower())
         return f"{candidate}.html"
+
+    def take(self, name: str) -> None:
+        """Mark a name as used (a file of that name was found in the folder)."""
+        self._taken.add(name.lower())
 
 
 class ReportsWriter:
     """Writes one report per batch row while the rows stream past (see :meth:`watch`).
 
     Error rows get a short page with the error and any warning sign found.
+
+    Only new regular files are written, each created by this writer
+    (``O_CREAT | O_EXCL | O_NOFOLLOW``, mode 0600): a name already in the
+    folder (a file, a symlink, a FIFO, the input) is never opened, and the
+    next free name is used. ``keep``: files (the input and the output) whose
+    names are never used for a report, even when they do not exist yet.
     """
 
     def __init__(
-        self, bank: Bank, folder: Path, columns: Columns, when: datetime.date | None = None
+        self,
+        bank: Bank,
+        folder: Path,
+        columns: Columns,
+        when: datetime.date | None = None,
+        *,
+        keep: Iterable[str | Path | None] = (),
     ) -> None:
         self.bank = bank
         self.folder = folder
         self.columns = columns
         self.stamp = make_stamp(bank, when)
-        self.names = ReportNames()
+        self.names = ReportNames(_names_in(folder, keep))
         self.written = 0
         passing = [i for i in columns.kept if i not in {p for p, _, _ in columns.questions}]
         self._passing = tuple((columns.keys[columns.kept.index(i)], i) for i in passing)
@@ -558,9 +593,6 @@ class ReportsWriter:
         cells = row.cells
         fields = [(key, cells[i]) for key, i in self._passing]
         label = self.columns.label
-        path = self.folder / self.names.name(
-            cells[label] if label is not None else None, row.number
-        )
         raw = {}
         for position, qid, _ in self.columns.questions:
             cell = cells[position]
@@ -572,9 +604,71 @@ class ReportsWriter:
             page = build_page(self.bank, answers, row.assessment, self.stamp, fields)
         else:
             page = build_error_page(self.bank, raw, row.error or "", row.flags, self.stamp, fields)
-        write_report(path, render(page))
-        self.written += 1
-        return path
+        html = render(page)
+        shown = cells[label] if label is not None else None
+        for _ in range(_TRIES):
+            name = self.names.name(shown, row.number)
+            path = self.folder / name
+            if _write_new(path, html, self.folder):
+                self.written += 1
+                return path
+            self.names.take(name)
+        raise HipbackError(
+            f"cannot write the report of row {row.number}: {_TRIES} names in"
+            f" {quoted(self.folder, 200)} are taken by files hipback did not write"
+        )
+
+
+#: Names tried for one report before giving up (each taken by a file already there).
+_TRIES = 100
+_CREATE = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+
+
+def _names_in(folder: Path, files: Iterable[str | Path | None]) -> list[str]:
+    """The names of ``files`` that lie in ``folder`` (whether they exist yet or not)."""
+    names = []
+    for file in files:
+        if file is None or not os.fspath(file) or os.fspath(file) == "-":
+            continue
+        place = Path(file)
+        with suppress(OSError):
+            if os.path.samefile(place.parent, folder):
+                names.append(place.name)
+    return names
+
+
+def _write_new(path: Path, html: str, folder: Path) -> bool:
+    """Write ``html`` to a new file ``path``; False when the name is taken."""
+    try:
+        descriptor = os.open(path, _CREATE, 0o600)
+    except FileExistsError:
+        return False
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # a symlink, on a system without O_EXCL's promise
+            return False
+        raise HipbackError(
+            f"cannot write the report {quoted(path.name)} in {quoted(folder, 200)}:"
+            f" {error.strerror or error}"
+        ) from None
+    try:
+        with open(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(html)
+    except BaseException as error:
+        with suppress(OSError):
+            os.unlink(path)  # the file this writer created: nothing else is lost
+        if isinstance(error, OSError):
+            raise HipbackError(
+                f"cannot write the report {quoted(path.name)} in {quoted(folder, 200)}:"
+                f" {error.strerror or error}"
+            ) from None
+        raise
+    return True
 
 
 def _parsed(bank: Bank, raw: Mapping[str, str]) -> dict[str, AnswerValue]:

@@ -425,10 +425,15 @@ class _Builder:
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             reader.problem(node.line, f"{where} must be a number, not {quoted(node.value)}")
             return None
-        if not math.isfinite(node.value):
+        try:
+            value = float(node.value)
+        except OverflowError:  # an integer of hundreds of digits
+            reader.problem(node.line, f"{where} is too large a number: {quoted(node.value)}")
+            return None
+        if not math.isfinite(value):
             reader.problem(node.line, f"{where} must be a finite number, not {node.value}")
             return None
-        return float(node.value)
+        return value
 
     def integer(self, reader: _FileReader, node: YamlNode | None, where: str) -> int | None:
         if node is None:

@@ -14,7 +14,10 @@ wrong. Each result holds the contract's result fields (``spine_probability``
 
 Keys are matched to question ids as CSV headers are (case, spaces and
 hyphens do not count); other keys are ignored, and so are result fields a
-row already has. Values are read as the text a CSV would hold: ``None`` and
+row already has. A REDCap export's checkbox keys (``red_flags___fever``) are
+gathered into one answer exactly as ``hipback batch`` gathers them
+(:mod:`hipback.redcap`); a warning about such keys is a Python warning.
+Values are read as the text a CSV would hold: ``None`` and
 a float NaN (pandas' missing value) are "not answered", other non-text
 values are written as text first (``54`` as ``54``). So read every column
 as text: pandas turns cells such as ``None``, ``NA`` or ``n/a`` into NaN
@@ -29,6 +32,7 @@ sent to other processes (a Spark broadcast, a process pool).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -41,6 +45,7 @@ from .batch import (
 )
 from .classifier import RESULT_FIELDS
 from .errors import HipbackError
+from .redcap import Gathering, gather_row, plan_gathering
 
 __all__ = ["RESULT_FIELDS", "assess_records", "default_bank"]
 
@@ -69,6 +74,22 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _plan(bank: Bank, names: tuple[str, ...]) -> tuple[Columns, Gathering | None] | str:
+    """How records with these keys are read (a REDCap export's boxes gathered, as in batch);
+    the error's text when they cannot be."""
+    gathering = plan_gathering(bank, names)
+    if gathering is not None:
+        for text in gathering.warnings:
+            warnings.warn(text, stacklevel=4)
+    try:
+        columns = plan_columns(
+            bank, gathering.names if gathering is not None else names, "the record"
+        )
+    except HipbackError as error:
+        return str(error)
+    return columns, gathering
+
+
 def assess_records(
     rows: Iterable[Mapping[Any, Any]], bank: Bank | None = None
 ) -> Iterator[dict[str, str]]:
@@ -80,21 +101,21 @@ def assess_records(
     """
     if bank is None:
         bank = default_bank()
-    plans: dict[tuple[str, ...], Columns | str] = {}
+    plans: dict[tuple[str, ...], tuple[Columns, Gathering | None] | str] = {}
     for number, row in enumerate(rows, 1):
         names = tuple(map(str, row))
         plan = plans.get(names)
         if plan is None:
-            try:
-                plan = plan_columns(bank, names, "the record")
-            except HipbackError as error:
-                plan = str(error)
+            plan = _plan(bank, names)
             if len(plans) >= _PLANS_KEPT:
                 plans.clear()
             plans[names] = plan
         if isinstance(plan, str):
             yield {**dict.fromkeys(RESULT_FIELDS, ""), "error": plan}
             continue
+        columns, gathering = plan
         cells = [_text(value) for value in row.values()]
-        result = next(assess_rows(bank, plan, (cells,), number))
+        if gathering is not None:
+            cells = gather_row(gathering, cells)
+        result = next(assess_rows(bank, columns, (cells,), number))
         yield dict(zip(RESULT_FIELDS, _result_cells(result, False), strict=True))

@@ -20,8 +20,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
 
 from .bank import Bank, Question, Requirement
 from .csvio import RowError, normalise
@@ -123,17 +125,20 @@ def branching_logic(bank: Bank, question: Question) -> str:
 
 
 def _field_row(bank: Bank, question: Question, section_header: str) -> list[str]:
+    from .batch import neutralise  # batch imports this module
+
     field_type = {"single": "radio", "multi": "checkbox", "yesno": "yesno", "integer": "text"}
     row = dict.fromkeys(DICTIONARY_COLUMNS, "")
     row.update(
         {
             "Variable / Field Name": question.id,
             "Form Name": FORM_NAME,
-            "Section Header": section_header,
+            # Bank text that a spreadsheet would run as a formula is quoted, as in batch's CSV.
+            "Section Header": neutralise(section_header),
             "Field Type": field_type[question.type],
-            "Field Label": question.prompt,
+            "Field Label": neutralise(question.prompt),
             "Choices, Calculations, OR Slider Labels": _choices(question),
-            "Field Note": question.help or "",
+            "Field Note": neutralise(question.help or ""),
             "Branching Logic (Show field only if...)": branching_logic(bank, question),
             "Required Field?": "y" if question.has_red_flags else "",
         }
@@ -196,6 +201,8 @@ class Gathering:
     ``plan``: for each output column, either the position of an input cell
     (a plain column, kept as it is) or the question id of a gathered checkbox
     question. ``labels``: per answer position, label (lower case) to code.
+    ``unboxed``: per warning-sign question, the warning-sign codes that have
+    no box in the export (an answer from such an export never reads as ``none``).
     """
 
     names: tuple[str, ...]
@@ -203,6 +210,17 @@ class Gathering:
     plan: tuple[int | str, ...]
     boxes: dict[str, tuple[_Checkbox, ...]]
     labels: dict[int, dict[str, str]]
+    unboxed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the user should know about the export's header (once per file)."""
+        return [
+            f"the export has no {' or '.join(f'{qid}___{c}' for c in codes)} column, so no"
+            f" row can say that warning sign is absent: a row with a ticked {qid} box is"
+            f" never read as none (its urgency is check_by_hand); export every box of {qid}"
+            for qid, codes in self.unboxed.items()
+        ]
 
 
 def is_redcap_export(bank: Bank, names: Sequence[str]) -> bool:
@@ -248,20 +266,35 @@ def plan_gathering(bank: Bank, names: Sequence[str]) -> Gathering | None:
         question = ids.get(normalise(name))
         if question is not None and question.type in ("single", "multi"):
             labels[out_position] = {c.label.strip().lower(): c.code for c in question.choices}
+    unboxed: dict[str, tuple[str, ...]] = {}
+    for qid, group in boxes.items():
+        question = ids[qid]
+        present = {box.code for box in group}
+        missing = tuple(
+            c.code for c in question.choices if c.red_flag is not None and c.code not in present
+        )
+        if missing:
+            unboxed[qid] = missing
     return Gathering(
         tuple(out_names),
         len(names),
         tuple(plan),
         {qid: tuple(group) for qid, group in boxes.items()},
         labels,
+        unboxed,
     )
 
 
-def _gather_boxes(question_id: str, boxes: Sequence[_Checkbox], cells: Sequence[str]) -> str:
+def _gather_boxes(
+    boxes: Sequence[_Checkbox], cells: Sequence[str], unboxed: Sequence[str] = ()
+) -> str:
     """The codes ticked, ``;``-separated; blank when none is (the question unanswered).
 
     A cell that is neither ticked nor unticked becomes ``column=value`` in the
-    answer, so that the row's error names the column and what it held.
+    answer, so that the row's error names the column and what it held. When
+    warning signs have no box (``unboxed``), a ticked answer ends with
+    ``(no box for CODE, ...)``: a part that is no code, so that ``none`` ticked
+    is never read as no warning sign.
     """
     chosen = []
     width = len(cells)
@@ -272,6 +305,8 @@ def _gather_boxes(question_id: str, boxes: Sequence[_Checkbox], cells: Sequence[
             chosen.append(box.code)
         elif mark not in _UNTICKED:
             chosen.append(f"{box.column}={cell.strip()}")
+    if chosen and unboxed:
+        chosen.append(f"(no box for {', '.join(unboxed)})")
     return ";".join(chosen)
 
 
@@ -286,38 +321,56 @@ def _relabelled(cell: str, labels: dict[str, str]) -> str:
     return cell
 
 
+def gather_row(gathering: Gathering, cells: Sequence[str]) -> list[str]:
+    """One record of the export as a row of hipback's header."""
+    width = len(cells)
+    boxes = gathering.boxes
+    unboxed = gathering.unboxed
+    out = [
+        (cells[p] if p < width else "")
+        if isinstance(p, int)
+        else _gather_boxes(boxes[p], cells, unboxed.get(p, ()))
+        for p in gathering.plan
+    ]
+    if width > gathering.width:  # cells past the header: the row's error says so
+        out += cells[gathering.width :]
+    for position, known in gathering.labels.items():
+        cell = out[position]
+        if cell and cell.strip().lower() not in known.values():
+            out[position] = _relabelled(cell, known)
+    return out
+
+
 def gathered_rows(
     gathering: Gathering, rows: Iterable[list[str] | RowError]
 ) -> Iterator[list[str] | RowError]:
     """Each row of the export as a row of hipback's header (errors passed on)."""
-    plan = gathering.plan
-    boxes = gathering.boxes
-    labels = gathering.labels
     for cells in rows:
-        if isinstance(cells, RowError):
-            yield cells
-            continue
-        width = len(cells)
-        out = [
-            (cells[p] if p < width else "")
-            if isinstance(p, int)
-            else _gather_boxes(p, boxes[p], cells)
-            for p in plan
-        ]
-        if width > gathering.width:  # cells past the header: the row's error says so
-            out += cells[gathering.width :]
-        for position, known in labels.items():
-            cell = out[position]
-            if cell and cell.strip().lower() not in known.values():
-                out[position] = _relabelled(cell, known)
-        yield out
+        yield cells if isinstance(cells, RowError) else gather_row(gathering, cells)
+
+
+def _say_warning(text: str) -> None:
+    stderr = sys.stderr
+    if stderr is not None:
+        with suppress(OSError, ValueError):
+            stderr.write(f"hipback: warning: {text}\n")
+            stderr.flush()
 
 
 def gathered(
-    bank: Bank, names: Sequence[str], rows: Iterable[list[str] | RowError]
+    bank: Bank,
+    names: Sequence[str],
+    rows: Iterable[list[str] | RowError],
+    warn: Callable[[str], None] = _say_warning,
 ) -> tuple[Sequence[str], Iterable[list[str] | RowError]]:
-    """A REDCap export's header and rows as hipback's; any other header as it is."""
+    """A REDCap export's header and rows as hipback's; any other header as it is.
+
+    ``warn`` gets each of :attr:`Gathering.warnings` once (default: standard
+    error, as batch's column warnings).
+    """
     gathering = plan_gathering(bank, names)
     if gathering is None:
         return names, rows
+    for warning in gathering.warnings:
+        warn(warning)
     return gathering.names, gathered_rows(gathering, rows)

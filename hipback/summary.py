@@ -42,8 +42,12 @@ ROWS_SHOWN = 20
 BINS = 10
 BAR_MAX = 30
 LABEL_MAX = 16
-URGENT_LEVELS = ("emergency", "same_day", "soon")
-RESULT_COLUMNS = frozenset(RESULT_FIELDS)
+#: Urgent levels, most pressing first (the contract's order).
+URGENT_LEVELS = ("emergency", "check_by_hand", "same_day", "soon")
+#: Result columns, with those a newer batch writes (a summary reads either).
+RESULT_COLUMNS = frozenset(RESULT_FIELDS) | {"also_consider"}
+#: The longest line of a JSON-lines results file read; a longer one is an unreadable row.
+LINE_MAX_BYTES = 8 << 20
 #: A results file has at least these columns (keys).
 NEEDED = ("spine_probability", "verdict", "urgency")
 _JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -107,6 +111,7 @@ class Tally:
     mixed_count: int = 0
     error_rows: list[ResultRow] = field(default_factory=list)
     unreadable_rows: list[str] = field(default_factory=list)
+    not_checked: list[ResultRow] = field(default_factory=list)
 
     def add(self, row: ResultRow) -> None:
         self.rows += 1
@@ -129,6 +134,8 @@ class Tally:
             kept = self.urgent.setdefault(row.urgency, [])
             if len(kept) < ROWS_SHOWN:
                 kept.append(row)
+        elif row.urgency == "not_checked" and len(self.not_checked) < ROWS_SHOWN:
+            self.not_checked.append(row)
 
     def add_unreadable(self, where: str) -> None:
         self.rows += 1
@@ -144,6 +151,10 @@ class Tally:
         """The most pressing urgent rows, in file order within a level."""
         rows = [row for level in URGENT_LEVELS for row in self.urgent.get(level, [])]
         return rows[:ROWS_SHOWN]
+
+    @property
+    def not_checked_count(self) -> int:
+        return self.urgencies["not_checked"]
 
     @property
     def exit_code(self) -> int:
@@ -252,9 +263,33 @@ def _read_csv(binary: BinaryIO, name: str, question_ids: frozenset[str], tally: 
             )
 
 
+def _lines(binary: BinaryIO) -> Iterator[bytes | None]:
+    """The lines of a byte stream; None for one longer than :data:`LINE_MAX_BYTES` (skipped)."""
+    while True:
+        line = binary.readline(LINE_MAX_BYTES + 1)
+        if not line:
+            return
+        if len(line) > LINE_MAX_BYTES and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = binary.readline(1 << 20)
+            yield None
+            continue
+        yield line
+
+
 def _read_jsonl(binary: BinaryIO, name: str, question_ids: frozenset[str], tally: Tally) -> None:
     seen_object = False
-    for line_number, raw in enumerate(binary, 1):
+    for line_number, raw in enumerate(_lines(binary), 1):
+        if raw is None:
+            if not seen_object:
+                raise HipbackError(
+                    f"{name}, line {line_number}: longer than {LINE_MAX_BYTES >> 20} MiB;"
+                    " expected JSON lines as 'hipback batch --format jsonl' writes them"
+                )
+            tally.add_unreadable(
+                f"line {line_number}: longer than {LINE_MAX_BYTES >> 20} MiB, not read"
+            )
+            continue
         text = raw.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
         if not text:
             continue
@@ -442,6 +477,7 @@ def plain_lines(tally: Tally, name: str, *, short: bool = False, mark: str = "#"
     if not short:
         lines += [headline(tally, name), ""]
         lines += _urgent_lines(tally)
+        lines += _not_checked_lines(tally)
     for title, rows in count_tables(tally):
         most = max((count for _, count in rows), default=0)
         lines.append(f"By {title}:")
@@ -479,6 +515,17 @@ def _urgent_lines(tally: Tally) -> list[str]:
         )
     if count > len(tally.urgent_rows()):
         lines.append(f"  and {count - len(tally.urgent_rows())} more")
+    return [*lines, ""]
+
+
+def _not_checked_lines(tally: Tally) -> list[str]:
+    count = tally.not_checked_count
+    if not count:
+        return []
+    lines = [f"Warning signs never checked ({count} {_rows_word(count)}):"]
+    lines += [f"  row {row.number:<5} {_name(row)}".rstrip() for row in tally.not_checked]
+    if count > len(tally.not_checked):
+        lines.append(f"  and {count - len(tally.not_checked)} more")
     return [*lines, ""]
 
 
@@ -523,7 +570,9 @@ def rich_picture(tally: Tally, name: str, *, short: bool = False) -> RenderableT
         if (
             line.startswith("Urgent rows (")
             or (line.startswith("  row ") and any(f" {level} " in line for level in URGENT_LEVELS))
-            or line.startswith(("By ", "spine_probability", "Mixed", "Rows with", "Unreadable"))
+            or line.startswith(
+                ("By ", "spine_probability", "Mixed", "Rows with", "Unreadable", "Warning signs")
+            )
         ):
             style = "bold"
         parts.append(Text(line, style=style, no_wrap=True, overflow="ellipsis"))
@@ -559,6 +608,12 @@ def markdown(tally: Tally, name: str) -> str:
             out += ["", f"and {tally.urgent_count - len(tally.urgent_rows())} more"]
     else:
         out.append("None.")
+    if tally.not_checked_count:
+        out += ["", "## Rows whose warning signs were never checked", ""]
+        out += ["| row | first column |", "|---:|---|"]
+        out += [f"| {r.number} | {_cell(r.label)} |" for r in tally.not_checked]
+        if tally.not_checked_count > len(tally.not_checked):
+            out += ["", f"and {tally.not_checked_count - len(tally.not_checked)} more"]
     for title, rows in count_tables(tally):
         out += ["", f"## By {_cell(title)}", "", f"| {_cell(title)} | rows |", "|---|---:|"]
         out += [f"| {_cell(key)} | {count} |" for key, count in rows]

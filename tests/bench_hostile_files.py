@@ -1,6 +1,7 @@
 """Peak memory of hipback given hostile answers files and banks.
 
-Run: ``.venv/bin/python tests/bench_hostile_files.py``. Each case runs
+Run: ``.venv/bin/python tests/bench_hostile_files.py`` (``workbooks`` as its argument:
+the hostile workbooks only). Each case runs
 ``python -m hipback`` in a child process limited to 1 GiB of address space and
 prints the child's peak resident memory (``ru_maxrss``), its exit code, its
 time and the first line of its message. A small valid answers file is the
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from hipback import load_bank
@@ -58,6 +60,101 @@ def run(label: str, *args: str) -> None:
     )
 
 
+def _workbook(path: Path, pieces: Iterator[bytes]) -> Path:
+    """A one-sheet workbook whose sheet XML is ``pieces``, packed as it streams."""
+    import zipfile
+
+    parts = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org'
+            '/package/2006/content-types"><Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/><Override PartName="/xl/workbook.xml"'
+            ' ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main'
+            '+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
+            'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http:'
+            '//schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"'
+            ' Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats'
+            '.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1"'
+            ' r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http:'
+            '//schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"'
+            ' Target="worksheets/sheet1.xml"/></Relationships>'
+        ),
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            for piece in pieces:
+                sheet.write(piece)
+    return path
+
+
+_SHEET_START = (
+    b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats'
+    b'.org/spreadsheetml/2006/main">'
+)
+_HEADER = (
+    b'<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c><c r="B1" t="inlineStr"><is>'
+    b"<t>age</t></is></c></row>"
+)
+
+
+def _bomb() -> Iterator[bytes]:
+    """A sheet with one cell of 1,500 MiB (a zip bomb: about 1.5 MB packed)."""
+    yield _SHEET_START + b"<sheetData>" + _HEADER + b'<row r="2"><c r="A2" t="inlineStr"><is><t>'
+    chunk = b"x" * (1 << 20)
+    for _ in range(1500):
+        yield chunk
+    yield b"</t></is></c></row></sheetData></worksheet>"
+
+
+def _wide() -> Iterator[bytes]:
+    """1,640-odd bytes: a dimension of A1:XFD1048576 and a blank cell in its corner."""
+    yield (
+        _SHEET_START + b'<dimension ref="A1:XFD1048576"/><sheetData>' + _HEADER
+        + b'<row r="2"><c r="A2" t="inlineStr"><is><t>Anna</t></is></c><c r="B2"><v>54</v></c>'
+        + b'</row><row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t></t></is></c></row>'
+        + b"</sheetData></worksheet>"
+    )  # fmt: skip
+
+
+def _empty_rows(count: int) -> Iterator[bytes]:
+    yield _SHEET_START + b"<sheetData>" + _HEADER
+    for start in range(2, count + 2, 100_000):
+        end = min(start + 100_000, count + 2)
+        yield b"".join(b'<row r="%d"/>' % n for n in range(start, end))
+    yield b'<row r="%d"><c r="B%d"><v>54</v></c></row></sheetData></worksheet>' % (
+        count + 2,
+        count + 2,
+    )
+
+
+def workbooks(tmp: Path) -> None:
+    """The hostile workbooks of issue 20, each given to ``hipback batch``."""
+    bomb = _workbook(tmp / "bomb.xlsx", _bomb())
+    wide = _workbook(tmp / "wide.xlsx", _wide())
+    empty = _workbook(tmp / "empty.xlsx", _empty_rows(6_000_000))
+    for label, path in (
+        ("1,500 MiB cell (zip bomb)", bomb),
+        ("dimension A1:XFD1048576", wide),
+        ("6 million empty rows", empty),
+    ):
+        size = path.stat().st_size
+        run(f"{label} ({size / 1024:,.0f} KiB)", "batch", str(path), "-o", str(tmp / "out.csv"))
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
@@ -87,7 +184,13 @@ def main() -> None:
         run("/dev/zero as --answers", "ask", "--answers", "/dev/zero", "--json")
         run("/dev/zero as --bank (ask)", "ask", "--bank", "/dev/zero", "--json")
         run("/dev/zero as a bank (validate)", "validate", "/dev/zero")
+        workbooks(tmp)
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["workbooks"]:
+        with tempfile.TemporaryDirectory() as folder:
+            print(f"child processes limited to {MEMORY_LIMIT >> 20} MiB of address space")
+            workbooks(Path(folder))
+    else:
+        main()

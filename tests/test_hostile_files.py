@@ -242,6 +242,35 @@ def test_a_number_of_5000_digits_in_a_bank_is_a_problem_not_a_traceback(tmp_path
     assert messages == [f"prior_spine must be a number, not '{'1' * 59}…(+4941 characters)'"]
 
 
+@pytest.mark.parametrize("command", ["validate", "batch"])
+def test_a_401_digit_likelihood_ratio_is_a_bank_problem_with_its_line(
+    tmp_path: Path, command: str
+) -> None:
+    text = _bank_text()
+    start = text.index(" lr: ") + len(" lr: ")
+    end = text.index("\n", start)
+    bank = tmp_path / "bank.yaml"
+    bank.write_text(text[:start] + "9" * 401 + text[end:], encoding="utf-8")
+    line = text.count("\n", 0, start) + 1
+    problems = validate_bank(bank)[1]
+    assert [p.line for p in problems] == [line]
+    assert f"lr is too large a number: '{'9' * 59}…(+342 characters)'" in problems[0].message
+    if command == "validate":
+        result = CliRunner().invoke(app, ["validate", str(bank)])
+    else:
+        source = tmp_path / "in.csv"
+        source.write_text("age,red_flags\n54,none\n", encoding="utf-8")
+        out = tmp_path / "out.csv"
+        result = CliRunner().invoke(
+            app, ["batch", "--bank", str(bank), str(source), "-o", str(out)]
+        )
+        assert not out.exists()
+    assert result.exit_code == BankError.exit_code, result.output
+    assert f"{bank}:{line}:" in result.output
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)
+
+
 # --- No escape sequences from a file reach the terminal -----------------------------
 
 

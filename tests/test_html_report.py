@@ -361,7 +361,7 @@ def test_reports_folder_created_owner_only(tmp_path):
     ("cell", "expected"),
     [
         ("P01", "P01"),
-        (" Müller, Anna ", "M-ller-Anna"),
+        (" Müller, Anna ", "Müller-Anna"),
         ("../../etc/passwd", "etc-passwd"),
         (".hidden", "hidden"),
         ("-rf", "rf"),
@@ -476,3 +476,122 @@ def test_batch_reports_command(bank, tmp_path):
         "batch", str(VIGNETTES), "-o", str(results), "--reports", str(tmp_path / "file")
     )
     assert refused.returncode == 2 and "not a folder" in refused.stderr
+
+
+# --- the reports folder under attack (issue 20) ---------------------------------------------
+
+_WINDOWS_DEVICES = {"con", "prn", "aux", "nul"} | {
+    f"{kind}{n}" for kind in ("com", "lpt") for n in range(10)
+}
+
+
+def assert_safe_everywhere(name: str) -> None:
+    """A file name Linux, macOS and Windows all store as it is, and no device's."""
+    assert name and name == name.rstrip(". "), name
+    assert not any(c in '<>:"/\\|?*' or ord(c) < 32 for c in name), name
+    assert name.split(".")[0].rstrip(" ").lower() not in _WINDOWS_DEVICES, name
+    assert not name.startswith((".", "-")), name
+    assert len(name.encode("utf-8")) <= 255
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "nul.txt",
+        "NUL.txt-",
+        "con",
+        "Aux.tar.gz",
+        "com1",
+        "LPT9.x",
+        "COM\u00b9",
+        "\uff23\uff2f\uff2e",
+        "name. ",
+        "name...",
+        'a<b>c:d"e|f?g*h',
+        "lpt0.html",
+        "\u202eevil\u0007.exe",
+        "\u00fc" * 200,
+        "\U0001f600" * 70,
+    ],
+)
+def test_report_names_are_safe_on_windows_too(cell):
+    base = safe_name(cell)
+    if base:
+        assert_safe_everywhere(base)
+    name = ReportNames().name(cell, 1)
+    assert_safe_everywhere(name)
+    assert_safe_everywhere(name.removesuffix(".html"))
+
+
+def test_report_names_keep_letters_such_as_umlauts():
+    assert safe_name("Jürgen Groß") == "Jürgen-Groß"
+    assert safe_name("Zoë/Ødegård") == "Zoë-Ødegård"
+    assert ReportNames().name("Müller", 1) == "Müller.html"
+
+
+def test_report_names_avoid_the_given_names_case_blind():
+    names = ReportNames(["p01.HTML"])
+    assert names.name("P01", 1) == "P01-2.html"
+
+
+def test_the_reports_folder_name_is_quoted_in_messages(tmp_path):
+    with pytest.raises(HipbackError) as caught:
+        prepare_reports_folder(tmp_path / "\x1b]0;owned\x07" / "reports")
+    assert "\x1b" not in str(caught.value) and "\x07" not in str(caught.value)
+    assert "\\x1b]0;owned\\x07" in str(caught.value)
+
+
+def test_reports_never_go_through_a_symlink_over_a_file_or_into_a_fifo(tmp_path):
+    import subprocess
+    import sys
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me", encoding="utf-8")
+    (folder / "P01.html").symlink_to(outside)
+    source = folder / "P02.html"  # the input: a CSV named like a report, in the folder
+    text = (
+        "patient,red_flags,worst_site\n"
+        "P01,none,groin\nP02,none,groin\nP03,bladder_bowel,groin\nP04,none,buttock\n"
+    )
+    source.write_text(text, encoding="utf-8")
+    results = folder / "P03.html"  # the output, named like a report
+    results.write_text("old results", encoding="utf-8")
+    os.mkfifo(folder / "P04.html")
+    try:
+        done = subprocess.run(
+            [
+                *(sys.executable, "-m", "hipback", "batch", str(source), "-o", str(results)),
+                *("--format", "csv", "--reports", str(folder)),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("batch --reports hung for 60 s (a FIFO named like a report was opened?)")
+    assert done.returncode == 0, done.stderr
+    assert outside.read_text(encoding="utf-8") == "keep me"
+    assert (folder / "P01.html").is_symlink()
+    assert source.read_text(encoding="utf-8") == text
+    assert results.read_text(encoding="utf-8").startswith("patient,red_flags,worst_site,spine")
+    assert stat.S_ISFIFO(os.lstat(folder / "P04.html").st_mode)
+    written = sorted(p.name for p in folder.iterdir() if p.name.endswith("-2.html"))
+    assert written == ["P01-2.html", "P02-2.html", "P03-2.html", "P04-2.html"]
+    for name in written:
+        status = os.lstat(folder / name)
+        assert stat.S_ISREG(status.st_mode) and stat.S_IMODE(status.st_mode) == 0o600
+    emergency = outline((folder / "P03-2.html").read_text(encoding="utf-8")).plain
+    assert URGENCY_TITLES["emergency"] in emergency
+    assert "reports: 4 written" in done.stderr
+
+
+def test_reports_never_take_the_name_of_an_output_not_yet_written(bank, tmp_path):
+    columns, results = batch_rows(bank, "patient,red_flags,worst_site\nresults,none,groin\n")
+    folder = prepare_reports_folder(tmp_path / "reports")
+    output = folder / "results.html"  # batch -o writes it when the run ends
+    writer = ReportsWriter(bank, folder, columns, when=DAY, keep=[output, None, "-"])
+    list(writer.watch(iter(results)))
+    assert sorted(p.name for p in folder.iterdir()) == ["results-2.html"]

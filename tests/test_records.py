@@ -119,3 +119,33 @@ def test_results_stream(tmp_path: Path) -> None:
 
     results = assess_records(endless())
     assert [next(results)["answered"] for _ in range(3)] == ["1", "1", "1"]
+
+
+def test_redcap_checkbox_keys_are_gathered_as_batch_gathers_them(tmp_path: Path) -> None:
+    question = BANK.question("red_flags")
+    boxes = ",".join(f"red_flags___{c}" for c in question.codes)
+
+    def ticked(*codes: str) -> str:
+        return ",".join("1" if c in codes else "0" for c in question.codes)
+
+    text = (
+        f"record_id,{boxes},worst_site,redcap_event_name\n"
+        f"1,{ticked('saddle_numbness')},low_back,baseline_arm_1\n"
+        f"2,{ticked('none')},groin,baseline_arm_1\n"
+        f"3,{ticked()},groin,baseline_arm_1\n"
+        f"4,{ticked('none', 'fever')},groin,baseline_arm_1\n"
+    )
+    written = batch_rows(tmp_path, text)
+    results = list(assess_records(input_rows(text)))
+    assert [r["urgency"] for r in results][:3] == ["emergency", "none", "not_checked"]
+    # None of these ticked beside fever: the fever counts (contract, 2026-12).
+    assert (results[3]["error"], results[3]["urgency"]) == ("", "same_day")
+    for result, row in zip(results, written, strict=True):
+        assert result == {field: row[field] for field in RESULT_FIELDS}
+
+
+def test_redcap_records_without_a_warning_sign_box_warn_and_never_read_none() -> None:
+    record = {"record_id": "1", "red_flags___none": "1", "red_flags___fever": "0"}
+    with pytest.warns(UserWarning, match="no red_flags___"):
+        results = list(assess_records([record, dict(record)]))
+    assert [r["urgency"] for r in results] == ["check_by_hand", "check_by_hand"]

@@ -137,6 +137,32 @@ def test_a_bank_redcap_cannot_name_is_refused() -> None:
         check_names(bad)
 
 
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_formula_like_bank_text_is_quoted_in_the_dictionary(start: str) -> None:
+    from hipback.batch import is_formula
+
+    first = BANK.sections[0]
+    question = first.questions[0]
+    text = f'{start}HYPERLINK("http://example.com")'
+    bad = replace(
+        BANK,
+        sections=(
+            replace(
+                first,
+                title=text,
+                questions=(replace(question, prompt=text, help=text), *first.questions[1:]),
+            ),
+            *BANK.sections[1:],
+        ),
+    )
+    rows = list(csv.DictReader(io.StringIO(data_dictionary(bad))))
+    row = next(r for r in rows if r["Variable / Field Name"] == question.id)
+    for column in ("Section Header", "Field Label", "Field Note"):
+        assert row[column] == "'" + text
+    for row in rows:
+        assert not any(is_formula(cell) for key, cell in row.items() if key != "Field Annotation")
+
+
 # --- reading exports ----------------------------------------------------------------------
 
 
@@ -249,7 +275,8 @@ def test_a_box_neither_ticked_nor_unticked_is_a_row_error_naming_the_column(
 def test_an_exclusive_code_ticked_with_others_counts_the_others_as_in_csv(tmp_path: Path) -> None:
     # "None of these" ticked beside a sign (REDCap does not enforce @NONEOFTHEABOVE on
     # every form): the sign counts and a note says so (contract, 2026-12).
-    records = [{"record_id": "1", "red_flags___none": "1", "red_flags___fever": "1"}]
+    boxes = {f"red_flags___{c}": "0" for c in BANK.question("red_flags").codes}
+    records = [{"record_id": "1", **boxes, "red_flags___none": "1", "red_flags___fever": "1"}]
     result, out = _run(_export(tmp_path / "export.csv", records), tmp_path)
     assert result.exit_code == EXIT_OK, result.output
     assert out[0]["error"] == ""
@@ -265,3 +292,49 @@ def test_a_plain_csv_reads_a_choices_words_as_an_export_does(tmp_path: Path) -> 
     assert result.exit_code == EXIT_INVALID_ENTRIES
     assert out[0]["sides"] == "Both sides" and out[0]["error"] == ""
     assert out[1]["error"].startswith("sides: 'both ways' is not allowed")
+
+
+def test_an_export_without_a_box_for_some_warning_signs_never_reads_as_none(
+    tmp_path: Path,
+) -> None:
+    question = BANK.question("red_flags")
+    flags = [c.code for c in question.choices if c.red_flag is not None]
+    kept = flags[:1]
+    missing = flags[1:]
+    assert missing
+    boxes = {f"red_flags___{c}": "0" for c in ["none", *kept]}
+    records = [
+        {"record_id": "1", **boxes, "red_flags___none": "1", "worst_site": "groin"},
+        {"record_id": "2", **boxes, "worst_site": "groin"},
+        {"record_id": "3", **boxes, f"red_flags___{kept[0]}": "1", "worst_site": "groin"},
+    ]
+    source = _export(tmp_path / "export.csv", records)
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["batch", str(source), "-o", str(out), "-q"])
+    with out.open(encoding="utf-8") as handle:
+        written = list(csv.DictReader(handle))
+    token = f"(no box for {', '.join(missing)})"
+    assert [r["red_flags"] for r in written] == [f"none;{token}", "", f"{kept[0]};{token}"]
+    # Signs nobody could tick are to be checked by hand; a ticked sign still counts.
+    assert written[0]["urgency"] == "check_by_hand" and written[0]["urgent"] == "yes"
+    assert written[1]["urgency"] == "not_checked"
+    assert written[2]["urgency"] == "emergency"
+    assert "no box for" in written[2]["error"]
+    warnings = [line for line in result.stderr.splitlines() if "warning:" in line]
+    assert len(warnings) == 1, result.stderr
+    assert f"no red_flags___{missing[0]}" in warnings[0]
+    assert "never read as none" in warnings[0]
+
+
+def test_an_export_with_every_warning_sign_box_gives_no_such_warning(tmp_path: Path) -> None:
+    question = BANK.question("red_flags")
+    records = [
+        {"record_id": "1", **{f"red_flags___{c}": "0" for c in question.codes}},
+    ]
+    records[0]["red_flags___none"] = "1"
+    source = _export(tmp_path / "export.csv", records)
+    result, out = _run(source, tmp_path)
+    assert result.exit_code == EXIT_OK, result.output
+    assert out[0]["red_flags"] == "none"
+    assert out[0]["urgency"] == "none"
+    assert "warning:" not in result.stderr

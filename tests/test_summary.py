@@ -279,3 +279,134 @@ def test_command_exit_codes(tmp_path):
     assert done.returncode == 2
     assert "not a results file" in done.stderr and "Traceback" not in done.stderr
     assert hipback("summary", str(tmp_path / "nope.csv")).returncode == 2
+
+
+# --- check_by_hand, never-checked rows, new columns, long lines (issues 18 and 20) ----------
+
+
+def _result_line(patient: str, urgency: str, p: float = 0.5, source: str = "unclear") -> list[str]:
+    urgent = "yes" if urgency in ("emergency", "check_by_hand", "same_day", "soon") else "no"
+    return [patient, "", "groin", f"{p:.3f}", f"{1 - p:.3f}", "uncertain", source, "no", urgent,
+            urgency, "", "3", "", "", ""]  # fmt: skip
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def test_check_by_hand_rows_are_urgent_and_listed_after_emergencies(tmp_path, ids):
+    rows = [
+        _result_line("S1", "soon"),
+        _result_line("D1", "same_day"),
+        _result_line("C1", "check_by_hand"),
+        _result_line("E1", "emergency"),
+        _result_line("C2", "check_by_hand"),
+        _result_line("N1", "none"),
+    ]
+    tally = summarise(str(_write(tmp_path / "r.csv", HEADER, rows)), ids)
+    assert tally.urgent_count == 5
+    assert [r.label for r in tally.urgent_rows()] == ["E1", "C1", "C2", "D1", "S1"]
+    lines = plain_lines(tally, "r.csv")
+    assert "5 urgent" in lines[0]
+    listed = [line.split()[2] for line in lines if line.startswith("  row ")][:5]
+    assert listed == ["E1", "C1", "C2", "D1", "S1"]
+    assert "| 3 | C1 | check_by_hand |" in markdown(tally, "r.csv")
+
+
+def test_rows_whose_warning_signs_were_never_checked_are_named_and_bounded(tmp_path, ids):
+    rows = [_result_line(f"U{n:02d}", "not_checked") for n in range(1, 26)]
+    rows.insert(3, _result_line("OK", "none"))
+    tally = summarise(str(_write(tmp_path / "r.csv", HEADER, rows)), ids)
+    lines = plain_lines(tally, "r.csv")
+    start = lines.index("Warning signs never checked (25 rows):")
+    named = lines[start + 1 : start + 21]
+    assert [line.split()[2] for line in named] == [f"U{n:02d}" for n in range(1, 21)]
+    assert lines[start + 21] == "  and 5 more"
+    text = markdown(tally, "r.csv")
+    assert "## Rows whose warning signs were never checked" in text
+    assert "| 4 | U04 |" not in text and "| 5 | U04 |" in text
+    assert "and 5 more" in text
+
+
+def test_the_also_consider_column_is_read_as_a_result_column(tmp_path, ids):
+    header = [*HEADER[:7], "also_consider", *HEADER[7:]]
+    header.remove("patient")
+    rows = []
+    for line in (_result_line("x", "none"), _result_line("y", "emergency")):
+        cells = [*line[1:7], "hip_joint", *line[7:]]
+        rows.append(cells)
+    tally = summarise(str(_write(tmp_path / "r.csv", header, rows)), ids)
+    assert tally.rows == 2 and tally.unreadable == 0
+    assert [r.label for r in tally.urgent_rows()] == [""]  # no pass-through column to name it
+    jsonl = tmp_path / "r.jsonl"
+    jsonl.write_text(
+        json.dumps(
+            {
+                "row": 1,
+                "spine_probability": 0.5,
+                "verdict": "uncertain",
+                "urgency": "none",
+                "also_consider": ["hip_joint"],
+                "fields": {"patient": "P1"},
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    assert summarise(str(jsonl), ids).rows == 1
+
+
+def test_a_json_line_over_the_limit_is_an_unreadable_row_not_a_crash(tmp_path, ids):
+    from hipback.summary import LINE_MAX_BYTES
+
+    path = write_jsonl(tmp_path / "r.jsonl")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    huge = '{"row": 9, "notes": "' + "x" * LINE_MAX_BYTES + '"}\n'
+    path.write_text("".join([*lines[:2], huge, *lines[2:]]), encoding="utf-8")
+    tally = summarise(str(path), ids)
+    assert tally.rows == len(ROWS) + 1
+    assert tally.unreadable_rows == ["line 3: longer than 8 MiB, not read"]
+    assert tally.exit_code == 1
+
+
+def test_a_csv_line_over_the_limit_is_an_unreadable_row_not_a_crash(tmp_path, ids):
+    from hipback.csvio import MAX_ROW_BYTES
+
+    path = write_csv(tmp_path / "r.csv")
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("P99," + "x" * (MAX_ROW_BYTES + 10) + "\n")
+        handle.write(",".join(_result_line("P100", "emergency")) + "\n")
+    tally = summarise(str(path), ids)
+    assert tally.unreadable == 1
+    assert tally.rows == len(ROWS) + 2
+    assert [r.label for r in tally.urgent_rows()][:2] == ["P05", "P100"]
+
+
+def test_a_huge_line_to_summary_stays_within_1_gib(tmp_path):
+    import os
+    import resource
+
+    path = tmp_path / "r.jsonl"
+    first = write_jsonl(tmp_path / "first.jsonl").read_bytes()
+    with open(path, "wb") as handle:
+        handle.write(first)
+        handle.write(b'{"notes": "' + b"x" * (300 << 20) + b'"}\n')
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "hipback", "summary", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limit,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "longer than 8 MiB, not read" in done.stdout
+    assert "Traceback" not in done.stderr

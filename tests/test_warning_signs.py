@@ -215,7 +215,8 @@ def test_an_unknown_code_is_still_an_error_that_names_the_likely_one() -> None:
         ("none;xyz", "check_by_hand", ()),
         ("saddle_numbness;xyz", "emergency", ("saddle_numbness",)),
         ("fever, saddle numbness", "emergency", ("saddle_numbness", "fever")),
-        ("night_pain,xyz", "check_by_hand", ("night_pain",)),
+        ("night_pain,xyz", "check_by_hand", ()),
+        ("(no box for saddle_numbness, fever)", "check_by_hand", ()),
     ],
 )
 def test_what_cannot_be_read_is_never_none(

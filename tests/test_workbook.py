@@ -6,8 +6,13 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import os
 import stat
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +25,7 @@ from hipback import assess, load_bank
 from hipback.batch import RESULT_FIELDS, Layout, plan_columns
 from hipback.cli import app
 from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_OK, EXIT_USAGE, HipbackError
-from hipback.workbook import cell_text, write_workbook
+from hipback.workbook import TypedRow, cell_text, encode_rows, write_workbook
 
 BANK = load_bank()
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
@@ -281,3 +286,279 @@ def test_the_lean_reader_reads_exactly_what_openpyxl_reads(tmp_path: Path) -> No
     assert names == plain[0]
     assert lean == [row for row in plain[1:] if any(row)]
     assert len(lean) == 399
+
+
+# --- hostile workbooks (issue 20): a message or a row error, every row kept -----------------
+
+
+def _base_workbook() -> bytes:
+    """A small valid workbook from XlsxWriter; its cell style 1 is a date."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet()
+    sheet.write_datetime(0, 0, SEEN, book.add_format({"num_format": "yyyy-mm-dd"}))
+    book.close()
+    return buffer.getvalue()
+
+
+def workbook_with_sheet(
+    path: Path, sheet: bytes, *, stored: bool = False, parts: dict[str, bytes] | None = None
+) -> Path:
+    """A workbook whose first sheet's XML is ``sheet`` (and other parts replaced by ``parts``)."""
+    replaced = {"xl/worksheets/sheet1.xml": sheet, **(parts or {})}
+    method = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+    with (
+        zipfile.ZipFile(io.BytesIO(_base_workbook())) as source,
+        zipfile.ZipFile(path, "w", method) as out,
+    ):
+        for info in source.infolist():
+            out.writestr(info.filename, replaced.get(info.filename, source.read(info.filename)))
+    return path
+
+
+def text_cell(reference: str, text: str) -> str:
+    return f'<c r="{reference}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def sheet_xml(rows: Iterable[str], dimension: str = "") -> bytes:
+    head = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    )
+    if dimension:
+        head += f'<dimension ref="{dimension}"/>'
+    return (head + "<sheetData>" + "".join(rows) + "</sheetData></worksheet>").encode()
+
+
+HEADER = ["name", "age", "worst_site", "red_flags"]
+
+
+def patient_row(number: int, name: str, age: str, flags: str = "none") -> str:
+    """Row ``number`` of the sheet; ``age`` is the raw XML of the age cell."""
+    cells = [
+        text_cell(f"A{number}", name),
+        age,
+        text_cell(f"C{number}", "groin"),
+        text_cell(f"D{number}", flags),
+    ]
+    return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+def header_row() -> str:
+    cells = "".join(text_cell(f"{'ABCD'[i]}1", name) for i, name in enumerate(HEADER))
+    return f'<row r="1">{cells}</row>'
+
+
+DAMAGED_CELLS = {
+    "unknown type": ('<c r="B1002" t="zz"><v>54</v></c>', "'zz' is not one a cell has"),
+    "shared string missing": ('<c r="B1002" t="s"><v>999999</v></c>', "'999999' does not"),
+    "number not a number": ('<c r="B1002"><v>abc</v></c>', "'abc' is not a number"),
+    "date out of range": ('<c r="B1002" s="1"><v>99999999999</v></c>', "not a date Excel"),
+    "ISO date not a date": ('<c r="B1002" t="d"><v>2026-13-45</v></c>', "is not a date"),
+    "malformed reference": ('<c r="B0"><v>54</v></c>', "'B0' is not a cell reference"),
+    "infinite number": ('<c r="B1002"><v>1e999</v></c>', "'1e999' is too large"),
+}
+
+
+@pytest.mark.parametrize("kind", list(DAMAGED_CELLS))
+def test_a_damaged_cell_after_1000_rows_is_a_row_error_and_keeps_the_warning_sign(
+    tmp_path: Path, kind: str
+) -> None:
+    damaged, why = DAMAGED_CELLS[kind]
+    rows = [header_row()]
+    rows += [patient_row(n, f"P{n}", f'<c r="B{n}"><v>54</v></c>') for n in range(2, 1002)]
+    rows.append(patient_row(1002, "Broken", damaged, "bladder_bowel"))
+    rows.append(patient_row(1003, "After", '<c r="B1003"><v>61</v></c>'))
+    source = workbook_with_sheet(tmp_path / "damaged.xlsx", sheet_xml(rows))
+    out = tmp_path / "out.csv"
+    result = run(str(source), "-o", str(out))
+    assert result.exit_code == EXIT_INVALID_ENTRIES, result.output
+    assert "Traceback" not in result.output
+    written = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert len(written) == 1002
+    assert [r["name"] for r in written[-2:]] == ["Broken", "After"]
+    broken = written[-2]
+    assert broken["error"].startswith("age: '(unreadable cell"), broken["error"]
+    assert broken["urgency"] == "emergency"
+    assert written[-1]["error"] == "" and written[-1]["age"] == "61"
+    assert all(r["error"] == "" for r in written[:-2])
+    warnings = [line for line in result.stderr.splitlines() if "cannot be read" in line]
+    assert len(warnings) == 1 and why in warnings[0], result.stderr
+
+
+def test_a_damaged_cell_reads_as_its_reason_in_a_workbook_output(tmp_path: Path) -> None:
+    rows = [header_row(), patient_row(2, "Anna", '<c r="B2"><v>1e999</v></c>')]
+    source = workbook_with_sheet(tmp_path / "damaged.xlsx", sheet_xml(rows))
+    out = tmp_path / "out.xlsx"
+    result = run(str(source), "-o", str(out))
+    assert result.exit_code == EXIT_INVALID_ENTRIES, result.output
+    _, cells = sheet_rows(out)
+    assert cells[1][1].value.startswith("(unreadable cell B2:")
+    assert cells[1][1].data_type == "s"
+
+
+def test_rows_out_of_order_or_repeated_are_all_kept_in_file_order(tmp_path: Path) -> None:
+    age = '<c r="B{0}"><v>{1}</v></c>'
+    rows = [
+        header_row(),
+        patient_row(5, "E", age.format(5, 50)),
+        patient_row(3, "C", age.format(3, 30)),
+        patient_row(3, "C again", age.format(3, 31)),
+        patient_row(2, "B", age.format(2, 20)),
+        '<row r="4"></row>',  # an empty row: skipped, as a blank CSV line
+        patient_row(7, "G", age.format(7, 70)),
+    ]
+    source = workbook_with_sheet(tmp_path / "order.xlsx", sheet_xml(rows))
+    out = tmp_path / "out.csv"
+    result = run(str(source), "-o", str(out))
+    assert result.exit_code == EXIT_OK, result.output
+    written = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(r["name"], r["age"]) for r in written] == [
+        ("E", "50"),
+        ("C", "30"),
+        ("C again", "31"),
+        ("B", "20"),
+        ("G", "70"),
+    ]
+
+
+def test_rows_without_row_or_cell_numbers_are_read_in_order(tmp_path: Path) -> None:
+    plain = "".join(f"<c t='inlineStr'><is><t>{v}</t></is></c>" for v in ("name", "age"))
+    row = "<row><c t='inlineStr'><is><t>Anna</t></is></c><c><v>54</v></c></row>"
+    source = workbook_with_sheet(tmp_path / "plain.xlsx", sheet_xml([f"<row>{plain}</row>", row]))
+    out = tmp_path / "out.csv"
+    assert run(str(source), "-o", str(out), "-q").exit_code == EXIT_OK
+    written = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(r["name"], r["age"]) for r in written] == [("Anna", "54")]
+
+
+def test_damaged_packed_sheet_data_is_a_message_and_no_output(tmp_path: Path) -> None:
+    rows = [header_row()]
+    rows += [
+        patient_row(n, f"P{n:05d}", f'<c r="B{n}"><v>{n % 90}</v></c>') for n in range(2, 3000)
+    ]
+    source = workbook_with_sheet(tmp_path / "good.xlsx", sheet_xml(rows))
+    data = bytearray(source.read_bytes())
+    with zipfile.ZipFile(source) as archive:
+        info = archive.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    middle = start + info.compress_size // 2
+    data[middle : middle + 64] = bytes(64)  # zeroes over the packed data, not the directory
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(bytes(data))
+    out = tmp_path / "out.csv"
+    result = run(str(damaged), "-o", str(out))
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "Traceback" not in result.output
+    assert "damaged" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_a_cell_longer_than_the_reading_limit_is_a_row_error(tmp_path: Path) -> None:
+    from hipback.workbook import CELL_READ_MAX_CHARS
+
+    long = "x" * (CELL_READ_MAX_CHARS + 1)
+    rows = [header_row(), patient_row(2, "Anna", text_cell("B2", long), "saddle_numbness")]
+    source = workbook_with_sheet(tmp_path / "long.xlsx", sheet_xml(rows), stored=True)
+    out = tmp_path / "out.csv"
+    result = run(str(source), "-o", str(out))
+    assert result.exit_code == EXIT_INVALID_ENTRIES, result.output
+    written = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert written[0]["urgency"] == "emergency"
+    assert "longer than 1,048,576 characters" in written[0]["age"]
+
+
+def test_a_zip_bomb_is_refused_from_the_zip_directory(tmp_path: Path) -> None:
+    filler = "<row/>" * ((40 << 20) // 6)  # 40 MiB that pack to well over 100:1
+    source = workbook_with_sheet(tmp_path / "bomb.xlsx", sheet_xml([header_row(), filler]))
+    assert source.stat().st_size < 1 << 20
+    out = tmp_path / "out.csv"
+    result = run(str(source), "-o", str(out))
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "looks like a zip bomb" in result.stderr
+    assert "'xl/worksheets/sheet1.xml'" in result.stderr
+    assert not out.exists()
+
+
+def test_a_part_read_whole_over_its_limit_is_refused(tmp_path: Path) -> None:
+    from hipback.workbook import PART_MAX_BYTES
+
+    styles = b"<!-- " + os.urandom(PART_MAX_BYTES // 2).hex().encode() + b" -->"
+    rows = [header_row(), patient_row(2, "Anna", '<c r="B2"><v>54</v></c>')]
+    source = workbook_with_sheet(
+        tmp_path / "styles.xlsx", sheet_xml(rows), parts={"xl/styles.xml": styles}
+    )
+    result = run(str(source), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "its part 'xl/styles.xml' holds 16 MiB unpacked, more than the 16 MiB" in result.stderr
+
+
+def test_a_huge_tag_is_refused_before_it_fills_memory(tmp_path: Path) -> None:
+    from hipback.workbook import TOKEN_MAX_BYTES
+
+    attribute = os.urandom(TOKEN_MAX_BYTES).hex()
+    rows = [header_row(), f'<row r="2" x="{attribute}"></row>']
+    source = workbook_with_sheet(tmp_path / "tag.xlsx", sheet_xml(rows))
+    result = run(str(source), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "holds a tag of more than 1 MiB" in result.stderr
+
+
+def test_a_non_finite_number_is_written_to_a_workbook_as_text(tmp_path: Path) -> None:
+    from hipback.batch import RowResult
+
+    layout = Layout(plan_columns(BANK, ["note", "age"], "clinic.xlsx"))
+    rows = []
+    for number, value in enumerate([math.inf, -math.inf, math.nan], 1):
+        cells = TypedRow(["x", ""])
+        cells.values = (value, None)
+        rows.append(RowResult(number, cells, None, "age: not answered", None))
+    out = tmp_path / "out.xlsx"
+    with out.open("wb") as handle:
+        write_workbook(BANK, layout, encode_rows(BANK, layout, rows), handle)
+    _, written = sheet_rows(out)
+    assert [r[0].value for r in written[1:]] == ["inf", "-inf", "nan"]
+
+
+def test_a_huge_declared_dimension_is_not_trusted(tmp_path: Path) -> None:
+    corner = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t></t></is></c></row>'
+    rows = [header_row(), patient_row(2, "Anna", '<c r="B2"><v>54</v></c>'), corner]
+    source = workbook_with_sheet(tmp_path / "wide.xlsx", sheet_xml(rows, "A1:XFD1048576"))
+    assert source.stat().st_size < 8000
+    out = tmp_path / "out.csv"
+    done = hipback_child("batch", source, "-o", out)
+    assert done.returncode == EXIT_OK, done.stderr[-2000:]
+    assert [r["age"] for r in csv.DictReader(out.open(encoding="utf-8"))] == ["54"]
+
+
+def test_a_million_empty_rows_are_skipped_within_1_gib(tmp_path: Path) -> None:
+    empty = "".join(f'<row r="{n}" ht="15" customHeight="1"/>' for n in range(2, 1_000_002))
+    rows = [header_row(), empty, patient_row(1_000_002, "Last", '<c r="B1000002"><v>54</v></c>')]
+    source = workbook_with_sheet(tmp_path / "empty.xlsx", sheet_xml(rows))
+    out = tmp_path / "out.csv"
+    done = hipback_child("batch", source, "-o", out)
+    assert done.returncode == EXIT_OK, done.stderr[-2000:]
+    assert [r["name"] for r in csv.DictReader(out.open(encoding="utf-8"))] == ["Last"]
+
+
+def _limit_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+
+def hipback_child(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """``hipback ARGS`` in a child with 1 GiB of address space; a hang fails after 120 s."""
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "hipback", *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_limit_memory,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"hipback {' '.join(map(str, args))} ran for more than 120 s")
