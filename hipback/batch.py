@@ -1893,7 +1893,9 @@ def run_batch(
         if reports_folder is not None:
             from .html_report import ReportsWriter
 
-            reports_writer = ReportsWriter(bank, reports_folder, prepared.columns)
+            reports_writer = ReportsWriter(
+                bank, reports_folder, prepared.columns, keep=(input_path, output)
+            )
             watchers.append(reports_writer.watch)
         if not quiet and _stderr_is_terminal():
             from .summary import Tally, watching
@@ -1922,7 +1924,7 @@ def run_batch(
         for line in summary.lines():
             _say(line)
         if reports_writer is not None:
-            _say(f"reports: {reports_writer.written} written to {reports_folder}")
+            _say(f"reports: {reports_writer.written} written to {quoted(str(reports_folder))}")
         if picture is not None:
             _show_picture(picture)
     return summary.exit_code

@@ -392,3 +392,29 @@ def test_any_bank_file_gives_a_bank_or_problems(tmp_path: Path, text: str) -> No
     bank, problems = validate_bank(path)
     assert (bank is None) == bool(problems)
     assert not any("\x1b" in p.message for p in problems)
+
+
+def test_reports_never_replace_the_output_file_written_into_their_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    source = tmp_path / "in.csv"
+    source.write_text("id,worst_site,red_flags\nP01,groin,none\nP02,low_back,fever\n")
+    output = folder / "P01.html"  # not there yet: named like the first row's report
+    result = CliRunner().invoke(
+        app,
+        [
+            "batch",
+            str(source),
+            "-o",
+            str(output),
+            "--format",
+            "csv",
+            "-q",
+            "--reports",
+            str(folder),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert output.read_text(encoding="utf-8").startswith("id,worst_site,red_flags,")
+    reports = sorted(p.name for p in folder.iterdir() if p != output)
+    assert len(reports) == 2 and all(name.endswith(".html") for name in reports)
