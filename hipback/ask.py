@@ -147,6 +147,7 @@ def run_ask(
                     assessment,
                     _unchecked_warning_signs(bank, answers),
                     bank=bank,
+                    answers=answers,
                     saved_to=saved_to,
                     offer_save=save is None,
                 )

@@ -181,10 +181,19 @@ class Page:
     fields: tuple[tuple[str, str], ...] = ()
     warning: Warning | None = None
     headline: str = ""
+    #: None with too few answers: no bar claims a side.
     bar: Bar | None = None
     not_certain: str = report.NOT_CERTAIN
     likely_source: str = ""
     mixed: str = ""
+    #: With too few answers: the questions that would tell most.
+    telling: tuple[str, ...] = ()
+    telling_title: str = report.TELLING_TITLE
+    telling_intro: str = report.TELLING_INTRO
+    #: Other causes to check, in plain words (``also_consider``), most pressing first.
+    also_consider: tuple[str, ...] = ()
+    also_consider_title: str = report.ALSO_CONSIDER_TITLE
+    also_consider_intro: str = report.ALSO_CONSIDER_INTRO
     groups: tuple[ReasonGroup, ...] = ()
     legend: str = report.STRENGTH_LEGEND
     notes: tuple[str, ...] = ()
@@ -332,6 +341,7 @@ def _technical(bank: Bank, assessment: Assessment) -> tuple[tuple[str, str], ...
         ("source shares", shares),
         ("mixed_pattern", "yes" if assessment.mixed_pattern else "no"),
         ("urgency", assessment.urgency),
+        ("also_consider", ", ".join(assessment.also_consider) or "none"),
         ("answered", str(assessment.answered)),
     )
 
@@ -362,18 +372,23 @@ def build_page(
     """What the report of one assessment shows; ``fields``: pass-through cells (batch)."""
     given, missing = _answers(bank, answers)
     mixed = report.mixed_pattern_note() if assessment.mixed_pattern else ""
+    too_few = assessment.verdict == "too_few_answers"
+    telling = report.most_telling_questions(bank, answers) if too_few else []
+    others = report.considerations(bank, assessment.also_consider)
     return Page(
         stamp=stamp,
         fields=tuple(fields),
         warning=_warning(bank, assessment),
         headline=report.HEADLINES.get(assessment.verdict, assessment.verdict),
-        bar=_bar(assessment),
+        bar=None if too_few else _bar(assessment),
         likely_source=report.likely_source_sentence(assessment, bank).plain,
         mixed=mixed,
+        telling=tuple(report.short_prompt(q.prompt) for q in telling),
+        also_consider=tuple(report.consideration_lines(others)),
         groups=_groups(bank, assessment),
         notes=tuple(dict.fromkeys(assessment.notes)),
         next_steps=_next_steps(assessment),
-        checks=tuple(assessment.next_checks),
+        checks=tuple(report.clinician_checks(assessment, others)),
         technical=_technical(bank, assessment),
         answers=given,
         not_answered=missing,
@@ -425,7 +440,16 @@ def page_length(page: Page) -> int:
         for group in page.groups
         for r in group.reasons
     )
-    length += sum(len(text) + 40 for text in (*page.checks, *page.notes, *page.next_steps))
+    length += sum(
+        len(text) + 40
+        for text in (
+            *page.checks,
+            *page.notes,
+            *page.next_steps,
+            *page.also_consider,
+            *page.telling,
+        )
+    )
     length += len(page.mixed) + len(page.error)
     length += sum(max(len(line.question), 60) + 30 for line in page.answers)
     if page.warning is not None:

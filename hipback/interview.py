@@ -54,6 +54,8 @@ _CARRY_ON = "carry_on"
 #: Columns before a choice's label: the pointer (" » "), and a tick box ("○ ").
 _SELECT_PREFIX = 3
 _CHECKBOX_PREFIX = 5
+#: A heading in a checkbox list is drawn after the pointer's room only.
+_HEADING_PREFIX = 3
 
 
 @dataclass
@@ -293,7 +295,8 @@ def _checkbox(question: Question, current: AnswerValue | None) -> questionary.Qu
     choices: list[questionary.Choice | questionary.Separator] = []
     for c in question.choices:
         if c.heading:
-            choices.append(questionary.Separator(f"-- {c.heading} --"))
+            heading = _choice_title(f"-- {c.heading} --", width, _HEADING_PREFIX)
+            choices.append(questionary.Separator(heading))
         choices.append(
             questionary.Choice(
                 _choice_title(c.label, width, _CHECKBOX_PREFIX),

@@ -13,6 +13,7 @@ urgent advice when there is any, so that it is what is on screen at the end.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -25,8 +26,11 @@ from rich.text import Text
 
 from .bank import (
     DIRECTIONS,
+    SOURCE_WITHHELD_LEVELS,
     Answers,
+    AnswerValue,
     Bank,
+    Consideration,
     Direction,
     Question,
     RedFlag,
@@ -48,7 +52,34 @@ HEADLINES: Mapping[str, str] = {
     "uncertain": "Your answers do not point clearly to your lower back or to your hip joint.",
     "leaning_hip": "Your answers point more to your hip joint than to your lower back.",
     "hip": "Your answers point to your hip joint rather than to your lower back.",
+    "too_few_answers": (
+        "There are too few answers to tell whether your pain comes from your lower back"
+        " or from your hip joint."
+    ),
 }
+
+#: Said instead of the bar when there are too few answers (no share is shown).
+TOO_FEW_TO_TELL = (
+    "hipback shows no likelihood and names no part of the body until more questions"
+    " that tell the two apart are answered."
+)
+TELLING_TITLE = "The questions that would tell most"
+TELLING_INTRO = "Answering these would tell the most (run hipback ask again to answer them):"
+#: How many unanswered questions are suggested when there are too few answers.
+TELLING_AT_MOST = 5
+
+#: Said instead of a source of the pain when a warning sign asks for care first.
+WARNING_SIGN_FIRST = (
+    "The warning sign comes first, so hipback does not name where your pain comes from."
+    " That is for a clinician to judge after examining you."
+)
+
+ALSO_CONSIDER_TITLE = "Other causes to check"
+ALSO_CONSIDER_INTRO = (
+    "Your answers may also fit these. They do not change the likelihood above;"
+    " a clinician can check for them."
+)
+ALSO_CONSIDER_CLINICIAN_TITLE = "Other causes to check (also_consider)"
 
 SIDE_TITLES: Mapping[Direction, str] = {
     "spine": "Pointing to the lower back",
@@ -260,8 +291,18 @@ def source_name(bank: Bank | None, source: str) -> str:
     return info.name if info is not None else FALLBACK_SOURCE_NAMES.get(source, source)
 
 
+def source_withheld(assessment: Assessment) -> bool:
+    """Whether no source is named because a warning sign comes first."""
+    return assessment.urgency in SOURCE_WITHHELD_LEVELS
+
+
 def likely_source_sentence(assessment: Assessment, bank: Bank | None = None) -> Text:
-    """One plain sentence: the most likely source and what it means, or that none stands out."""
+    """One plain sentence: the most likely source and what it means, or that none stands
+    out, or why none is named (a warning sign first, or too few answers)."""
+    if source_withheld(assessment):
+        return Text.assemble(("Where the pain comes from: ", "bold"), WARNING_SIGN_FIRST)
+    if assessment.verdict == "too_few_answers":
+        return Text(TOO_FEW_TO_TELL)
     likely = assessment.likely_source
     info = bank.settings.sources.get(likely) if bank is not None else None
     if likely != "unclear":
@@ -283,6 +324,56 @@ def likely_source_sentence(assessment: Assessment, bank: Bank | None = None) -> 
 
 _SPINAL = ("nerve_root", "spinal_stenosis", "back_joints")
 
+FEW_REASONS_TITLE = "What your answers so far show"
+
+
+def most_telling_questions(
+    bank: Bank, answers: Answers, at_most: int = TELLING_AT_MOST
+) -> list[Question]:
+    """The unanswered questions that carry evidence and may still apply, the one whose
+    strongest answer has the largest likelihood ratio first (bank order between equals)."""
+    strongest: dict[str, float] = {}
+    for question in bank.questions:
+        if question.id not in bank.evidence_question_ids or answers.get(question.id) is not None:
+            continue
+        if question.ask_when is not None and not question.ask_when.may_hold(answers):
+            continue
+        strongest[question.id] = max(
+            f.likelihood_ratio for c in question.choices for f in c.findings
+        )
+    ranked = sorted(strongest, key=lambda qid: -strongest[qid])
+    return [bank.question(qid) for qid in ranked[:at_most]]
+
+
+def considerations(bank: Bank | None, codes: Sequence[str]) -> list[Consideration]:
+    """The other causes named by ``also_consider``, in its order (most pressing first)."""
+    known = bank.settings.considerations if bank is not None else {}
+    return [known.get(code) or Consideration(code, code.replace("_", " "), "") for code in codes]
+
+
+def plain_name(name: str) -> str:
+    """A name without the clinical term in brackets at its end, for the patient's part."""
+    return _CLINICAL_TERM.sub("", name)
+
+
+_CLINICAL_TERM = re.compile(r"\s*\([^()]*\)$")
+
+
+def consideration_lines(found: Sequence[Consideration]) -> list[str]:
+    """``name: meaning`` in plain words, one per other cause."""
+    return [
+        f"{_capital(plain_name(c.name))}" + (f": {c.meaning}" if c.meaning else ".") for c in found
+    ]
+
+
+def consideration_checks(found: Sequence[Consideration]) -> list[str]:
+    """What a clinician may check for each other cause, under its full name."""
+    return [f"{_capital(c.name)}: {check}" for c in found for check in c.checks]
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
 
 def reason_groups(
     assessment: Assessment, bank: Bank | None = None
@@ -290,9 +381,12 @@ def reason_groups(
     """The reasons as shown: ``(title, reasons, say_if_empty)``.
 
     Those that fit the most likely source come first, under its name; the
-    rest follow by side. With no likely source, the two sides.
+    rest follow by side. With no likely source, the two sides; with too few
+    answers, one list that claims no side.
     """
     likely = assessment.likely_source
+    if assessment.verdict == "too_few_answers":  # no side is claimed
+        return [(FEW_REASONS_TITLE, list(assessment.reasons), True)]
     groups: list[tuple[str, list[Reason], bool]] = []
     first: list[Reason] = []
     if likely != "unclear":
@@ -372,7 +466,7 @@ def _bullets(title: str, items: Sequence[str]) -> RenderableType:
     grid.add_column()
     for item in items:
         grid.add_row("-", item)
-    return Group(Text(title, style="bold"), grid)
+    return Group(Text(title, style="bold"), grid) if title else grid
 
 
 def mixed_pattern_note() -> str:
@@ -430,11 +524,34 @@ def _kept(saved_to: Path | None, offer_save: bool) -> RenderableType | None:
     return None
 
 
+def clinician_checks(assessment: Assessment, others: Sequence[Consideration]) -> list[str]:
+    """The clinician's checks: the next checks and each other cause's; the other
+    causes' first when a warning sign asks for care (they are then the pressing ones)."""
+    extra = consideration_checks(others)
+    if assessment.urgent:
+        return [*extra, *assessment.next_checks]
+    return [*assessment.next_checks, *extra]
+
+
+def _telling(questions: Sequence[Question]) -> RenderableType:
+    return Group(
+        Text(TELLING_TITLE, style="bold"),
+        Text(TELLING_INTRO),
+        _bullets("", [short_prompt(q.prompt) for q in questions]),
+    )
+
+
+def _answered_by_reasons(assessment: Assessment) -> dict[str, AnswerValue]:
+    """Without the answers, the questions whose findings counted stand for them."""
+    return {r.finding.question_id: r.finding.code for r in assessment.reasons}
+
+
 def render_assessment(
     assessment: Assessment,
     unchecked: RenderableType | None = None,
     *,
     bank: Bank | None = None,
+    answers: Answers | None = None,
     saved_to: Path | None = None,
     offer_save: bool = False,
 ) -> RenderableType:
@@ -442,7 +559,8 @@ def render_assessment(
 
     ``unchecked`` (see :func:`unchecked_warning_signs`) comes first when the
     warning signs were not asked. ``bank`` gives the sources' plain names and
-    the domains' titles. ``saved_to``: where ``--save`` wrote the answers;
+    the domains' titles; ``answers``, with it, the questions that would tell
+    most when there are too few answers. ``saved_to``: where ``--save`` wrote the answers;
     ``offer_save``: mention ``--save``, which was not given. The urgent advice,
     when there is any, is named first and given in full last.
     """
@@ -458,24 +576,34 @@ def render_assessment(
         ]
     elif unchecked is not None:
         parts += [unchecked, Text("")]
-    parts += [
-        Text(HEADLINES.get(assessment.verdict, assessment.verdict), style="bold"),
-        Text(""),
-        likelihood_bar(assessment.spine_probability),
-        Text(NOT_CERTAIN),
-        Text(""),
-        likely_source_sentence(assessment, bank),
-        Text(""),
-    ]
+    too_few = assessment.verdict == "too_few_answers"
+    parts += [Text(HEADLINES.get(assessment.verdict, assessment.verdict), style="bold"), Text("")]
+    if not too_few:  # with too few answers no bar claims a side
+        parts += [likelihood_bar(assessment.spine_probability), Text(NOT_CERTAIN), Text("")]
+    parts += [likely_source_sentence(assessment, bank), Text("")]
     if assessment.mixed_pattern:
         parts += [Text(mixed_pattern_note(), style="bold"), Text("")]
+    if too_few and bank is not None:
+        answered = answers if answers is not None else _answered_by_reasons(assessment)
+        telling = most_telling_questions(bank, answered)
+        if telling:
+            parts += [_telling(telling), Text("")]
+    others = considerations(bank, assessment.also_consider)
+    if others:
+        parts += [
+            Text(ALSO_CONSIDER_TITLE, style="bold"),
+            Text(ALSO_CONSIDER_INTRO),
+            _bullets("", consideration_lines(others)),
+            Text(""),
+        ]
     parts += _reasons(assessment, bank)
     parts += [Text(STRENGTH_LEGEND, style="dim"), Text("")]
     if assessment.notes:
         parts += [_bullets("Also worth knowing", list(dict.fromkeys(assessment.notes))), Text("")]
     parts += [_bullets(NEXT_STEP_TITLE, next_steps(assessment)), Text("")]
-    if assessment.next_checks:
-        parts += [_bullets(CLINICIAN_TITLE, assessment.next_checks), Text("")]
+    checks = clinician_checks(assessment, others)
+    if checks:
+        parts += [_bullets(CLINICIAN_TITLE, checks), Text("")]
     parts.append(
         Text(
             f"Based on {assessment.answered} answer{'s' if assessment.answered != 1 else ''}."

@@ -80,27 +80,51 @@ class Keystrokes:
                     answers[question.id] = value
         return asked
 
-    def interview(self, raw: Mapping[str, object], *, carry_on: bool = True) -> str:
+    def interview(
+        self, raw: Mapping[str, object], *, carry_on: bool = True, stop_at_panel: int = 0
+    ) -> str:
         """Keys for a whole interview from scratch that gives ``raw``, up to the review.
 
-        After the urgent panel, Enter stops; Down and Enter carry on.
+        The warning-sign section (the signs, then the health background) comes
+        first; the urgent panel follows it when the answers call for advice, and
+        again after any later answer that makes the advice graver (a combination
+        it completes). At the panel, Enter stops; Down and Enter carry on.
+        ``stop_at_panel``: carry on at the panels before this one (counted from 1),
+        stop at it; 0 follows ``carry_on`` at every panel.
         """
         answers: dict[str, AnswerValue] = {}
         keys = ""
+        first = self.bank.first_questions
         order = asking_order(self.bank)
-        flag_questions = [q for q in order if any(c.red_flag for c in q.choices)]
-        for question in order:
-            if not applies(question, answers):
-                continue
-            value = parse_answer(question, raw.get(question.id))
-            keys += self.fresh(question, value)
-            if value is not None:
-                answers[question.id] = value
-            if question is flag_questions[-1] and red_flags_in(self.bank, answers):
-                if not carry_on:
+        warned: list[int] = []
+        for phase in ([q for q in order if q in first], [q for q in order if q not in first]):
+            for question in phase:
+                if not applies(question, answers):
+                    continue
+                value = parse_answer(question, raw.get(question.id))
+                keys += self.fresh(question, value)
+                if value is not None:
+                    answers[question.id] = value
+                if phase[0] in first:
+                    continue  # the section is asked whole before any panel
+                if self.graver(answers, warned):
+                    if not carry_on or len(warned) == stop_at_panel:
+                        return keys + STOP
+                    keys += CARRY_ON
+            if phase and phase[0] in first and self.graver(answers, warned):
+                if not carry_on or len(warned) == stop_at_panel:
                     return keys + STOP
                 keys += CARRY_ON
         return keys
+
+    def graver(self, answers: Mapping[str, AnswerValue], warned: list[int]) -> bool:
+        """Whether the urgent panel shows now: the advice is graver than any shown
+        (``warned`` holds the rank of the advice shown, and is updated)."""
+        flags = red_flags_in(self.bank, answers)
+        if not flags or (warned and flags[0].rank >= warned[-1]):
+            return False
+        warned.append(flags[0].rank)
+        return True
 
 
 def answers_only(bank: Bank, row: Mapping[str, str]) -> dict[str, str]:

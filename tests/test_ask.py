@@ -22,12 +22,18 @@ from typer.testing import CliRunner
 
 import hipback.ask
 from hipback import assess
-from hipback.answers import answers_as_data
+from hipback.answers import answers_as_data, parse_answers
 from hipback.bank import Bank
 from hipback.cli import app
 from hipback.interview import questions_to_ask
 from hipback.loader import default_bank_path, load_bank
-from hipback.report import SAVE_EXAMPLE, red_flag_panel
+from hipback.report import (
+    HEADLINES,
+    SAVE_EXAMPLE,
+    most_telling_questions,
+    red_flag_panel,
+    short_prompt,
+)
 
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
 QUESTION_IDS = [q.id for q in load_bank().questions]
@@ -38,8 +44,11 @@ def vignette_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def answers_of(row: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in row.items() if k in QUESTION_IDS}
+def answers_of(row: dict[str, str]) -> dict[str, str | None]:
+    """A vignette's answers; the questions it predates are left blank (null), as on
+    purpose, so that they are not asked."""
+    given: dict[str, str | None] = {k: v for k, v in row.items() if k in QUESTION_IDS}
+    return {q: given.get(q) for q in QUESTION_IDS}
 
 
 P01 = answers_of(vignette_rows()[0])
@@ -65,13 +74,18 @@ def plain(renderable: Any) -> str:
     return str(console.file.getvalue())  # type: ignore[attr-defined]
 
 
+def titled_sections(bank: Bank) -> list[Any]:
+    """The sections after the warning-sign section (asked first, with no number)."""
+    return [s for s in bank.sections if any(q not in bank.first_questions for q in s.questions)]
+
+
 def headings(bank: Bank) -> list[str]:
-    titled = [s for s in bank.sections if any(not q.has_red_flags for q in s.questions)]
+    titled = titled_sections(bank)
     return [f"{n} of {len(titled)} · {s.title}" for n, s in enumerate(titled, start=1)]
 
 
 def heading_of(bank: Bank, question_id: str) -> str:
-    titled = [s for s in bank.sections if any(not q.has_red_flags for q in s.questions)]
+    titled = titled_sections(bank)
     number = next(n for n, s in enumerate(titled) if question_id in [q.id for q in s.questions])
     return headings(bank)[number]
 
@@ -149,13 +163,8 @@ def test_without_json_the_report_is_printed(tmp_path: Path) -> None:
             "the answers file {path}: height: '180' is not allowed;"
             " that is not a question id; see 'hipback questions'",
         ),
-        (
-            "red_flags: none;fever\n",
-            "the answers file {path}: red_flags: 'none;fever' is not allowed;"
-            " none stands alone, without other codes",
-        ),
     ],
-    ids=["malformed", "not-a-mapping", "bad-values", "unknown-question", "exclusive"],
+    ids=["malformed", "not-a-mapping", "bad-values", "unknown-question"],
 )
 def test_a_bad_answers_file_is_a_usage_error_with_a_clear_message(
     tmp_path: Path, content: str, message: str
@@ -222,7 +231,9 @@ def test_no_answers_and_no_terminal_in_a_real_process(ask_bank: Bank) -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     count = len(questions_to_ask(ask_bank, {}))
-    assert done.stderr.startswith(f"hipback: {count} questions are not answered (red_flags, age,")
+    assert done.stderr.startswith(
+        f"hipback: {count} questions are not answered (red_flags, risk_factors, age,"
+    )
     assert "--answers FILE" in done.stderr
     assert "Traceback" not in done.stderr
 
@@ -395,7 +406,11 @@ def test_stopping_after_a_red_flag_says_what_is_kept_and_ends_with_the_advice(
         assert f"saved to {saved}" in flat(result.stdout)
         assert "Nothing was saved" not in result.stdout
         body = json.loads(saved.read_text())
-        assert body["answers"] == {"red_flags": ["saddle_numbness", "night_pain"]}
+        # the health background is asked with the signs, before the panel; skipped: null
+        assert body["answers"] == {
+            "red_flags": ["saddle_numbness", "night_pain"],
+            "risk_factors": None,
+        }
     else:
         assert "Nothing was saved: your answers are not kept." in flat(result.stdout)
         assert list(tmp_path.iterdir()) == []
@@ -471,11 +486,13 @@ def test_unanswered_warning_signs_are_listed_before_the_result(tmp_path: Path) -
     answers = _all_blank_but(tmp_path, worst_site="groin")
     result = CliRunner().invoke(app, ["ask", "--answers", str(answers)], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
-    text = " ".join(result.stdout.split())
+    text = flat(result.stdout)  # the longer labels now wrap inside the frame
+    verdict = assess(hipback.ask.load_bank(), {"worst_site": "groin"}).verdict
     assert "Warning signs not checked" in text
     assert "You did not answer the question about warning signs" in text
-    assert text.index("Warning signs not checked") < text.index("Your answers point")
-    assert "Emergency: New trouble controlling or emptying your bladder or bowels" in text
+    assert text.index("Warning signs not checked") < text.index(HEADLINES[verdict])
+    flags = hipback.ask.load_bank().question("red_flags")
+    assert f"Emergency: {' '.join(flags.choice('bladder_bowel').label.split())}" in text
 
 
 def test_answered_warning_signs_are_not_listed_again(tmp_path: Path) -> None:
@@ -483,3 +500,53 @@ def test_answered_warning_signs_are_not_listed_again(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["ask", "--answers", str(answers)])
     assert result.exit_code == 0, result.output
     assert "Warning signs not checked" not in result.stdout
+
+
+def test_none_beside_a_sign_counts_the_sign_and_says_so(ask_bank: Bank, tmp_path: Path) -> None:
+    data = P01 | {"red_flags": "none;fever"}
+    result = ask("--answers", write(tmp_path / "a.yaml", data), "--json")
+
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body == assess(ask_bank, data).as_dict()
+    assert (body["urgent"], body["urgency"], body["red_flags_present"]) == (
+        "yes",
+        "same_day",
+        ["fever"],
+    )
+    assert any("None of these" in note and "counted" in note for note in body["notes"])
+
+
+def test_other_causes_are_in_the_json_and_the_report(ask_bank: Bank, tmp_path: Path) -> None:
+    data = P01 | {"previous_surgery": "hip_replacement"}
+    answers = write(tmp_path / "a.json", data)
+
+    body = json.loads(ask("--answers", answers, "--json").stdout)
+    printed = ask("--answers", answers)
+
+    assert body["also_consider"] == ["hip_implant"]
+    assert printed.exit_code == 0, printed.output
+    meaning = ask_bank.settings.considerations["hip_implant"].meaning
+    assert "Other causes to check" in printed.stdout
+    assert flat(meaning) in flat(printed.stdout)
+
+
+def test_too_few_answers_ask_for_the_questions_that_would_tell_most(
+    ask_bank: Bank, tmp_path: Path
+) -> None:
+    data: dict[str, Any] = {q: None for q in QUESTION_IDS}
+    data |= {"red_flags": "none", "worst_site": "groin", "sides": "one_side"}
+    result = ask("--answers", write(tmp_path / "a.json", data))
+
+    assert result.exit_code == 0, result.output
+    assert assess(ask_bank, data).verdict == "too_few_answers"
+    text = flat(result.stdout)
+    assert "There are too few answers to tell" in text
+    assert "Most likely" not in text
+    listed = text[text.index("The questions that would tell most") :]
+    for question in ("worst_site", "sides"):  # answered: not asked for again
+        assert flat(ask_bank.question(question).prompt.split("?")[0]) not in listed
+    telling = most_telling_questions(ask_bank, parse_answers(ask_bank, data))
+    assert telling
+    for question in telling:
+        assert flat(short_prompt(question.prompt)) in listed

@@ -38,6 +38,8 @@ with VIGNETTES.open(newline="", encoding="utf-8") as _handle:
     P01 = answers_only(
         load_bank(), next(r for r in csv.DictReader(_handle) if r["case_id"] == "P01")
     )
+#: P01 as an answers file: the questions it predates are left blank (not asked).
+P01_FILE: dict[str, str | None] = {q.id: P01.get(q.id) for q in load_bank().questions}
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 
@@ -123,6 +125,24 @@ class Terminal:
         self.wait_for(question.prompt)
         self.child.send(keys)
 
+    def ticked(self, label: str) -> bool | None:
+        """Whether the box before ``label`` is ticked on the screen (None: not shown)."""
+        start = " ".join(label.split()[:5])
+        for line in self.screen.display:
+            if start in " ".join(line.split()):
+                return "●" in line
+        return None
+
+    def wait_until_ticked(self, wanted: dict[str, bool], timeout: float = 20) -> None:
+        """Wait until each label's box is ticked or not as ``wanted``."""
+        deadline = time.monotonic() + timeout
+        ended = False
+        while {label: self.ticked(label) for label in wanted} != wanted:
+            if ended or time.monotonic() > deadline:
+                seen = {label: self.ticked(label) for label in wanted}
+                raise AssertionError(f"ticks {seen}, wanted {wanted}\n{self.text()}")
+            ended = self.child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05) == 1
+
     def finish(self) -> int:
         self.child.expect(pexpect.EOF)
         self.child.close()
@@ -153,11 +173,14 @@ def test_a_whole_interview_in_a_terminal(ask_bank: Bank, keys: Keystrokes, tmp_p
         ask_bank.question("red_flags"),
         keys.fresh(ask_bank.question("red_flags"), frozenset({"none"})),
     )
+    # the health background comes right after the warning signs: skipped
+    term.answer(ask_bank.question("risk_factors"), ENTER)
     # an age that does not fit is refused with a clear message, then corrected
     term.answer(ask_bank.question("age"), "abc" + ENTER)
     term.wait_for("Please type a whole number from 18 to 120")
     term.child.send("\x7f" * 3 + "67" + ENTER)
-    for later in keys.asked(P01)[2:]:
+    assert [q.id for q in keys.asked(P01)[:3]] == ["red_flags", "risk_factors", "age"]
+    for later in keys.asked(P01)[3:]:
         term.answer(later, keys.fresh(later, parse_answer(later, P01.get(later.id))))
     term.wait_for(REVIEW_QUESTION)
     term.child.send(ENTER)
@@ -195,6 +218,8 @@ def test_after_urgent_advice_enter_stops_and_the_advice_is_on_the_last_screen(
     flags = ask_bank.question("red_flags")
     term = Terminal([], tmp_path, rows=24, columns=80)
     term.answer(flags, DOWN * flags.codes.index("saddle_numbness") + " " + ENTER)
+    # the warning-sign section is asked whole: the health background, skipped
+    term.answer(ask_bank.question("risk_factors"), ENTER)
     term.wait_for(AFTER_FLAGS_QUESTION)
     term.child.send(STOP)
 
@@ -211,7 +236,7 @@ def test_after_urgent_advice_enter_stops_and_the_advice_is_on_the_last_screen(
 def test_after_carrying_on_the_report_ends_with_the_advice_at_80_by_24(
     ask_bank: Bank, tmp_path: Path
 ) -> None:
-    given = {k: v for k, v in P01.items() if k != "limp"} | {"red_flags": "fever"}
+    given = {k: v for k, v in P01_FILE.items() if k != "limp"} | {"red_flags": "fever"}
     write_answers(tmp_path / "given.json", given)
     term = Terminal(["--answers", "given.json"], tmp_path, rows=24, columns=80)
     term.wait_for(AFTER_FLAGS_QUESTION)
@@ -228,7 +253,7 @@ def test_after_carrying_on_the_report_ends_with_the_advice_at_80_by_24(
 
 def test_ask_into_a_file_at_a_terminal(ask_bank: Bank, tmp_path: Path) -> None:
     """``hipback ask > report.txt``: the questions on the screen, the report in the file."""
-    given = {k: v for k, v in P01.items() if k != "limp"} | {"red_flags": "fever"}
+    given = {k: v for k, v in P01_FILE.items() if k != "limp"} | {"red_flags": "fever"}
     write_answers(tmp_path / "given.json", given)
     command = [sys.executable, "-m", "hipback", "ask", "--answers", "given.json", "> report.txt"]
     term = Terminal(command, tmp_path, rows=24, columns=80, shell=True)
@@ -275,7 +300,9 @@ def test_questions_choices_and_the_review_wrap_at_word_boundaries(
 
 
 def test_the_urgent_advice_reads_in_full_at_20_columns(ask_bank: Bank, tmp_path: Path) -> None:
-    given = {k: v for k, v in P01.items() if k != "limp"} | {"red_flags": "saddle_numbness;fever"}
+    given = {k: v for k, v in P01_FILE.items() if k != "limp"} | {
+        "red_flags": "saddle_numbness;fever"
+    }
     write_answers(tmp_path / "given.json", given)
     term = Terminal(["--answers", "given.json"], tmp_path, rows=120, columns=20)
     advice = [flag.advice for flag in assess(ask_bank, given).red_flag_advice]
@@ -300,7 +327,7 @@ def test_ctrl_c_in_a_terminal_says_goodbye(tmp_path: Path) -> None:
 
 
 def test_json_from_a_terminal_keeps_standard_output_pure(ask_bank: Bank, tmp_path: Path) -> None:
-    given = {k: v for k, v in P01.items() if k != "limp"}
+    given = {k: v for k, v in P01_FILE.items() if k != "limp"}
     write_answers(tmp_path / "given.json", given)
     command = [sys.executable, "-m", "hipback", "ask", "--answers given.json --json > result.json"]
     term = Terminal(command, tmp_path, shell=True)
@@ -311,3 +338,34 @@ def test_json_from_a_terminal_keeps_standard_output_pure(ask_bank: Bank, tmp_pat
     assert term.finish() == 0
     result = json.loads((tmp_path / "result.json").read_text())
     assert result == assess(ask_bank, given | {"limp": "yes"}).as_dict()
+
+
+def test_the_grouped_warning_signs_fit_80_by_24_and_none_of_these_stands_alone(
+    ask_bank: Bank, tmp_path: Path
+) -> None:
+    flags = ask_bank.question("red_flags")
+    none = flags.choice("none").label
+    fever = flags.choice("fever").label
+    first = flags.choices[0].label
+    headings = [f"-- {c.heading} --" for c in flags.choices if c.heading]
+    term = Terminal([], tmp_path, rows=24, columns=80)
+    # the question, every heading and every sign whole on one 80 x 24 screen
+    term.wait_for(flags.prompt, *headings, *(c.label for c in flags.choices))
+    screen = flat(term.text())
+    places = [screen.index(flat(text)) for text in (headings[0], first, headings[1], fever)]
+    assert places == sorted(places), "each heading stands over its group"
+
+    codes = flags.codes
+    term.child.send(DOWN * codes.index("fever") + " ")
+    term.wait_until_ticked({fever: True, none: False})
+    term.child.send(DOWN * (codes.index("none") - codes.index("fever")) + " ")
+    term.wait_until_ticked({fever: False, none: True})  # "None of these" unticks the sign
+    term.child.send(DOWN + " ")  # Down from the last entry wraps round to the first
+    term.wait_until_ticked({first: True, fever: False, none: False})  # and a sign unticks it
+    term.child.send(ENTER)
+    # the health background is asked next, and the urgent panel after it
+    term.answer(ask_bank.question("risk_factors"), ENTER)
+    term.wait_for(AFTER_FLAGS_QUESTION, "URGENT: go to an emergency department now")
+    term.child.send(STOP)
+
+    assert term.finish() == 0

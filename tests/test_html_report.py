@@ -23,6 +23,7 @@ import pytest
 
 from hipback import assess, load_bank
 from hipback.answers import parse_answers
+from hipback.bank import SOURCE_WITHHELD_LEVELS
 from hipback.batch import assess_rows, plan_columns
 from hipback.csvio import read_rows
 from hipback.errors import HipbackError
@@ -41,7 +42,19 @@ from hipback.html_report import (
     short_source,
     write_report,
 )
-from hipback.report import HEADLINES, NOT_A_DIAGNOSIS, NOT_CERTAIN, URGENCY_TITLES, shown_percent
+from hipback.report import (
+    ALSO_CONSIDER_TITLE,
+    HEADLINES,
+    NOT_A_DIAGNOSIS,
+    NOT_CERTAIN,
+    TELLING_TITLE,
+    TOO_FEW_TO_TELL,
+    URGENCY_TITLES,
+    WARNING_SIGN_FIRST,
+    most_telling_questions,
+    short_prompt,
+    shown_percent,
+)
 
 DATA = Path(__file__).parent / "data"
 VIGNETTES = DATA / "public_vignettes.csv"
@@ -168,10 +181,20 @@ def test_every_vignette_has_the_content_in_order(bank):
         text = outline(html).plain
         headline = HEADLINES[assessment.verdict]
         spine = shown_percent(assessment.spine_probability)
+        too_few = assessment.verdict == "too_few_answers"
+        if assessment.urgency in SOURCE_WITHHELD_LEVELS:
+            source = WARNING_SIGN_FIRST
+        elif too_few:
+            source = TOO_FEW_TO_TELL
+        else:
+            source = "Most likely:"
+        bar = [] if too_few else [f"Lower back {spine} %, hip joint {100 - spine} %."]
         marks = [
             headline,
-            f"Lower back {spine} %, hip joint {100 - spine} %.",
-            "Most likely:",
+            *bar,
+            source,
+            *([TELLING_TITLE] if too_few else []),
+            *([ALSO_CONSIDER_TITLE] if assessment.also_consider else []),
             "Why: the answers that count",
             "What to do next",
             "For the clinician",
@@ -191,8 +214,17 @@ def test_every_vignette_has_the_content_in_order(bank):
                 assert flag.advice in text
         if assessment.urgency == "not_checked":
             assert 0 <= text.find(NOT_CHECKED_TITLE) < text.find(headline), case
+        if too_few:
+            assert "Lower back" not in text.split(TELLING_TITLE)[0], case
+        else:
+            assert "Most likely:" in text or WARNING_SIGN_FIRST in text, case
         for check in assessment.next_checks:
             assert check in text
+        for code in assessment.also_consider:
+            consideration = bank.settings.considerations[code]
+            assert consideration.meaning in text, (case, code)
+            for check in consideration.checks:
+                assert check in text.split("For the clinician")[1], (case, code)
         for note in assessment.notes:
             assert note in text
         for reason in assessment.reasons:
@@ -266,6 +298,67 @@ def test_short_source_keeps_authors_and_years():
     assert short_source("NICE NG59 (2016, updated 2020)") == "NICE NG59"
 
 
+def test_too_few_answers_shows_no_bar_and_asks_for_the_telling_questions(bank):
+    raw = {"red_flags": "none", "worst_site": "groin"}
+    html, assessment = report_of(bank, raw)
+    assert assessment.verdict == "too_few_answers"
+    text = outline(html).plain
+    telling = most_telling_questions(bank, parse_answers(bank, raw))
+
+    assert HEADLINES["too_few_answers"] in text
+    assert TOO_FEW_TO_TELL in text
+    assert "<svg" not in html
+    # the clinician's technical line keeps the figures; the patient's part shows none
+    assert not re.search(r"\d %", text.split("For the clinician")[0])
+    assert "Most likely" not in text
+    assert "Pointing to" not in text
+    assert telling
+    places = [text.find(short_prompt(q.prompt), text.index(TELLING_TITLE)) for q in telling]
+    assert -1 not in places and places == sorted(places)
+    assert "verdict: too_few_answers" in text
+
+
+def test_other_causes_and_a_withheld_source_on_the_page(bank):
+    raw = {
+        "red_flags": "fever",
+        "previous_surgery": "hip_replacement",
+        "worst_site": "side_of_hip",
+        "pain_areas": "side_of_hip;groin",
+        "limp": "yes",
+    }
+    html, assessment = report_of(bank, raw)
+    assert assessment.urgency == "same_day" and len(assessment.also_consider) >= 2
+    text = outline(html).plain
+    patient, clinician = text.split("For the clinician")
+
+    assert WARNING_SIGN_FIRST in patient
+    assert "Most likely" not in text
+    meanings = [bank.settings.considerations[c].meaning for c in assessment.also_consider]
+    places = [patient.find(meaning, patient.index(ALSO_CONSIDER_TITLE)) for meaning in meanings]
+    assert -1 not in places and places == sorted(places)
+    for code in assessment.also_consider:
+        for check in bank.settings.considerations[code].checks:
+            assert check in clinician and check not in patient
+    assert "greater trochanteric pain syndrome" not in patient
+    assert f"also_consider: {', '.join(assessment.also_consider)}" in clinician
+    # the urgent advice is at the top of the page, before the result
+    assert text.index(URGENCY_TITLES["same_day"]) < text.index(HEADLINES[assessment.verdict])
+
+
+def test_a_row_whose_warning_signs_must_be_checked_by_hand(bank):
+    from hipback.classifier import assess_red_flags
+    from hipback.html_report import build_error_page
+
+    raw = {"red_flags": "fever;something unreadable", "age": "many"}
+    status = assess_red_flags(bank, raw)
+    assert status.urgency == "check_by_hand"
+    page = build_error_page(bank, raw, "age: not a number", status, make_stamp(bank, DAY))
+    text = outline(render(page)).plain
+
+    assert URGENCY_TITLES["check_by_hand"] in text
+    assert text.index(URGENCY_TITLES["check_by_hand"]) < text.index("could not be assessed")
+
+
 # --- self-contained, escaped, accessible ---------------------------------------------
 
 
@@ -301,14 +394,18 @@ def test_accessible_structure(bank):
         assert levels[0] == 1 and levels.count(1) == 1, case
         for before, after in itertools.pairwise(levels):
             assert after <= before + 1, (case, levels)
-        svgs = [attrs for tag, attrs in parsed.tags if tag == "svg"]
-        assert len(svgs) == 1 and svgs[0].get("role") == "img"
-        title_id = svgs[0]["aria-labelledby"]
-        spine = shown_percent(assessment.spine_probability)
-        assert re.search(
-            rf'<title id="{title_id}">[^<]*Lower back {spine} %, hip joint {100 - spine} %', html
-        )
         assert 'name="viewport"' in html
+        svgs = [attrs for tag, attrs in parsed.tags if tag == "svg"]
+        if assessment.verdict == "too_few_answers":  # no bar claims a side
+            assert svgs == [], case
+        else:
+            assert len(svgs) == 1 and svgs[0].get("role") == "img"
+            title_id = svgs[0]["aria-labelledby"]
+            spine = shown_percent(assessment.spine_probability)
+            assert re.search(
+                rf'<title id="{title_id}">[^<]*Lower back {spine} %, hip joint {100 - spine} %',
+                html,
+            )
         # No fixed pixel widths that would stop the page reflowing at 200 % zoom.
         assert not re.search(r"(?<![-\w])(width|min-width):\s*\d+px", html)
 

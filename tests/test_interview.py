@@ -58,14 +58,19 @@ ROWS = vignettes()
 P01 = next(row for row in ROWS if row["case_id"] == "P01")
 
 
+def titled_sections(bank: Bank) -> list[Any]:
+    """The sections after the warning-sign section (asked first, with no number)."""
+    return [s for s in bank.sections if any(q not in bank.first_questions for q in s.questions)]
+
+
 def headings(bank: Bank) -> list[str]:
     """The progress headings, in order: ``1 of N · About you`` and so on."""
-    titled = [s for s in bank.sections if any(not q.has_red_flags for q in s.questions)]
+    titled = titled_sections(bank)
     return [f"{n} of {len(titled)} · {s.title}" for n, s in enumerate(titled, start=1)]
 
 
 def heading_of(bank: Bank, question_id: str) -> str:
-    titled = [s for s in bank.sections if any(not q.has_red_flags for q in s.questions)]
+    titled = titled_sections(bank)
     number = next(n for n, s in enumerate(titled) if question_id in [q.id for q in s.questions])
     return headings(bank)[number]
 
@@ -163,7 +168,10 @@ def test_a_red_flag_shows_the_urgent_panel_at_once_and_enter_stops(
     ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes
 ) -> None:
     flags = ask_bank.question("red_flags")
-    typed = keys.fresh(flags, frozenset({"saddle_numbness"})) + ENTER
+    # the warning-sign section is asked whole (the health background may make a sign
+    # graver), so the panel follows the health background, skipped here
+    typed = keys.fresh(flags, frozenset({"saddle_numbness"}))
+    typed += keys.fresh(ask_bank.question("risk_factors"), None) + STOP
 
     result, screen = interview(ask_bank, pipe_input, typed)
 
@@ -191,10 +199,95 @@ def test_after_a_red_flag_the_person_may_carry_on(
     assert "emergency department" not in screen
 
 
+def _count_panels(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """What the person chose at each "stop or carry on" after an urgent panel."""
+    chosen: list[bool] = []
+    real = interview_module.stop_or_carry_on
+
+    def counted() -> bool:
+        chosen.append(real())
+        return chosen[-1]
+
+    monkeypatch.setattr(interview_module, "stop_or_carry_on", counted)
+    return chosen
+
+
+def test_the_urgent_panel_shows_again_when_a_later_answer_completes_a_combination(
+    ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    row = answers_of(P01) | {"red_flags": "cancer_history", "tingling_numbness": "yes"}
+    # carry on at the first panel (cancer alone: within days), stop at the second
+    typed = keys.interview(row, stop_at_panel=2)
+    chosen = _count_panels(monkeypatch)
+
+    result, screen = interview(ask_bank, pipe_input, typed)
+
+    assert chosen == [True, False]
+    assert not result.carried_on
+    assert result.answers["red_flags"] == frozenset({"cancer_history"})
+    assert result.answers["tingling_numbness"] == "yes"
+    order = [q.id for q in interview_module.asking_order(ask_bank)]
+    after = order[order.index("tingling_numbness") + 1 :]
+    assert not set(after) & set(result.answers), "nothing is asked after stopping"
+    soon = screen.index("Important: see a doctor within a few days")
+    emergency = screen.index("URGENT: go to an emergency department now")
+    assert soon < screen.index(headings(ask_bank)[0])
+    assert screen.index(heading_of(ask_bank, "tingling_numbness")) < emergency
+    advice = ask_bank.question("red_flags").choice("cancer_history").red_flag
+    assert advice is not None
+    combined = next(r for r in ask_bank.rules if r.id == "cancer_with_nerve_signs").advice
+    assert combined is not None
+    assert " ".join(combined.split()[:6]) in " ".join(screen[emergency:].split())
+
+
+def test_a_later_answer_that_makes_nothing_graver_shows_no_panel_again(
+    ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # cancer and night pain: see a doctor today (a combination); a replaced hip,
+    # answered later, names another cause to check but asks for nothing graver
+    row = answers_of(P01) | {
+        "red_flags": "cancer_history;night_pain",
+        "previous_surgery": "hip_replacement",
+    }
+    typed = keys.interview(row) + ENTER
+    chosen = _count_panels(monkeypatch)
+
+    result, screen = interview(ask_bank, pipe_input, typed)
+
+    assert chosen == [True]
+    assert result.carried_on
+    assert screen.count("Important: see a doctor today") == 1
+    assert result.answers["previous_surgery"] == frozenset({"hip_replacement"})
+
+
+def test_the_health_background_is_asked_right_after_the_warning_signs(
+    ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes
+) -> None:
+    order = [q.id for q in interview_module.asking_order(ask_bank)]
+    assert order[:2] == ["red_flags", "risk_factors"]
+    assert [q.id for q in questions_to_ask(ask_bank, {})][:2] == ["red_flags", "risk_factors"]
+    row = answers_of(P01) | {"risk_factors": "steroids"}
+    typed = keys.interview(row) + ENTER
+
+    result, screen = interview(ask_bank, pipe_input, typed)
+
+    assert result.carried_on
+    assert result.answers["risk_factors"] == frozenset({"steroids"})
+    signs_help = screen.index(" ".join(ask_bank.question("red_flags").help.split()[:5]))
+    background_help = screen.index(" ".join(ask_bank.question("risk_factors").help.split()[:5]))
+    first_heading = screen.index(headings(ask_bank)[0])
+    assert signs_help < background_help < first_heading
+    # steroid tablets alone call for a check within days, shown before the rest
+    assert background_help < screen.index("see a doctor within a few days") < first_heading
+
+
 def test_red_flags_given_up_front_are_shown_before_the_rest_is_asked(
     ask_bank: Bank, pipe_input: PipeInput
 ) -> None:
-    given = {"red_flags": frozenset({"bladder_bowel", "night_pain"})}
+    given = {
+        "red_flags": frozenset({"bladder_bowel", "night_pain"}),
+        "risk_factors": frozenset({"none"}),
+    }
     result, screen = interview(ask_bank, pipe_input, STOP, given)
 
     assert not result.carried_on
@@ -236,7 +329,7 @@ def test_a_result_that_does_not_fit_is_never_recorded(
 ) -> None:
     """Whatever a prompt hands back, the interview records only what the question allows."""
     flags = ask_bank.question("red_flags")
-    handed_back = iter(["", [], ["fever", "none"], ["none"]])
+    handed_back = iter(["", [], ["fever", "not_a_sign"], ["none"]])
     monkeypatch.setattr(interview_module, "show_prompt", lambda prompt: next(handed_back))
     screen = io.StringIO()
     session = interview_module.Interview(
@@ -247,27 +340,54 @@ def test_a_result_that_does_not_fit_is_never_recorded(
 
     assert session.answers == {"red_flags": frozenset({"none"})}
     assert screen.getvalue().count("Please choose at least one") == 2
-    assert "cannot be chosen together" in screen.getvalue()
+    assert "Please choose from the list." in screen.getvalue()
 
 
-def test_none_of_these_cannot_be_ticked_with_a_red_flag(
-    ask_bank: Bank, pipe_input: PipeInput
+@pytest.mark.parametrize(
+    ("ticks", "left_ticked"),
+    [
+        (["saddle_numbness", "fever", "none"], ["none"]),  # "None of these" unticks the signs
+        (["none", "fever"], ["fever"]),  # a sign unticks "None of these"
+        (["none", "fever", "night_pain"], ["fever", "night_pain"]),
+        (["fever", "night_pain", "fever"], ["night_pain"]),  # a second tick unticks
+    ],
+)
+def test_none_of_these_and_a_sign_are_never_ticked_together(
+    ask_bank: Bank, pipe_input: PipeInput, ticks: list[str], left_ticked: list[str]
 ) -> None:
     flags = ask_bank.question("red_flags")
-    none = flags.codes.index("none")
-    # tick the first flag and "none": refused; untick "none": accepted; then stop.
-    typed = " " + DOWN * none + " " + ENTER + " " + ENTER + STOP
+    typed, position = "", 0
+    for code in ticks:
+        index = flags.codes.index(code)
+        typed += (DOWN * (index - position) if index >= position else _up(position - index)) + " "
+        position = index
+    pipe_input.send_text(typed + ENTER)
+    pipe_input.close()
 
-    result, _ = interview(ask_bank, pipe_input, typed)
+    assert sorted(show_prompt(build_prompt(flags))) == sorted(left_ticked)
 
-    assert result.answers == {"red_flags": frozenset({flags.codes[0]})}
-    assert validator(flags)([flags.codes[0], "none"]) == (
-        '"None of these" cannot be chosen together with other answers.'
-    )
+
+def _up(times: int) -> str:
+    return "\x1b[A" * times
+
+
+def test_the_warning_signs_are_grouped_under_headings(ask_bank: Bank) -> None:
+    flags = ask_bank.question("red_flags")
+    headed = [c for c in flags.choices if c.heading]
+    assert len(headed) >= 3
+    entries = _list_control(build_prompt(flags)).choices  # type: ignore[attr-defined]
+    titles = [" ".join(str(e.title).split()) for e in entries]
+    for choice in headed:
+        heading = titles.index(f"-- {choice.heading} --")
+        assert isinstance(entries[heading], questionary.Separator)
+        assert titles[heading + 1] == " ".join(choice.label.split())
+    ticks = [e.value for e in entries if not isinstance(e, questionary.Separator)]
+    assert ticks == list(flags.codes)
 
 
 def test_an_invalid_age_is_asked_again_until_it_fits(ask_bank: Bank, pipe_input: PipeInput) -> None:
     given = parse_answers(ask_bank, {k: v for k, v in answers_of(P01).items() if k != "age" and v})
+    given["risk_factors"] = frozenset({"none"})  # the warning-sign section is asked first
     left = [q.id for q in questions_to_ask(ask_bank, given)]
     typed = "abc" + ENTER + BACKSPACE * 3 + "150" + ENTER + BACKSPACE * 3 + "17" + ENTER
     typed += BACKSPACE * 2 + "45" + ENTER + ENTER * (len(left) - 1) + ENTER
@@ -335,6 +455,8 @@ def test_the_review_can_set_any_answer_back_to_not_answered(
     ticked = sorted(areas.codes.index(c) for c in parsed["pain_areas"])  # type: ignore[union-attr]
     typed += DOWN * _review_position(ask_bank, answers, "pain_areas") + ENTER
     typed += Keystrokes.toggle(areas, 0, ticked)
+    # with no painful area given, the one-finger question may apply: asked, skipped
+    typed += keys.fresh(ask_bank.question("one_finger_point"), None)
     typed += ENTER  # see the result
 
     result, screen = interview(ask_bank, pipe_input, typed)
@@ -348,18 +470,22 @@ def test_a_change_at_the_review_drops_and_asks_follow_up_questions(
     ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes
 ) -> None:
     areas = ask_bank.question("pain_areas")
-    answers = answers_of(P01)
+    answers = answers_of(P01) | {"knee_gives_way": "no"}
     groin, thigh, back = (areas.codes.index(c) for c in ("groin", "front_thigh", "low_back"))
     typed = keys.interview(answers)
-    # pain_areas groin;front_thigh -> low_back only: the C-sign no longer applies.
+    # pain_areas groin;front_thigh -> low_back only: the C-sign and the knee no longer
+    # apply, and the one-finger question (low back or buttock) now does.
     typed += DOWN * _review_position(ask_bank, answers, "pain_areas") + ENTER
     typed += Keystrokes.toggle(areas, 0, sorted([groin, thigh, back]))
+    typed += keys.fresh(ask_bank.question("one_finger_point"), "yes")
     typed += ENTER  # see the result
 
     result, _ = interview(ask_bank, pipe_input, typed)
 
     assert result.answers["pain_areas"] == frozenset({"low_back"})
     assert "c_sign" not in result.answers
+    assert "knee_gives_way" not in result.answers
+    assert result.answers["one_finger_point"] == "yes"
 
 
 def test_a_follow_up_question_that_comes_to_apply_is_asked(
@@ -371,6 +497,7 @@ def test_a_follow_up_question_that_comes_to_apply_is_asked(
     typed += DOWN * _review_position(ask_bank, row, "pain_areas") + ENTER
     typed += Keystrokes.toggle(areas, 0, [areas.codes.index("groin")])
     typed += "y"  # the C-sign question now applies and is asked
+    typed += keys.fresh(ask_bank.question("knee_gives_way"), None)  # and so does the knee's
     typed += ENTER
 
     result, _ = interview(ask_bank, pipe_input, typed)
@@ -383,6 +510,8 @@ def test_a_single_choice_can_be_skipped(
     ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes
 ) -> None:
     given = parse_answers(ask_bank, {k: v for k, v in answers_of(P01).items() if v})
+    # the questions P01 predates that come before it, answered
+    given |= {"risk_factors": frozenset({"none"}), "outer_thigh_patch": "no"}
     del given["morning_stiffness"]
     left = questions_to_ask(ask_bank, given)
     assert left[0].id == "morning_stiffness"
@@ -430,7 +559,12 @@ def test_prompts_and_choices_are_wrapped_at_word_boundaries(
             control = _list_control(prompt)
             prefix = 5 if question.type == "multi" else 3
             labels = [c.label for c in question.choices]
-            for choice, label in zip(control.choices, labels, strict=False):  # type: ignore[attr-defined]
+            entries = control.choices  # type: ignore[attr-defined]
+            for heading in (e for e in entries if isinstance(e, questionary.Separator)):
+                lines = str(heading.title).split("\n")
+                assert all(3 + len(line.strip()) <= width - 1 for line in lines), lines
+            ticks = [e for e in entries if not isinstance(e, questionary.Separator)]
+            for choice, label in zip(ticks, labels, strict=False):  # then "Not sure / skip"
                 lines = choice.title.split("\n")
                 assert " ".join(choice.title.split()) == " ".join(label.split())
                 assert prefix + len(lines[0]) <= width - 1, (question.id, lines)

@@ -11,11 +11,19 @@ import pytest
 from rich.console import Console, RenderableType
 
 from hipback import assess
-from hipback.bank import Bank
-from hipback.classifier import Assessment
+from hipback.bank import (
+    ALSO_CONSIDER,
+    SOURCE_WITHHELD_LEVELS,
+    URGENCY_LEVELS,
+    URGENT_LEVELS,
+    VERDICTS,
+    Bank,
+)
+from hipback.classifier import Assessment, assess_red_flags
 from hipback.loader import load_bank
 from hipback.report import (
     AFTER_URGENT_STEP,
+    ALSO_CONSIDER_TITLE,
     BAR_WIDTH,
     CLINICIAN_TITLE,
     HEADLINES,
@@ -26,12 +34,19 @@ from hipback.report import (
     NOT_CERTAIN,
     SAVE_EXAMPLE,
     SPINE_MARK,
+    TELLING_TITLE,
+    TOO_FEW_TO_TELL,
+    URGENCY_LABELS,
     URGENCY_TITLES,
+    WARNING_SIGN_FIRST,
     likelihood_bar,
+    most_telling_questions,
+    plain_name,
     reason_groups,
     red_flag_panel,
     render_assessment,
     review_table,
+    short_prompt,
     source_name,
     stopped_early,
     strength,
@@ -90,7 +105,10 @@ def test_every_vignette_report_fits_80_columns_and_says_it_does_not_diagnose(
     assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
     assert HEADLINES[result.verdict] in words(text)
     assert words(text).count(NOT_A_DIAGNOSIS) == 1
-    assert words(text).count(NOT_CERTAIN) == 1
+    # with too few answers there is no bar, so nothing to say under it
+    bar_shown = result.verdict != "too_few_answers"
+    assert words(text).count(NOT_CERTAIN) == (1 if bar_shown else 0)
+    assert (SPINE_MARK in text) == bar_shown
     for reason in result.reasons:
         assert words(reason.reason) in words(text)
     for check in result.next_checks:
@@ -123,7 +141,15 @@ def test_headlines_are_plain_words_for_every_verdict() -> None:
     assert HEADLINES["leaning_spine"] == (
         "Your answers point more to your lower back than to your hip joint."
     )
-    assert set(HEADLINES) == {"spine", "leaning_spine", "uncertain", "leaning_hip", "hip"}
+    assert set(HEADLINES) == {
+        "spine",
+        "leaning_spine",
+        "uncertain",
+        "leaning_hip",
+        "hip",
+        "too_few_answers",
+    }
+    assert set(HEADLINES) == set(VERDICTS)
 
 
 @pytest.mark.parametrize("probability", [0.0, 0.001, 0.006, 0.123, 0.5, 0.716, 0.994, 0.999, 1.0])
@@ -148,6 +174,16 @@ def test_the_most_likely_source_is_named_in_plain_words_with_its_reasons_first(
     text = words(report(ask_bank, result))
     likely = result.likely_source
 
+    if result.urgency in SOURCE_WITHHELD_LEVELS:
+        assert likely == "unclear"
+        assert words(WARNING_SIGN_FIRST) in text
+        assert "Most likely:" not in text
+        return
+    if result.verdict == "too_few_answers":
+        assert words(TOO_FEW_TO_TELL) in text
+        assert "Most likely:" not in text
+        return
+    assert words(WARNING_SIGN_FIRST) not in text
     if likely == "unclear":
         assert "no single source" in text
         assert f"Pointing to {source_name(ask_bank, 'hip_joint')}" not in text
@@ -167,13 +203,14 @@ def test_the_most_likely_source_is_named_in_plain_words_with_its_reasons_first(
 def test_reasons_are_grouped_by_side_when_no_source_stands_out(ask_bank: Bank) -> None:
     candidates = [
         {"worst_site": "groin", "tingling_numbness": "yes", "limp": "yes"},
-        {"worst_site": "groin", "tingling_numbness": "yes"},
+        {"worst_site": "groin", "tingling_numbness": "yes", "rotation_pain": "no"},
         *ROWS,
     ]
     unclear = [
         result
         for result in (assess(ask_bank, answers) for answers in candidates)
         if result.likely_source == "unclear"
+        and result.verdict != "too_few_answers"  # one list then, no sides (below)
         and {r.toward for r in result.reasons} == {"spine", "hip"}
     ]
     assert unclear, "some answers point both ways with no single source"
@@ -244,7 +281,12 @@ def test_each_reason_shows_its_effective_strength_and_what_it_was_counted_with(
 
 
 def test_a_side_without_reasons_says_so(ask_bank: Bank) -> None:
-    text = report(ask_bank, assessed(ask_bank, tingling_numbness="yes"))
+    # three answers: with fewer there are too few to name a side at all
+    result = assessed(
+        ask_bank, tingling_numbness="yes", quality="shooting", worse_with="coughing_sneezing"
+    )
+    assert result.verdict != "too_few_answers"
+    text = report(ask_bank, result)
     assert "Pointing to the hip joint\n- Nothing in your answers." in text
 
 
@@ -432,3 +474,158 @@ def test_the_review_table_shows_every_answer_in_words(ask_bank: Bank) -> None:
         "4",
         "5",
     ]
+
+
+# --- the 2026-12 contract: too_few_answers, also_consider, a withheld source ---------
+
+
+def test_the_most_telling_questions_are_the_unanswered_ones_with_the_strongest_answer(
+    ask_bank: Bank,
+) -> None:
+    answers = {"worst_site": "groin", "tingling_numbness": "no", "red_flags": frozenset({"none"})}
+    telling = most_telling_questions(ask_bank, answers, at_most=len(ask_bank.questions))
+
+    def strongest(question_id: str) -> float:
+        question = ask_bank.question(question_id)
+        return max(f.likelihood_ratio for c in question.choices for f in c.findings)
+
+    ids = [q.id for q in telling]
+    assert ids, "some questions are still to answer"
+    assert not {"worst_site", "tingling_numbness", "red_flags"} & set(ids), "answered"
+    assert set(ids) <= ask_bank.evidence_question_ids
+    # asked only with pins and needles, which was answered "no"
+    assert "tingling_where" not in ids
+    assert "risk_factors" not in ids, "it carries no evidence"
+    ratios = [strongest(q) for q in ids]
+    assert ratios == sorted(ratios, reverse=True)
+    left = ask_bank.evidence_question_ids - set(answers) - {"tingling_where"}
+    assert ratios[0] == max(strongest(q) for q in left)
+    assert [q.id for q in most_telling_questions(ask_bank, answers, at_most=2)] == ids[:2]
+
+
+def test_with_too_few_answers_no_side_and_no_source_are_named_and_the_telling_questions_asked(
+    ask_bank: Bank,
+) -> None:
+    answers = {"red_flags": frozenset({"none"}), "worst_site": "groin"}
+    result = assess(ask_bank, answers)
+    assert result.verdict == "too_few_answers"
+    text = report(ask_bank, result)
+    flat = words(text)
+    telling = most_telling_questions(ask_bank, answers)
+
+    assert HEADLINES["too_few_answers"] in flat
+    assert words(TOO_FEW_TO_TELL) in flat
+    assert SPINE_MARK not in text and HIP_MARK not in text
+    assert "%" not in flat
+    assert "Most likely" not in flat
+    assert "Pointing to" not in flat
+    for reason in result.reasons:
+        assert words(reason.reason) in flat
+    assert telling
+    at = flat.index(TELLING_TITLE)
+    places = [flat.index(words(short_prompt(q.prompt)), at) for q in telling]
+    assert places == sorted(places)
+
+
+def test_without_the_answers_the_counted_questions_are_not_asked_for(ask_bank: Bank) -> None:
+    result = assessed(ask_bank, red_flags="none", worst_site="groin")
+    flat = words(plain(render_assessment(result, bank=ask_bank)))
+
+    assert TELLING_TITLE in flat
+    assert words(short_prompt(ask_bank.question("worst_site").prompt)) not in flat
+
+
+def test_other_causes_are_named_in_plain_words_and_checked_in_the_clinicians_part(
+    ask_bank: Bank,
+) -> None:
+    result = assessed(
+        ask_bank,
+        red_flags="fever",
+        previous_surgery="hip_replacement",
+        worst_site="side_of_hip",
+        pain_areas="side_of_hip;groin",
+        limp="yes",
+    )
+    assert len(result.also_consider) >= 3
+    text = report(ask_bank, result)
+    patient, clinician = _patient_and_clinician_parts(text)
+    found = [ask_bank.settings.considerations[code] for code in result.also_consider]
+
+    assert ALSO_CONSIDER_TITLE in patient
+    places = [patient.index(words(f"{c.meaning}")) for c in found]
+    assert places == sorted(places), "most pressing first"
+    assert list(result.also_consider) == sorted(result.also_consider, key=ALSO_CONSIDER.index)
+    for consideration in found:
+        assert words(plain_name(consideration.name)).lower() in patient.lower()
+        for check in consideration.checks:
+            assert words(check) in clinician
+            assert words(check) not in patient
+    # the clinical name in brackets is for the clinician
+    hip_tendons = ask_bank.settings.considerations["hip_tendons"]
+    assert "hip_tendons" in result.also_consider
+    assert "greater trochanteric pain syndrome" in hip_tendons.name
+    assert "greater trochanteric pain syndrome" not in patient
+    assert words(hip_tendons.name).lower() in clinician.lower()
+    # a warning sign asks for care: its other cause's checks before the usual ones
+    first_check = found[0].checks[0]
+    for check in result.next_checks:
+        assert clinician.index(words(first_check)) < clinician.index(words(check))
+
+
+def test_no_other_causes_section_without_also_consider(ask_bank: Bank) -> None:
+    result = assess(ask_bank, ROWS[0])
+    assert result.also_consider == ()
+    assert ALSO_CONSIDER_TITLE not in report(ask_bank, result)
+
+
+@pytest.mark.parametrize(
+    ("flags", "urgency"),
+    [("saddle_numbness", "emergency"), ("fever", "same_day"), ("night_pain", "soon")],
+)
+def test_a_warning_sign_comes_first_and_the_source_is_left_to_the_examination(
+    ask_bank: Bank, flags: str, urgency: str
+) -> None:
+    hip_joint = next(r for r in ROWS if assess(ask_bank, r).likely_source == "hip_joint")
+    result = assess(ask_bank, hip_joint | {"red_flags": flags})
+    assert result.urgency == urgency
+    flat = words(report(ask_bank, result, offer_save=True))
+    panel = words(plain(red_flag_panel(result.red_flag_advice)))
+
+    if urgency in SOURCE_WITHHELD_LEVELS:
+        assert result.likely_source == "unclear"
+        assert words(WARNING_SIGN_FIRST) in flat
+        assert "Most likely" not in flat
+    else:  # "see a doctor within a few days" does not hold back the source
+        assert result.likely_source == "hip_joint"
+        assert words(WARNING_SIGN_FIRST) not in flat
+        assert "Most likely" in flat
+    assert flat.endswith(panel)
+
+
+def test_warning_signs_that_must_be_checked_by_hand_come_first_and_last(ask_bank: Bank) -> None:
+    status = assess_red_flags(ask_bank, {"red_flags": "fever;a sign nobody knows"})
+    assert status.urgency == "check_by_hand"
+    result = assess(ask_bank, ROWS[0])._replace(
+        urgent=status.urgent,
+        urgency=status.urgency,
+        red_flags_present=status.red_flags_present,
+        red_flag_advice=status.red_flag_advice,
+        likely_source="unclear",
+    )
+    text = report(ask_bank, result)
+    flat = words(text)
+    panel = words(plain(red_flag_panel(result.red_flag_advice)))
+
+    assert flat.startswith(URGENCY_TITLES["check_by_hand"])
+    assert URGENCY_LABELS["check_by_hand"] + ":" in panel
+    assert words(WARNING_SIGN_FIRST) in flat
+    assert flat.endswith(panel)
+
+
+def test_every_urgency_and_verdict_has_its_words() -> None:
+    urgent = [u for u in URGENCY_LEVELS if u in URGENT_LEVELS]
+    assert "check_by_hand" in urgent
+    for urgency in urgent:
+        assert URGENCY_TITLES[urgency]
+        assert URGENCY_LABELS[urgency]
+    assert set(HEADLINES) == set(VERDICTS)

@@ -27,6 +27,7 @@ from hipback.html_report import NOT_CHECKED_TITLE, render_report, write_report
 from hipback.report import URGENCY_TITLES
 
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
+VIGNETTES_2026_12 = Path(__file__).parent / "data" / "vignettes_2026_12.csv"
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 LAUNCH_ARGS = [
     "--headless",
@@ -63,11 +64,15 @@ pytestmark = pytest.mark.skipif(
 def _cases():
     bank = load_bank()
     ids = set(bank.questions_by_id)
-    with open(VIGNETTES, newline="", encoding="utf-8") as handle:
-        return [
-            (row["case_id"], {k: v for k, v in row.items() if k in ids and v})
-            for row in csv.DictReader(handle)
-        ]
+    cases = []
+    # the 2026-12 vignettes name other causes to check and hold back sources
+    for file in (VIGNETTES, VIGNETTES_2026_12):
+        with open(file, newline="", encoding="utf-8") as handle:
+            cases += [
+                (row["case_id"], {k: v for k, v in row.items() if k in ids and v})
+                for row in csv.DictReader(handle)
+            ]
+    return cases
 
 
 CASES = _cases()
