@@ -444,6 +444,8 @@ class Interview:
             self.console.print(Text("\nFirst, some warning signs", style="bold"))
         for question in self.pending(first):
             self.ask(question)
+            if not self._warn_if_graver():  # a warning sign is shown at once
+                return self._result(carried_on=False)
         if not self._warn_if_graver() or not self._sections():
             return self._result(carried_on=False)
         if self.asked:

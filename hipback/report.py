@@ -30,10 +30,10 @@ from .bank import (
     Answers,
     AnswerValue,
     Bank,
-    Consideration,
     Direction,
     Question,
     RedFlag,
+    SourceInfo,
     Urgency,
 )
 from .classifier import Assessment, Reason
@@ -345,10 +345,10 @@ def most_telling_questions(
     return [bank.question(qid) for qid in ranked[:at_most]]
 
 
-def considerations(bank: Bank | None, codes: Sequence[str]) -> list[Consideration]:
+def considerations(bank: Bank | None, codes: Sequence[str]) -> list[SourceInfo]:
     """The other causes named by ``also_consider``, in its order (most pressing first)."""
     known = bank.settings.considerations if bank is not None else {}
-    return [known.get(code) or Consideration(code, code.replace("_", " "), "") for code in codes]
+    return [known.get(code) or SourceInfo(code, code.replace("_", " "), "") for code in codes]
 
 
 def plain_name(name: str) -> str:
@@ -359,14 +359,14 @@ def plain_name(name: str) -> str:
 _CLINICAL_TERM = re.compile(r"\s*\([^()]*\)$")
 
 
-def consideration_lines(found: Sequence[Consideration]) -> list[str]:
+def consideration_lines(found: Sequence[SourceInfo]) -> list[str]:
     """``name: meaning`` in plain words, one per other cause."""
     return [
         f"{_capital(plain_name(c.name))}" + (f": {c.meaning}" if c.meaning else ".") for c in found
     ]
 
 
-def consideration_checks(found: Sequence[Consideration]) -> list[str]:
+def consideration_checks(found: Sequence[SourceInfo]) -> list[str]:
     """What a clinician may check for each other cause, under its full name."""
     return [f"{_capital(c.name)}: {check}" for c in found for check in c.checks]
 
@@ -524,7 +524,7 @@ def _kept(saved_to: Path | None, offer_save: bool) -> RenderableType | None:
     return None
 
 
-def clinician_checks(assessment: Assessment, others: Sequence[Consideration]) -> list[str]:
+def clinician_checks(assessment: Assessment, others: Sequence[SourceInfo]) -> list[str]:
     """The clinician's checks: the next checks and each other cause's; the other
     causes' first when a warning sign asks for care (they are then the pressing ones)."""
     extra = consideration_checks(others)

@@ -86,9 +86,9 @@ class Keystrokes:
         """Keys for a whole interview from scratch that gives ``raw``, up to the review.
 
         The warning-sign section (the signs, then the health background) comes
-        first; the urgent panel follows it when the answers call for advice, and
-        again after any later answer that makes the advice graver (a combination
-        it completes). At the panel, Enter stops; Down and Enter carry on.
+        first; the urgent panel follows any answer that calls for advice graver
+        than any shown before: a warning sign at once, and later a combination
+        an answer completes. At the panel, Enter stops; Down and Enter carry on.
         ``stop_at_panel``: carry on at the panels before this one (counted from 1),
         stop at it; 0 follows ``carry_on`` at every panel.
         """
@@ -97,21 +97,14 @@ class Keystrokes:
         first = self.bank.first_questions
         order = asking_order(self.bank)
         warned: list[int] = []
-        for phase in ([q for q in order if q in first], [q for q in order if q not in first]):
-            for question in phase:
-                if not applies(question, answers):
-                    continue
-                value = parse_answer(question, raw.get(question.id))
-                keys += self.fresh(question, value)
-                if value is not None:
-                    answers[question.id] = value
-                if phase[0] in first:
-                    continue  # the section is asked whole before any panel
-                if self.graver(answers, warned):
-                    if not carry_on or len(warned) == stop_at_panel:
-                        return keys + STOP
-                    keys += CARRY_ON
-            if phase and phase[0] in first and self.graver(answers, warned):
+        for question in [q for q in order if q in first] + [q for q in order if q not in first]:
+            if not applies(question, answers):
+                continue
+            value = parse_answer(question, raw.get(question.id))
+            keys += self.fresh(question, value)
+            if value is not None:
+                answers[question.id] = value
+            if self.graver(answers, warned):
                 if not carry_on or len(warned) == stop_at_panel:
                     return keys + STOP
                 keys += CARRY_ON

@@ -406,11 +406,8 @@ def test_stopping_after_a_red_flag_says_what_is_kept_and_ends_with_the_advice(
         assert f"saved to {saved}" in flat(result.stdout)
         assert "Nothing was saved" not in result.stdout
         body = json.loads(saved.read_text())
-        # the health background is asked with the signs, before the panel; skipped: null
-        assert body["answers"] == {
-            "red_flags": ["saddle_numbness", "night_pain"],
-            "risk_factors": None,
-        }
+        # the panel comes at once, right after the warning signs
+        assert body["answers"] == {"red_flags": ["saddle_numbness", "night_pain"]}
     else:
         assert "Nothing was saved: your answers are not kept." in flat(result.stdout)
         assert list(tmp_path.iterdir()) == []

@@ -218,9 +218,7 @@ def test_after_urgent_advice_enter_stops_and_the_advice_is_on_the_last_screen(
     flags = ask_bank.question("red_flags")
     term = Terminal([], tmp_path, rows=24, columns=80)
     term.answer(flags, DOWN * flags.codes.index("saddle_numbness") + " " + ENTER)
-    # the warning-sign section is asked whole: the health background, skipped
-    term.answer(ask_bank.question("risk_factors"), ENTER)
-    term.wait_for(AFTER_FLAGS_QUESTION)
+    term.wait_for(AFTER_FLAGS_QUESTION)  # at once, before any other question
     term.child.send(STOP)
 
     assert term.finish() == 0
@@ -363,8 +361,7 @@ def test_the_grouped_warning_signs_fit_80_by_24_and_none_of_these_stands_alone(
     term.child.send(DOWN + " ")  # Down from the last entry wraps round to the first
     term.wait_until_ticked({first: True, fever: False, none: False})  # and a sign unticks it
     term.child.send(ENTER)
-    # the health background is asked next, and the urgent panel after it
-    term.answer(ask_bank.question("risk_factors"), ENTER)
+    # the urgent panel at once, before the health background
     term.wait_for(AFTER_FLAGS_QUESTION, "URGENT: go to an emergency department now")
     term.child.send(STOP)
 

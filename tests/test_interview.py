@@ -511,7 +511,12 @@ def test_a_single_choice_can_be_skipped(
 ) -> None:
     given = parse_answers(ask_bank, {k: v for k, v in answers_of(P01).items() if v})
     # the questions P01 predates that come before it, answered
-    given |= {"risk_factors": frozenset({"none"}), "outer_thigh_patch": "no"}
+    given |= {
+        "risk_factors": frozenset({"none"}),
+        "outer_thigh_patch": "no",
+        "hip_catching": "no",
+        "knee_gives_way": "no",
+    }
     del given["morning_stiffness"]
     left = questions_to_ask(ask_bank, given)
     assert left[0].id == "morning_stiffness"
