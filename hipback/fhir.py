@@ -304,6 +304,9 @@ def _look_alike(key: str, ids: Mapping[str, Question]) -> Question | None:
     folded_key = normalise(folded(key))
     if folded_key in ids:
         return ids[folded_key]
+    foreign = sum(1 for c in key if not c.isascii())
+    if foreign * 3 > len(key):
+        return None  # a word in another script, not an id with a letter or two swapped
     for qid, question in ids.items():
         if len(qid) == len(key) and all(
             a == b or (not a.isascii() and a.isalpha()) for a, b in zip(key, qid, strict=True)
@@ -320,7 +323,7 @@ def _coding_texts(question: Question, coding: Any) -> list[str]:
     """A ``valueCoding`` as text: its code (``system|code`` when of another system)."""
     if not isinstance(coding, Mapping):
         if isinstance(coding, str) and coding.strip():
-            return [coding, "a valueCoding that is text, not a coding"]
+            return [coding, "a valueCoding that is text (not a coding)"]
         return [f"a valueCoding that is {_kind(coding)}"]
     texts = _twice(coding)
     systems = [s for s in _every(coding, "system") if s != code_system(question.id)]
@@ -351,7 +354,7 @@ def _answer_texts(question: Question, answer: Any) -> list[str]:
     if not isinstance(answer, Mapping):
         if isinstance(answer, list) or answer is None:
             return [f"an answer that is {_kind(answer)}"]
-        return [str(answer), f"an answer that is {_kind(answer)}, not an object"]
+        return [str(answer), f"an answer that is {_kind(answer)} (not an object)"]
     texts = _twice(answer)
     keys = [key for key in answer if key.startswith("value")]
     if len(keys) != 1:
@@ -403,16 +406,16 @@ class _Reading:
             self.loose.append(f"items nested more than {MAX_ITEM_DEPTH} deep")
             return
         if isinstance(items, Mapping):
-            self.loose.append("an 'item' that is one object, not a list of them")
+            self.loose.append("an 'item' that is one object (not a list of them)")
             items = [items]
         elif not isinstance(items, list):
-            self.loose.append(f"an 'item' that is {_kind(items)}, not a list of items")
+            self.loose.append(f"an 'item' that is {_kind(items)} (not a list of items)")
             return
         for item in items:
             if isinstance(item, Mapping):
                 self.item(item, depth)
             else:
-                self.loose.append(f"an item that is {_kind(item)}, not a JSON object")
+                self.loose.append(f"an item that is {_kind(item)} (not a JSON object)")
 
     def item(self, item: Mapping[str, Any], depth: int) -> None:
         problems = _twice(item)
@@ -437,7 +440,7 @@ class _Reading:
             if isinstance(value, list):
                 answers += value
             else:
-                problems.append(f"an 'answer' that is {_kind(value)}, not a list")
+                problems.append(f"an 'answer' that is {_kind(value)} (not a list)")
                 answers.append(value)
         if questions:
             for question in questions:
