@@ -262,14 +262,14 @@ def parse_json(text: str) -> Any:
 
 def _every(data: Mapping[str, Any], key: str) -> list[Any]:
     """Every value ``data`` gives ``key`` (several when the key is repeated), None left out."""
-    if isinstance(data, _Repeated) and key in data.every:
+    if type(data) is _Repeated and key in data.every:
         return [value for value in data.every[key] if value is not None]
     value = data.get(key)
     return [] if value is None else [value]
 
 
 def _twice(data: Mapping[str, Any]) -> list[str]:
-    if isinstance(data, _Repeated):
+    if type(data) is _Repeated:
         return [f"{quoted(key)} given twice in one object" for key in data.every]
     return []
 
@@ -277,7 +277,7 @@ def _twice(data: Mapping[str, Any]) -> list[str]:
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return "a JSON object"
     if isinstance(value, list):
         return "a list"
@@ -321,16 +321,16 @@ def _labels(question: Question) -> dict[str, str]:
 
 def _coding_texts(question: Question, coding: Any) -> list[str]:
     """A ``valueCoding`` as text: its code (``system|code`` when of another system)."""
-    if not isinstance(coding, Mapping):
+    if not isinstance(coding, dict):
         if isinstance(coding, str) and coding.strip():
             return [coding, "a valueCoding that is text (not a coding)"]
         return [f"a valueCoding that is {_kind(coding)}"]
     texts = _twice(coding)
     systems = [s for s in _every(coding, "system") if s != code_system(question.id)]
-    system = str(systems[0]) if systems and not isinstance(systems[0], (Mapping, list)) else ""
+    system = str(systems[0]) if systems and not isinstance(systems[0], (dict, list)) else ""
     codes = _every(coding, "code")
     for code in codes:
-        if isinstance(code, (Mapping, list)):
+        if isinstance(code, (dict, list)):
             texts.append(f"a coding whose code is {_kind(code)}")
         elif not str(code).strip():
             texts.append("a coding with an empty code")
@@ -351,7 +351,7 @@ def _answer_texts(question: Question, answer: Any) -> list[str]:
     What cannot be read is never dropped: it becomes a text the answer
     parser refuses, naming it, beside what could be read.
     """
-    if not isinstance(answer, Mapping):
+    if not isinstance(answer, dict):
         if isinstance(answer, list) or answer is None:
             return [f"an answer that is {_kind(answer)}"]
         return [str(answer), f"an answer that is {_kind(answer)} (not an object)"]
@@ -371,7 +371,7 @@ def _answer_texts(question: Question, answer: Any) -> list[str]:
 def _value_texts(question: Question, key: str, value: Any) -> list[str]:
     if key == "valueCoding":
         return _coding_texts(question, value)
-    if isinstance(value, (Mapping, list)):
+    if isinstance(value, (dict, list)):
         return [f"a {key} that is {_kind(value)}"]
     if key == "valueBoolean":
         if value is True or value == "true":
@@ -405,14 +405,14 @@ class _Reading:
         if depth > MAX_ITEM_DEPTH:
             self.loose.append(f"items nested more than {MAX_ITEM_DEPTH} deep")
             return
-        if isinstance(items, Mapping):
+        if isinstance(items, dict):
             self.loose.append("an 'item' that is one object (not a list of them)")
             items = [items]
         elif not isinstance(items, list):
             self.loose.append(f"an 'item' that is {_kind(items)} (not a list of items)")
             return
         for item in items:
-            if isinstance(item, Mapping):
+            if isinstance(item, dict):
                 self.item(item, depth)
             else:
                 self.loose.append(f"an item that is {_kind(item)} (not a JSON object)")
@@ -433,7 +433,7 @@ class _Reading:
                     question = _look_alike(key, self.questions)
                     if question is not None:
                         problems.append(f"the linkId {link!a} has letters of another script")
-            if question is not None and question not in questions:
+            if question is not None and all(q is not question for q in questions):
                 questions.append(question)
         answers: list[Any] = []
         for value in _every(item, "answer"):
@@ -455,7 +455,7 @@ class _Reading:
         else:  # an item hipback does not ask: only a repeated key in it counts
             self.loose += _twice(item)
         for answer in answers:
-            if isinstance(answer, Mapping):
+            if isinstance(answer, dict):
                 for nested in _every(answer, "item"):
                     self.items(nested, depth + 1)
         for nested in _every(item, "item"):
