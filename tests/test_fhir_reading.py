@@ -459,3 +459,29 @@ def test_a_bundle_and_ndjson_of_the_same_responses_give_the_same_rows(tmp_path: 
     _, from_lines = batch_rows(tmp_path, ndjson(*resources))
     strip = [{k: v for k, v in r.items() if k != "row"} for r in from_bundle]
     assert strip == [{k: v for k, v in r.items() if k != "row"} for r in from_lines]
+
+
+# --- ask --answers reads a response through the same reader -------------------------------
+
+
+def test_ask_refuses_a_response_giving_a_key_twice(tmp_path: Path) -> None:
+    path = tmp_path / "response.json"
+    path.write_text(
+        '{"resourceType": "QuestionnaireResponse", "item": [{"linkId": "red_flags",\n'
+        ' "answer": [{"valueCoding": {"code": "saddle_numbness"}}],\n'
+        ' "answer": [{"valueCoding": {"code": "none"}}]}]}\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["ask", "--answers", str(path), "--json"])
+    assert result.exit_code == EXIT_USAGE
+    assert "'answer' twice" in result.stderr
+
+
+def test_ask_matches_link_ids_leniently(tmp_path: Path) -> None:
+    path = tmp_path / "response.json"
+    blanks = [{"linkId": q.id} for q in BANK.questions if q.id != "red_flags"]
+    resource = response(item("Red-Flags", coding("saddle_numbness")), *blanks)
+    path.write_text(json.dumps(resource), encoding="utf-8")
+    result = runner.invoke(app, ["ask", "--answers", str(path), "--json"])
+    assert result.exit_code == EXIT_OK, result.output
+    assert json.loads(result.stdout)["urgency"] == "emergency"
