@@ -6,9 +6,11 @@ run is a child process (its own peak RSS, from ``VmHWM``), assessing on one
 process (``jobs=1``):
 
 1. a Bundle of QuestionnaireResponses just under ``MB`` megabytes (the
-   largest document read whole), written compactly (the most resources per
-   megabyte, so the most memory) and indented two spaces (as many systems
-   export it);
+   largest document read), in four shapes: hipback's own responses written
+   compactly; "lean" ones without ``text``, ``display`` or ``system`` (the
+   most JSON objects per megabyte: the most memory when a Bundle was held
+   whole); indented two spaces (as many systems export it); and lean with
+   one emoji (Python then holds every character of the text in 4 bytes);
 2. the same responses as NDJSON (read line by line: memory should stay flat);
 3. hostile documents: JSON nested 100,000 deep as a Bundle and as an NDJSON
    line (a one-line refusal or an error row, never a crash).
@@ -16,11 +18,13 @@ process (``jobs=1``):
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -77,17 +81,28 @@ def responses(count: int, folder: Path) -> list[str]:
     return out
 
 
-def write_bundle(path: Path, texts: list[str], limit: int, indent: int | None) -> int:
+def _lean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _lean(v) for k, v in value.items() if k not in ("text", "display", "system")}
+    if isinstance(value, list):
+        return [_lean(v) for v in value]
+    return value
+
+
+def write_bundle(path: Path, texts: list[str], limit: int, shape: str) -> int:
     """A Bundle of as many of ``texts`` as fit in ``limit`` bytes; returns how many."""
     head = '{"resourceType":"Bundle","type":"collection","entry":['
+    if shape == "lean, one emoji":
+        head = head.replace('"type"', '"id":"\U0001f600","type"', 1)
     parts: list[str] = []
-    size = len(head) + 2
-    for text in texts:
-        entry = (
-            '{"resource":' + text + "}"
-            if indent is None
-            else json.dumps({"resource": json.loads(text)}, indent=indent)
-        )
+    size = len(head.encode()) + 2
+    for text in itertools.cycle(texts):
+        if shape == "indent 2":
+            entry = json.dumps({"resource": json.loads(text)}, indent=2)
+        elif shape.startswith("lean"):
+            entry = json.dumps({"resource": _lean(json.loads(text))}, separators=(",", ":"))
+        else:
+            entry = '{"resource":' + text + "}"
         if size + len(entry) + 1 > limit:
             break
         parts.append(entry)
@@ -105,22 +120,24 @@ def main() -> None:
         texts = responses(limit // one + 1000, tmp)
         out = tmp / "out.csv"
         print(f"FHIR -> csv, one process, peak RSS ({sys.version.split()[0]}):")
-        for label, indent in (("bundle, compact", None), ("bundle, indent 2", 2)):
+        for shape in ("compact", "lean", "indent 2", "lean, one emoji"):
+            label = f"bundle, {shape}"
             path = tmp / "bundle.json"
-            count = write_bundle(path, texts, limit, indent)
+            count = write_bundle(path, texts, limit, shape)
             size = path.stat().st_size / (1 << 20)
             seconds, rss, outcome = child(str(path), str(out), "csv")
             print(
-                f"  {label:18} {size:6.1f} MB {count:>7,} responses"
+                f"  {label:24} {size:6.1f} MB {count:>7,} responses"
                 f"  {seconds:6.1f} s  peak {rss:5} MB  {outcome}"
             )
             path.unlink()
         path = tmp / "rows.ndjson"
-        path.write_text("".join(t + "\n" for t in texts[:count]), encoding="utf-8")
+        count = len(texts)
+        path.write_text("".join(t + "\n" for t in texts), encoding="utf-8")
         size = path.stat().st_size / (1 << 20)
         seconds, rss, outcome = child(str(path), str(out), "csv")
         print(
-            f"  {'ndjson':18} {size:6.1f} MB {count:>7,} responses"
+            f"  {'ndjson':24} {size:6.1f} MB {count:>7,} responses"
             f"  {seconds:6.1f} s  peak {rss:5} MB  {outcome}"
         )
         deep = 100_000
