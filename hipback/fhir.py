@@ -12,7 +12,10 @@ any other answer: one parsing path, the same errors.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
+import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -20,9 +23,9 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from . import __version__
 from .bank import Answers, Bank, Condition, Question, Requirement
 from .classifier import Assessment, RedFlagStatus
-from .csvio import RowError
+from .csvio import RowError, normalise
 from .errors import HipbackError
-from .messages import quoted
+from .messages import folded, quoted, shortened
 
 if TYPE_CHECKING:
     from .batch import Layout, Prepared, RowResult
@@ -222,79 +225,260 @@ def _fhirpath(groups: Sequence[Sequence[Mapping[str, Any]]]) -> str:
 
 # --- QuestionnaireResponse -> raw answers ------------------------------------------------
 
+#: The deepest nesting of items read (hipback's own responses use 2).
+MAX_ITEM_DEPTH = 32
+
+
+class _Repeated(dict[str, Any]):
+    """A JSON object that gives a key more than once: the last value (as :mod:`json`
+    keeps it), and in ``every`` each repeated key's values in order."""
+
+    __slots__ = ("every",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        super().__init__(pairs)
+        every: dict[str, list[Any]] = {}
+        for key, value in pairs:
+            every.setdefault(key, []).append(value)
+        self.every = {key: values for key, values in every.items() if len(values) > 1}
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    return result if len(result) == len(pairs) else _Repeated(pairs)
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_json_object)
+
+
+def parse_json(text: str) -> Any:
+    """One JSON value; an object that gives a key twice keeps every value.
+
+    Raises ValueError for text that is not JSON and RecursionError for
+    nesting deeper than Python's json module can follow.
+    """
+    return _DECODER.decode(text)
+
+
+def _every(data: Mapping[str, Any], key: str) -> list[Any]:
+    """Every value ``data`` gives ``key`` (several when the key is repeated), None left out."""
+    if type(data) is _Repeated and key in data.every:
+        return [value for value in data.every[key] if value is not None]
+    value = data.get(key)
+    return [] if value is None else [value]
+
+
+def _twice(data: Mapping[str, Any]) -> list[str]:
+    if type(data) is _Repeated:
+        return [f"{quoted(key)} given twice in one object" for key in data.every]
+    return []
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "a JSON object"
+    if isinstance(value, list):
+        return "a list"
+    return "text" if isinstance(value, str) else f"the value {shortened(str(value), 40)}"
+
+
+@functools.lru_cache(maxsize=4096)
+def link_key(link: str) -> str:
+    """A ``linkId`` as it is matched to a question id: as leniently as a CSV header.
+
+    Compatibility forms (fullwidth letters) are folded by NFKC, then case,
+    spaces, hyphens and underscores do not count (:func:`hipback.csvio.normalise`):
+    ``Red_Flags``, ``red-flags``, `` red_flags `` and the same in fullwidth
+    letters give ``red_flags``.
+    """
+    return normalise(unicodedata.normalize("NFKC", link).casefold())
+
+
+def _look_alike(key: str, ids: Mapping[str, Question]) -> Question | None:
+    """The question whose id ``key`` imitates with letters of another script, if any
+    (a Cyrillic or Greek letter that looks Latin, which NFKC leaves as it is)."""
+    if key.isascii():
+        return None
+    folded_key = normalise(folded(key))
+    if folded_key in ids:
+        return ids[folded_key]
+    foreign = sum(1 for c in key if not c.isascii())
+    if foreign * 3 > len(key):
+        return None  # a word in another script, not an id with a letter or two swapped
+    for qid, question in ids.items():
+        if len(qid) == len(key) and all(
+            a == b or (not a.isascii() and a.isalpha()) for a, b in zip(key, qid, strict=True)
+        ):
+            return question
+    return None
+
 
 def _labels(question: Question) -> dict[str, str]:
     return {c.label.strip().lower(): c.code for c in question.choices}
 
 
-def _answer_text(question: Question, answer: Any) -> str:
-    """One ``answer`` of a response as the text a CSV cell would hold."""
-    if not isinstance(answer, Mapping):
-        return str(answer)
-    values = [(key, value) for key, value in answer.items() if key.startswith("value")]
-    if len(values) != 1:
-        return "an answer with " + (
-            "no value[x]" if not values else ", ".join(k for k, _ in values)
-        )
-    key, value = values[0]
-    if key == "valueCoding" and isinstance(value, Mapping):
-        code, system = value.get("code"), value.get("system")
-        if isinstance(code, str):
-            if system is not None and system != code_system(question.id):
-                return f"{system}|{code}"
-            return code
-        display = value.get("display")
-        if isinstance(display, str):
-            return _labels(question).get(display.strip().lower(), display)
-        return "a coding without a code"
+def _coding_texts(question: Question, coding: Any) -> list[str]:
+    """A ``valueCoding`` as text: its code (``system|code`` when of another system)."""
+    if not isinstance(coding, dict):
+        if isinstance(coding, str) and coding.strip():
+            return [coding, "a valueCoding that is text (not a coding)"]
+        return [f"a valueCoding that is {_kind(coding)}"]
+    texts = _twice(coding)
+    systems = [s for s in _every(coding, "system") if s != code_system(question.id)]
+    system = str(systems[0]) if systems and not isinstance(systems[0], (dict, list)) else ""
+    codes = _every(coding, "code")
+    for code in codes:
+        if isinstance(code, (dict, list)):
+            texts.append(f"a coding whose code is {_kind(code)}")
+        elif not str(code).strip():
+            texts.append("a coding with an empty code")
+        else:
+            texts.append(f"{system}|{code}" if system else str(code))
+    if not codes:
+        displays = [d for d in _every(coding, "display") if isinstance(d, str) and d.strip()]
+        labels = _labels(question)
+        texts += [labels.get(d.strip().lower(), d) for d in displays]
+        if not displays:
+            texts.append(f"a coding of {system} without a code" if system else "an empty coding")
+    return texts
+
+
+def _answer_texts(question: Question, answer: Any) -> list[str]:
+    """One ``answer`` of a response as the texts a CSV cell would hold, ``;`` apart.
+
+    What cannot be read is never dropped: it becomes a text the answer
+    parser refuses, naming it, beside what could be read.
+    """
+    if not isinstance(answer, dict):
+        if isinstance(answer, list) or answer is None:
+            return [f"an answer that is {_kind(answer)}"]
+        return [str(answer), f"an answer that is {_kind(answer)} (not an object)"]
+    texts = _twice(answer)
+    keys = [key for key in answer if key.startswith("value")]
+    if len(keys) != 1:
+        texts.append("an answer with " + ("no value[x]" if not keys else " and ".join(keys)))
+    for key in keys:
+        values = _every(answer, key)
+        if not values:
+            texts.append(f"a {key} that is null")
+        for value in values:
+            texts += _value_texts(question, key, value)
+    return texts
+
+
+def _value_texts(question: Question, key: str, value: Any) -> list[str]:
+    if key == "valueCoding":
+        return _coding_texts(question, value)
+    if isinstance(value, (dict, list)):
+        return [f"a {key} that is {_kind(value)}"]
     if key == "valueBoolean":
         if value is True or value == "true":
-            return "yes"
+            return ["yes"]
         if value is False or value == "false":
-            return "no"
-        return str(value)
-    if key in ("valueInteger", "valueDecimal"):
+            return ["no"]
+        return [f"valueBoolean {value}"]
+    if key in ("valueInteger", "valueDecimal") and not isinstance(value, bool):
         if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value)
+            return [str(int(value))]
+        return [str(value)]
     if key == "valueString" and isinstance(value, str):
-        return _labels(question).get(value.strip().lower(), value)
-    return f"{key} {value}" if not isinstance(value, (Mapping, list)) else f"a {key}"
+        if not value.strip():
+            return ["an empty valueString"]
+        return [_labels(question).get(value.strip().lower(), value)]
+    return [f"{key} {value}"]
 
 
-def _walk(items: Any, found: dict[str, list[str]], bank: Bank, depth: int = 0) -> None:
-    if items is None:
-        return
-    if not isinstance(items, list) or depth > 32:
-        raise FhirError("its 'item' is not a list of items")
-    questions = bank.questions_by_id
-    for item in items:
-        if not isinstance(item, Mapping):
-            raise FhirError("an item is not a JSON object")
-        link = item.get("linkId")
-        answers = item.get("answer")
-        if answers is not None and not isinstance(answers, list):
-            raise FhirError(f"the answer of item {quoted(str(link))} is not a list")
-        question = questions.get(link) if isinstance(link, str) else None
-        if question is not None:
-            found.setdefault(question.id, [])  # shown but not answered: left blank
-        for answer in answers or ():
-            if question is not None:
-                found.setdefault(question.id, []).append(_answer_text(question, answer))
-            if isinstance(answer, Mapping):
-                _walk(answer.get("item"), found, bank, depth + 1)
-        _walk(item.get("item"), found, bank, depth + 1)
+class _Reading:
+    """What one response's items give: the answer texts of each question, and the
+    problems that belong to no question (``loose``)."""
+
+    def __init__(self, bank: Bank) -> None:
+        self.questions = bank.questions_by_id
+        self.found: dict[str, list[str]] = {}
+        self.loose: list[str] = []
+
+    def items(self, items: Any, depth: int) -> None:
+        if items is None:
+            return
+        if depth > MAX_ITEM_DEPTH:
+            self.loose.append(f"items nested more than {MAX_ITEM_DEPTH} deep")
+            return
+        if isinstance(items, dict):
+            self.loose.append("an 'item' that is one object (not a list of them)")
+            items = [items]
+        elif not isinstance(items, list):
+            self.loose.append(f"an 'item' that is {_kind(items)} (not a list of items)")
+            return
+        for item in items:
+            if isinstance(item, dict):
+                self.item(item, depth)
+            else:
+                self.loose.append(f"an item that is {_kind(item)} (not a JSON object)")
+
+    def item(self, item: Mapping[str, Any], depth: int) -> None:
+        problems = _twice(item)
+        questions: list[Question] = []
+        links = _every(item, "linkId")
+        for link in links:
+            if not isinstance(link, str):
+                problems.append(f"a linkId that is {_kind(link)}")
+                continue
+            question = self.questions.get(link)
+            if question is None:
+                key = link_key(link)
+                question = self.questions.get(key)
+                if question is None:
+                    question = _look_alike(key, self.questions)
+                    if question is not None:
+                        problems.append(f"the linkId {link!a} has letters of another script")
+            if question is not None and all(q is not question for q in questions):
+                questions.append(question)
+        answers: list[Any] = []
+        for value in _every(item, "answer"):
+            if isinstance(value, list):
+                answers += value
+            else:
+                problems.append(f"an 'answer' that is {_kind(value)} (not a list)")
+                answers.append(value)
+        if questions:
+            for question in questions:
+                texts = self.found.setdefault(question.id, [])  # no answer: left blank
+                for answer in answers:
+                    texts += _answer_texts(question, answer)
+                texts += problems
+        elif not any(isinstance(link, str) for link in links):
+            if answers:
+                problems.append("an item with answers but no linkId")
+            self.loose += problems
+        else:  # an item hipback does not ask: only a repeated key in it counts
+            self.loose += _twice(item)
+        for answer in answers:
+            if isinstance(answer, dict):
+                for nested in _every(answer, "item"):
+                    self.items(nested, depth + 1)
+        for nested in _every(item, "item"):
+            self.items(nested, depth + 1)
 
 
 def response_answers(bank: Bank, resource: Any) -> dict[str, str]:
     """The raw answers of a QuestionnaireResponse: question id to text, as a CSV row gives.
 
-    Items are matched by ``linkId`` (= question id) at any depth; items of
-    other ids (groups, display items, questions hipback does not ask) are
-    ignored. Several answers of one question are joined with ``;``, so a
-    single-choice question answered twice is an error, as in CSV. A question's
-    item without an answer gives ``""``: shown and left blank (``ask`` does not
-    ask it again). Raises
+    Items are matched by ``linkId`` (= question id, matched as a CSV header
+    is: see :func:`link_key`) at any depth; items of other ids (groups,
+    display items, questions hipback does not ask) are ignored. Several
+    answers of one question are joined with ``;``, so a single-choice question
+    answered twice is an error, as in CSV. A question's item without an answer
+    gives ``""``: shown and left blank (``ask`` does not ask it again).
+
+    Nothing that could hold an answer is dropped: what cannot be read (a
+    coding of another system, an answer of the wrong shape, a key given twice,
+    a linkId with a look-alike letter) is kept as a text of that question's
+    answer, beside the codes that could be read, so that the answer parser
+    reports it (and still sees every warning sign). A problem that belongs to
+    no question is added to the first warning-sign question's answer: the
+    response was damaged where a warning sign may have been. Raises
     :class:`FhirError` when the resource is not a QuestionnaireResponse.
     """
     if not isinstance(resource, Mapping):
@@ -306,9 +490,16 @@ def response_answers(bank: Bank, resource: Any) -> dict[str, str]:
             if kind is not None
             else "it has no resourceType (expected a QuestionnaireResponse)"
         )
-    found: dict[str, list[str]] = {}
-    _walk(resource.get("item"), found, bank)
-    return {qid: ";".join(texts) for qid, texts in found.items()}
+    reading = _Reading(bank)
+    reading.loose += _twice(resource)
+    for items in _every(resource, "item"):
+        reading.items(items, 0)
+    if reading.loose:
+        carrier = (bank.red_flag_questions or bank.questions)[0]
+        reading.found.setdefault(carrier.id, []).extend(
+            f"the response has {problem}" for problem in dict.fromkeys(reading.loose)
+        )
+    return {qid: ";".join(texts) for qid, texts in reading.found.items()}
 
 
 def response_id(resource: Mapping[str, Any]) -> str:
@@ -518,8 +709,8 @@ def dumps(resource: Mapping[str, Any], *, indent: int | None = None) -> str:
 
 
 def bundle_responses(resource: Any) -> Iterator[Any]:
-    """The resources of a Bundle's entries, in order (anything else in it is yielded too,
-    so that the caller makes it an error row rather than dropping it)."""
+    """The resources of a Bundle's entries, in order, one per entry (an entry without a
+    readable resource is yielded as it is, so that the caller makes it an error row)."""
     if not isinstance(resource, Mapping) or resource.get("resourceType") != "Bundle":
         raise FhirError("it is not a FHIR Bundle")
     entries = resource.get("entry") or []
@@ -531,9 +722,10 @@ def bundle_responses(resource: Any) -> Iterator[Any]:
 
 #: The columns a batch of responses gets before the answers: the response's id and subject.
 RESPONSE_COLUMNS = ("id", "subject")
-#: The largest JSON document (a Bundle) read whole; NDJSON is read line by line.
+#: The largest JSON document (a Bundle) read; NDJSON is read line by line.
 MAX_DOCUMENT_BYTES = 100 << 20
 _PEEK = 1 << 16
+_SPACE = re.compile(r"[ \t\n\r]*")
 
 
 class _Prefixed:
@@ -565,7 +757,7 @@ def read_responses(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf
     by line, memory flat), or one JSON document (a Bundle of them, or one response).
 
     One row per response: ``id``, ``subject`` and the answers. A line or entry
-    that is not a readable QuestionnaireResponse is an error row.
+    that is not a readable QuestionnaireResponse is an error row, never left out.
     """
     from .batch import prepared_from
 
@@ -581,7 +773,7 @@ def read_responses(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf
     try:
         json.loads(head.decode("utf-8-sig"))
         ndjson = line_end >= 0 or len(first) < _PEEK
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         ndjson = False
     names = [*RESPONSE_COLUMNS, *(q.id for q in bank.questions)]
     stream = _Prefixed(first, binary)
@@ -598,17 +790,34 @@ def _row(bank: Bank, resource: Any) -> list[str]:
     ]
 
 
+def _entry_rows(bank: Bank, entry: Any, line: int, where: str) -> Iterator[list[str] | RowError]:
+    """The row of one Bundle entry (an error row when it holds no one resource)."""
+    if not isinstance(entry, Mapping):
+        yield RowError(line, f"{where} is {_kind(entry)}, not a Bundle entry")
+    elif isinstance(entry, _Repeated) and "resource" in entry.every:
+        yield RowError(
+            line, f"{where} gives 'resource' twice: keep the one you mean and delete the other"
+        )
+    else:
+        yield from _resource_rows(bank, entry.get("resource"), line, where, nested=True)
+
+
 def _resource_rows(
-    bank: Bank, resource: Any, line: int, where: str
+    bank: Bank, resource: Any, line: int, where: str, *, nested: bool = False
 ) -> Iterator[list[str] | RowError]:
+    """One row per response: a Bundle gives a row per entry (a Bundle inside a line or
+    an entry, with no entries, is an error row: it stands for a row)."""
     if isinstance(resource, Mapping) and resource.get("resourceType") == "Bundle":
-        try:
-            entries = list(bundle_responses(resource))
-        except FhirError as error:
-            yield RowError(line, f"{where}: {error}")
-            return
-        for number, entry in enumerate(entries, 1):
-            yield from _resource_rows(bank, entry, line, f"{where}, entry {number} of the Bundle")
+        entries = resource.get("entry")
+        if isinstance(resource, _Repeated) and "entry" in resource.every:
+            yield RowError(line, f"{where} is a Bundle that gives 'entry' twice")
+        elif entries is not None and not isinstance(entries, list):
+            yield RowError(line, f"{where} is a Bundle whose 'entry' is not a list")
+        elif not entries and nested:
+            yield RowError(line, f"{where} is a Bundle without entries")
+        else:
+            for number, entry in enumerate(entries or (), 1):
+                yield from _entry_rows(bank, entry, line, f"{where}, entry {number} of the Bundle")
         return
     try:
         yield _row(bank, resource)
@@ -628,11 +837,20 @@ def _ndjson_rows(bank: Bank, stream: _Prefixed, name: str) -> Iterator[list[str]
         if not line.strip():
             continue
         try:
-            resource = json.loads(line)
+            resource = parse_json(line)
         except ValueError as error:
             yield RowError(source.line, f"not JSON ({error}); each line holds one resource")
             continue
-        yield from _resource_rows(bank, resource, source.line, "the resource")
+        except RecursionError:
+            yield RowError(source.line, "JSON nested too deeply to read")
+            continue
+        yield from _resource_rows(bank, resource, source.line, "the resource", nested=True)
+        del resource
+
+
+def _checked_object(pairs: list[tuple[str, Any]]) -> None:
+    """Each object dropped as soon as it is read: checking a document costs little memory."""
+    del pairs
 
 
 def _document_rows(bank: Bank, stream: _Prefixed, name: str) -> Iterator[list[str] | RowError]:
@@ -649,22 +867,77 @@ def _document_rows(bank: Bank, stream: _Prefixed, name: str) -> Iterator[list[st
             " responses as NDJSON (one resource per line), which is read line by line"
         )
     try:
-        resource = json.loads(data.decode("utf-8-sig"))
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise HipbackError(f"{name} is not UTF-8 text, so not FHIR JSON") from None
+    del data
+    try:
+        # The whole document is checked first (no row is written from a broken one),
+        # then a Bundle's entries are read and dropped one at a time.
+        json.JSONDecoder(object_pairs_hook=_checked_object).decode(text)
+        yield from _document_resources(bank, text, name)
     except ValueError as error:
         raise HipbackError(
             f"{name} is neither NDJSON (one resource per line) nor one JSON document: {error}"
         ) from None
-    if isinstance(resource, Mapping) and resource.get("resourceType") not in (
-        "Bundle",
-        "QuestionnaireResponse",
-    ):
+    except RecursionError:
         raise HipbackError(
-            f"{name} holds a {quoted(str(resource.get('resourceType')))} resource;"
+            f"{name} is JSON nested too deeply to read: a FHIR resource nests a few levels"
+        ) from None
+
+
+def _document_resources(bank: Bank, text: str, name: str) -> Iterator[list[str] | RowError]:
+    """The rows of one valid JSON document, a Bundle's entries parsed one at a time."""
+    decode = _DECODER.raw_decode
+
+    def skip(position: int) -> int:
+        found = _SPACE.match(text, position)
+        return found.end() if found is not None else position
+
+    position = skip(0)
+    if not text.startswith("{", position):
+        yield from _resource_rows(bank, parse_json(text), 1, "the resource")
+        return
+    top: dict[str, Any] = {}
+    streamed = False
+    position = skip(position + 1)
+    while text[position] != "}":
+        key, position = decode(text, position)
+        position = skip(skip(position) + 1)  # past the colon
+        if key in top:
+            raise HipbackError(
+                f"{name} gives {quoted(key)} twice in its top-level object:"
+                " keep the one you mean and delete the other"
+            )
+        if key == "entry" and top.get("resourceType") == "Bundle" and text[position] == "[":
+            top[key] = None
+            streamed = True
+            position = skip(position + 1)
+            line, last, number = 1, 0, 0
+            while text[position] != "]":
+                line += text.count("\n", last, position)
+                last = position
+                entry, position = decode(text, position)
+                number += 1
+                yield from _entry_rows(bank, entry, line, f"entry {number} of the Bundle")
+                del entry
+                position = skip(position)
+                if text[position] == ",":
+                    position = skip(position + 1)
+            position += 1  # past the closing bracket
+        else:
+            top[key], position = decode(text, position)
+        position = skip(position)
+        if text[position] == ",":
+            position = skip(position + 1)
+    if streamed:
+        return
+    if top.get("resourceType") not in ("Bundle", "QuestionnaireResponse"):
+        raise HipbackError(
+            f"{name} holds a {quoted(str(top.get('resourceType')))} resource;"
             " expected a Bundle of QuestionnaireResponses, or NDJSON of them"
         )
-    yield from _resource_rows(bank, resource, 1, "the resource")
+    yield from _resource_rows(bank, top, 1, "the resource")
 
 
 def encode_risk_assessments(
