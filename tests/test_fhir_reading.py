@@ -305,6 +305,31 @@ def test_batch_keeps_the_row_and_names_the_unreadable_coding(tmp_path: Path) -> 
     assert f"{SNOMED}|123" in rows[0]["error"]
     assert "pain_areas" in rows[0]["error"]
     assert rows[0]["fields"]["red_flags"].startswith("saddle_numbness;")
+    # The emergency read beside the unreadable coding still grades the row.
+    assert (rows[0]["urgent"], rows[0]["urgency"]) == ("yes", "emergency")
+    assert rows[0]["red_flags_present"] == ["saddle_numbness"]
+
+
+@pytest.mark.parametrize(
+    ("answers", "urgency", "present"),
+    [
+        ((coding("fever"), {"valueCoding": {}}), "check_by_hand", ["fever"]),
+        (
+            (coding("none"), {"valueCoding": {"system": SNOMED, "code": 404684003}}),
+            "check_by_hand",
+            [],
+        ),
+        ((coding("none"), coding("fever")), "same_day", ["fever"]),
+        ((coding("Saddle numbness"),), "emergency", ["saddle_numbness"]),
+    ],
+)
+def test_a_response_never_hides_a_warning_sign_in_batch(
+    tmp_path: Path, answers: tuple[Any, ...], urgency: str, present: list[str]
+) -> None:
+    result, rows = batch_rows(tmp_path, ndjson(response(item("red_flags", *answers))))
+    assert len(rows) == 1
+    assert (rows[0]["urgent"], rows[0]["urgency"]) == ("yes", urgency), result.output
+    assert rows[0]["red_flags_present"] == present
 
 
 _json_values = st.recursive(
