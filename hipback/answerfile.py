@@ -63,9 +63,21 @@ def read_answers_file(bank: Bank, path: Path) -> tuple[dict[str, AnswerValue], f
             f" {printable(shortened(p.expected, 400))}"
             for p in error.problems
         )
-        raise HipbackError(f"{where}: {shown}") from error
+        raise HipbackError(f"{where}: {shown}{_urgent_despite(bank, raw)}") from error
     questions = bank.questions_by_id
     return answers, frozenset(k for k in raw if k in questions and k not in answers)
+
+
+def _urgent_despite(bank: Bank, raw: dict[str, Any]) -> str:
+    """The warning signs of a file that cannot be used, so that a mistake never hides
+    them: the grade and each piece of advice, after the problems."""
+    from .warning_signs import assess_red_flags
+
+    status = assess_red_flags(bank, raw)
+    if not status.urgent:
+        return ""
+    advice = " ".join(f.advice for f in status.red_flag_advice)
+    return f"\nhipback: URGENT ({status.urgency}), whatever the mistake above: {advice}"
 
 
 def _fhir_answers(bank: Bank, where: str, resource: Any) -> dict[str, Any]:

@@ -78,7 +78,9 @@ def test_a_plain_yaml_value_means_what_the_same_csv_cell_means(
     if isinstance(from_csv, HipbackError):
         with pytest.raises(HipbackError) as caught:
             read_answers_file(BANK, path)
-        assert str(caught.value) == f"the answers file {path}: {from_csv}"
+        # The same problem as in a CSV cell; an unreadable warning-sign answer then
+        # adds the urgent advice on a line of its own (never hidden by the mistake).
+        assert str(caught.value).split("\n")[0] == f"the answers file {path}: {from_csv}"
     else:
         assert read_answers_file(BANK, path)[0] == from_csv
 
@@ -204,3 +206,31 @@ def test_a_folder_given_as_the_answers_file_is_a_clear_error(tmp_path: Path) -> 
     with pytest.raises(HipbackError) as caught:
         read_answers_file(BANK, tmp_path)
     assert str(caught.value) == f"cannot read the answers file {tmp_path}: Is a directory"
+
+
+@pytest.mark.parametrize(
+    ("text", "urgency", "advice_of"),
+    [
+        ('red_flags: "fever;xyz"\nworst_site: groin\n', "check_by_hand", "fever"),
+        ("red_flags: saddle_numbness\nage: old\n", "emergency", "saddle_numbness"),
+    ],
+)
+def test_a_file_that_cannot_be_used_still_says_its_warning_signs(
+    tmp_path: Path, text: str, urgency: str, advice_of: str
+) -> None:
+    path = tmp_path / "answers.yaml"
+    path.write_text(text, encoding="utf-8")
+    bank = load_bank()
+    with pytest.raises(HipbackError) as caught:
+        read_answers_file(bank, path)
+    message = str(caught.value)
+    assert f"URGENT ({urgency})" in message
+    assert bank.question("red_flags").choice(advice_of).red_flag.advice in message  # type: ignore[union-attr]
+
+
+def test_a_file_without_warning_signs_says_nothing_urgent(tmp_path: Path) -> None:
+    path = tmp_path / "answers.yaml"
+    path.write_text("red_flags: none\nage: old\n", encoding="utf-8")
+    with pytest.raises(HipbackError) as caught:
+        read_answers_file(load_bank(), path)
+    assert "URGENT" not in str(caught.value)
