@@ -916,6 +916,7 @@ def prepared_from(
     Reading errors inside ``rows`` should be :class:`HipbackError` (the whole
     input unusable) or :class:`RowError` items (one row unusable).
     """
+    names, rows = redcap_gathered(bank, tuple(names), rows)  # a REDCap export's boxes
     columns = plan_columns(bank, names, name)
     return Prepared(columns, ",", False, iter(rows), source)
 

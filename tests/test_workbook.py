@@ -562,3 +562,21 @@ def hipback_child(*args: str | Path) -> subprocess.CompletedProcess[str]:
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"hipback {' '.join(map(str, args))} ran for more than 120 s")
+
+
+def test_a_redcap_export_saved_as_a_workbook_gathers_its_boxes(tmp_path: Path) -> None:
+    """An emergency ticked in a REDCap export saved as .xlsx is read as in its CSV."""
+    codes = load_bank().question("red_flags").codes
+    source = tmp_path / "redcap.xlsx"
+    book = xlsxwriter.Workbook(str(source))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["record_id", *(f"red_flags___{c}" for c in codes), "worst_site"])
+    sheet.write_row(1, 0, ["1", *(1 if c == "saddle_numbness" else 0 for c in codes), "groin"])
+    sheet.write_row(2, 0, ["2", *(1 if c == "none" else 0 for c in codes), "groin"])
+    book.close()
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(app, ["batch", str(source), "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["red_flags"] for r in rows] == ["saddle_numbness", "none"]
+    assert [r["urgency"] for r in rows] == ["emergency", "none"]
