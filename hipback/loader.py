@@ -558,6 +558,16 @@ class _Builder:
             **ages,
         )
 
+    def urgency(self, reader: _FileReader, node: YamlNode | None, where: str) -> Any:
+        """A warning-sign grade (``emergency``, ``same_day`` or ``soon``), or None."""
+        urgency = self.code(reader, node, f"urgency of {where}")
+        if node is not None and urgency is not None and urgency not in RED_FLAG_URGENCIES:
+            reader.problem(
+                node.line, f"urgency of {where} must be one of {', '.join(RED_FLAG_URGENCIES)}"
+            )
+            return None
+        return urgency
+
     def rule(self, reader: _FileReader, node: YamlNode) -> Rule | None:
         fields = self.mapping(reader, node, "a rule", {"id", "when", "source"}, _RULE_KEYS)
         if fields is None:
@@ -575,17 +585,9 @@ class _Builder:
         unless = None
         if "unless" in fields:
             unless = self.condition(reader, fields["unless"], f"unless of {where}", None)
-        urgency = None
-        if "urgency" in fields:
-            urgency = self.code(reader, fields["urgency"], f"urgency of {where}")
-            if urgency is not None and urgency not in RED_FLAG_URGENCIES:
-                reader.problem(
-                    fields["urgency"].line,
-                    f"urgency of {where} must be one of {', '.join(RED_FLAG_URGENCIES)}",
-                )
-                urgency = None
-            elif "advice" not in fields:
-                reader.problem(fields["urgency"].line, f"{where} has an urgency: add 'advice'")
+        urgency = self.urgency(reader, fields.get("urgency"), where)
+        if "urgency" in fields and "advice" not in fields:
+            reader.problem(fields["urgency"].line, f"{where} has an urgency: add 'advice'")
         also: list[str] = []
         if "also_consider" in fields:
             also_node = fields["also_consider"]
@@ -609,7 +611,7 @@ class _Builder:
             rid,
             tuple(groups),
             unless,
-            cast(Any, urgency),
+            urgency,
             tuple(sorted(also, key=ALSO_CONSIDER.index)),
             advice,
             source,
@@ -842,13 +844,7 @@ class _Builder:
         note = self.text(reader, fields.get("note"), f"the note of {qid}={code}")
         red_flag = None
         if "urgency" in fields:
-            urgency = self.code(reader, fields["urgency"], f"urgency of {qid}={code}")
-            if urgency is not None and urgency not in RED_FLAG_URGENCIES:
-                reader.problem(
-                    fields["urgency"].line,
-                    f"urgency of {qid}={code} must be one of {', '.join(RED_FLAG_URGENCIES)}",
-                )
-                urgency = None
+            urgency = self.urgency(reader, fields["urgency"], f"{qid}={code}")
             for key in ("advice", "source"):
                 if key not in fields:
                     reader.problem(fields["urgency"].line, f"red flag {qid}={code} needs '{key}'")

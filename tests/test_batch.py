@@ -108,14 +108,7 @@ def test_vignettes_pass_extra_columns_through_and_add_the_result(tmp_path: Path)
     for before, after in zip(source[1:], written[1:], strict=True):
         assert after[: len(before)] == before  # case_id, expected, expect_urgent untouched
         record = dict(zip(written[0], after, strict=True))
-        assert record["verdict"] in {
-            "spine",
-            "leaning_spine",
-            "uncertain",
-            "leaning_hip",
-            "hip",
-            "too_few_answers",
-        }
+        assert record["verdict"] in VERDICTS
         assert record["error"] == ""
         assert record["urgent"] == record["expect_urgent"]
     assert result.stdout == ""
