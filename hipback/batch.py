@@ -1428,23 +1428,13 @@ def _worker_main(tasks_fd: int, results_fd: int) -> None:
     fd = places.open() if places is not None else None
     _worker = (bank, kind, layout, places is not None)
     chunks: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+    outbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
     unplaced: dict[int, bytes] = {}
-    sending = threading.Lock()
-
-    def send(message: tuple[Any, ...]) -> None:
-        try:
-            with sending:
-                results.send(message)
-        except (OSError, ValueError):
-            os._exit(0)
-        except Exception as error:  # an error that does not pickle
-            failed = RuntimeError(f"{type(error).__name__}: {error}")
-            with sending:
-                results.send(("failed", message[1], failed))
+    send = outbox.put
 
     def read() -> None:
-        # Always reading, so that the main process never waits to send a chunk while
-        # this worker waits to send a result.
+        # Always reading (it never waits to send), so that the main process never waits
+        # to send a chunk while this worker waits to send it a result.
         try:
             while True:
                 message = tasks.recv()
@@ -1461,12 +1451,27 @@ def _worker_main(tasks_fd: int, results_fd: int) -> None:
         except BaseException:
             os._exit(0)
 
+    def write() -> None:
+        try:
+            while True:
+                message = outbox.get()
+                try:
+                    results.send(message)
+                except (OSError, ValueError):
+                    os._exit(0)
+                except Exception as error:  # an error that does not pickle
+                    failed = RuntimeError(f"{type(error).__name__}: {error}")
+                    results.send(("failed", message[1], failed))
+        except BaseException:
+            os._exit(0)
+
     # What lives as long as the worker is never garbage: not searched again (much faster);
     # and assessing rows makes no reference cycles, so the collector is run only now and
     # then (_assess_chunk), not every few hundred objects made.
     gc.freeze()
     gc.disable()
     threading.Thread(target=read, daemon=True).start()
+    threading.Thread(target=write, daemon=True).start()
     while True:
         _, first, rows, briefly, sequence = chunks.get()
         try:

@@ -46,9 +46,9 @@ from hipback import batch
 worker_peak = [0]
 _exit = batch._Workers.__exit__
 def _peek(self, *exc):
-    for process in getattr(self._executor, "_processes", {}).values():
+    for process in getattr(self, "_processes", []):
         try:
-            with open(f"/proc/{process.pid}/status") as status:
+            with open(f"/proc/{process.popen.pid}/status") as status:
                 for line in status:
                     if line.startswith("VmHWM:"):
                         worker_peak[0] = max(worker_peak[0], int(line.split()[1]))

@@ -217,7 +217,7 @@ def test_no_answers_and_no_terminal_in_a_real_process(ask_bank: Bank) -> None:
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=120,
     )
     assert done.returncode == 2
     assert done.stdout == ""
@@ -453,7 +453,7 @@ def test_version_does_not_import_the_prompt_library() -> None:
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=120,
         env={**os.environ, "NO_COLOR": "1"},
     )
     assert done.stdout.splitlines()[-1] == "[]"

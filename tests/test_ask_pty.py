@@ -78,7 +78,7 @@ class Terminal:
             env=ENV,
             dimensions=(rows, columns),
             encoding="utf-8",
-            timeout=20,
+            timeout=60,
         )
         self.child.logfile_read = self
         self.transcript = ""
@@ -108,7 +108,7 @@ class Terminal:
         seen = flat(self.text())
         return all(flat(text) in seen for text in texts)
 
-    def wait_for(self, *texts: str, timeout: float = 20) -> None:
+    def wait_for(self, *texts: str, timeout: float = 60) -> None:
         """Wait until every text is on the screen, whole."""
         deadline = time.monotonic() + timeout
         ended = False

@@ -465,13 +465,16 @@ def test_a_signal_during_batch_output_leaves_no_part_file(
     try:
         process.stdin.write(patient_rows(2000))
         process.stdin.flush()  # and kept open: the batch waits for more
-        deadline = time.monotonic() + 30
+        # Its .part file open is the sign that the batch runs (generous bound: a busy machine).
+        deadline = time.monotonic() + 120
         while not leftovers(tmp_path) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert leftovers(tmp_path), "the batch never started writing"
-        time.sleep(0.3)
         process.send_signal(signum)
-        returncode = process.wait(timeout=30)
+        try:
+            returncode = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the batch did not stop within 60 s of {signum.name}")
     finally:
         process.kill()
         process.stdin.close()

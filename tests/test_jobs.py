@@ -610,6 +610,32 @@ def test_watchers_see_every_row_in_order(tmp_path: Path, tiny_chunks: None) -> N
     assert summaries[1] == summaries[2]
 
 
+@pytest.mark.skipif(not HAS_PROC_FDS, reason="workers find the output file through /proc")
+def test_watched_rows_into_a_file_in_chunks_larger_than_a_pipe_holds(tmp_path: Path) -> None:
+    """Workers placing their chunks and sending every row back in brief (a progress bar):
+    both ways, messages larger than a pipe holds, and nothing waits on the other for ever."""
+    from hipback.batch import Summary, prepare, write_output
+
+    source = tmp_path / "in.csv"
+    source.write_text(mixed_rows(6000), encoding="utf-8")
+    outputs = []
+    for jobs in (1, 2):
+        seen: list[int] = []
+
+        def watch(results: Any, seen: list[int] = seen) -> Any:
+            for row in results:
+                seen.append(row.number)
+                yield row
+
+        out = tmp_path / f"out{jobs}.csv"
+        with source.open("rb") as binary, out.open("w", encoding="utf-8", newline="") as handle:
+            prepared = prepare(BANK, binary, "in.csv")
+            write_output(BANK, prepared, handle, "csv", Summary(), watch, jobs, placeable=True)
+        assert seen == list(range(1, 6001))
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+
+
 def test_reports_are_written_on_one_process(
     tmp_path: Path, tiny_chunks: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
