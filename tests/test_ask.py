@@ -211,6 +211,7 @@ def test_many_questions_left_are_named_up_to_eight(ask_bank: Bank) -> None:
     )
 
 
+@pytest.mark.slow
 def test_no_answers_and_no_terminal_in_a_real_process(ask_bank: Bank) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "hipback", "ask"],
@@ -441,6 +442,7 @@ def test_end_of_input_is_a_goodbye_too(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_version_does_not_import_the_prompt_library() -> None:
     code = (
         "import sys\n"

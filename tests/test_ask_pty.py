@@ -39,7 +39,11 @@ with VIGNETTES.open(newline="", encoding="utf-8") as _handle:
         load_bank(), next(r for r in csv.DictReader(_handle) if r["case_id"] == "P01")
     )
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+#: Real processes, terminals or a browser: left out by `pytest -m "not slow"`.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal"),
+]
 
 ENV = {**os.environ, "NO_COLOR": "1", "TERM": "xterm"}
 ENV.pop("PROMPT_TOOLKIT_NO_CPR", None)

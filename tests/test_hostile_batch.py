@@ -278,6 +278,7 @@ def test_the_notes_column_carries_what_points_neither_way() -> None:
 # --- files: never overwrite the input, never replace what is not a regular file --------------
 
 
+@pytest.mark.slow
 def test_stdin_redirected_from_the_output_file_is_refused(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(patient_rows(3))
@@ -298,6 +299,7 @@ def test_an_output_symlink_to_the_input_is_refused(tmp_path: Path) -> None:
     assert source.read_bytes() == patient_rows(3)
 
 
+@pytest.mark.slow
 def test_standard_output_appending_to_the_input_is_refused(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(patient_rows(3))
@@ -319,6 +321,7 @@ def _read_fifo(path: Path, into: list[bytes]) -> threading.Thread:
 
 
 @pytest.mark.parametrize("through_symlink", [False, True])
+@pytest.mark.slow
 def test_output_to_a_fifo_is_written_in_place_not_replaced(
     tmp_path: Path, through_symlink: bool
 ) -> None:
@@ -356,6 +359,7 @@ def device(tmp_path: Path) -> Callable[[str, int], Path]:
     return make
 
 
+@pytest.mark.slow
 def test_output_to_a_null_device_is_written_in_place(
     tmp_path: Path, device: Callable[[str, int], Path]
 ) -> None:
@@ -373,6 +377,7 @@ def test_output_to_a_null_device_is_written_in_place(
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_output_to_a_full_device_is_a_one_line_error(
     tmp_path: Path, device: Callable[[str, int], Path]
 ) -> None:
@@ -385,6 +390,7 @@ def test_output_to_a_full_device_is_a_one_line_error(
     assert stat.S_ISCHR(os.stat(full).st_mode)
 
 
+@pytest.mark.slow
 def test_output_to_dev_stdout_goes_to_standard_output(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(patient_rows(2))
@@ -408,6 +414,7 @@ def test_an_output_symlink_to_a_regular_file_replaces_the_file_and_keeps_the_lin
 
 
 @pytest.mark.parametrize("where", ["folder", "empty", "missing folder"])
+@pytest.mark.slow
 def test_an_unusable_output_name_is_refused_before_reading_a_row(
     tmp_path: Path, where: str
 ) -> None:
@@ -450,6 +457,7 @@ def test_a_valid_249_character_output_name_works(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+@pytest.mark.slow
 def test_a_signal_during_batch_output_leaves_no_part_file(
     tmp_path: Path, signum: signal.Signals
 ) -> None:
@@ -484,6 +492,7 @@ def test_a_signal_during_batch_output_leaves_no_part_file(
     assert out.read_text() == "previous results\n"
 
 
+@pytest.mark.slow
 def test_a_full_standard_output_is_a_one_line_error(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(patient_rows(50))
@@ -498,6 +507,7 @@ def _small_file_size_limit() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
 
 
+@pytest.mark.slow
 def test_a_file_size_limit_leaves_the_previous_output_and_no_part_file(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(patient_rows(2000))  # the results are far over 64 KiB
@@ -510,6 +520,7 @@ def test_a_file_size_limit_leaves_the_previous_output_and_no_part_file(tmp_path:
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_a_file_size_limit_met_by_a_worker_is_the_same_one_line_error(tmp_path: Path) -> None:
     """With --jobs 2 the workers write their chunks into the file themselves."""
     source = tmp_path / "in.csv"
@@ -524,6 +535,7 @@ def test_a_file_size_limit_met_by_a_worker_is_the_same_one_line_error(tmp_path: 
 
 
 @pytest.mark.parametrize("closed", [0, 1])
+@pytest.mark.slow
 def test_a_closed_standard_stream_is_a_one_line_error(tmp_path: Path, closed: int) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(patient_rows(3))
@@ -535,6 +547,7 @@ def test_a_closed_standard_stream_is_a_one_line_error(tmp_path: Path, closed: in
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_a_reader_that_stops_early_ends_the_batch_quietly(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(patient_rows(20000))
@@ -554,6 +567,7 @@ def test_a_reader_that_stops_early_ends_the_batch_quietly(tmp_path: Path) -> Non
 # --- one odd part must not sink a batch ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_bad_byte_late_in_a_pipe_costs_one_row_and_exit_1() -> None:
     data = (HEADER + "".join(f"P{n},{GOOD_ROW}" for n in range(5000))).encode()
     data += b"Jos\xe9," + GOOD_ROW.encode() + b"Q1," + GOOD_ROW.encode()
@@ -638,6 +652,7 @@ def test_repeated_pass_through_names_keep_every_cell() -> None:
 
 
 @pytest.mark.parametrize("as_stdin", [False, True])
+@pytest.mark.slow
 def test_dev_zero_as_input_is_refused_within_bounded_memory(as_stdin: bool) -> None:
     if as_stdin:
         with open("/dev/zero", "rb") as zero:
@@ -649,6 +664,7 @@ def test_dev_zero_as_input_is_refused_within_bounded_memory(as_stdin: bool) -> N
     assert done.stdout == b""
 
 
+@pytest.mark.slow
 def test_a_50_mb_line_costs_one_row_within_bounded_memory() -> None:
     data = (
         HEADER.encode()

@@ -29,7 +29,11 @@ import pytest
 
 import hipback
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX streams and signals")
+#: Real processes, terminals or a browser: left out by `pytest -m "not slow"`.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX streams and signals"),
+]
 
 #: The tree the tests import hipback from; the child processes run the same code.
 TREE = str(Path(hipback.__file__).resolve().parent.parent)

@@ -88,6 +88,7 @@ def run_both(tmp_path: Path, text: str, output_format: str, jobs: int | None = 2
 
 @pytest.mark.parametrize("output_format", ["csv", "jsonl"])
 @pytest.mark.parametrize("delimiter", [",", ";"])
+@pytest.mark.slow
 def test_several_processes_write_the_same_bytes(
     tmp_path: Path, tiny_chunks: None, output_format: str, delimiter: str
 ) -> None:
@@ -107,6 +108,7 @@ def test_several_processes_write_the_same_bytes(
         assert len(text.splitlines()) == 120
 
 
+@pytest.mark.slow
 def test_the_default_goes_parallel_past_the_threshold_with_the_same_bytes(
     tmp_path: Path, tiny_chunks: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -126,6 +128,7 @@ def test_the_default_goes_parallel_past_the_threshold_with_the_same_bytes(
     assert started == []
 
 
+@pytest.mark.slow
 def test_a_large_file_goes_parallel_from_the_first_row(
     tmp_path: Path, tiny_chunks: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -157,6 +160,7 @@ HAS_PROC_FDS = Path("/proc/self/fd").is_dir()
 
 @pytest.mark.skipif(not HAS_PROC_FDS, reason="workers find the output file through /proc")
 @pytest.mark.parametrize("output_format", ["csv", "jsonl"])
+@pytest.mark.slow
 def test_workers_write_their_chunks_in_place(
     tmp_path: Path, tiny_chunks: None, monkeypatch: pytest.MonkeyPatch, output_format: str
 ) -> None:
@@ -226,6 +230,7 @@ def test_the_garbage_collector_is_as_it_was_after_a_run(tmp_path: Path, enabled:
         (gc.enable if was else gc.disable)()
 
 
+@pytest.mark.slow
 def test_the_vignettes_give_the_same_results_as_assess(tmp_path: Path, tiny_chunks: None) -> None:
     text = VIGNETTES.read_text(encoding="utf-8")
     data = run_both(tmp_path, text, "csv", jobs=3)
@@ -235,6 +240,7 @@ def test_the_vignettes_give_the_same_results_as_assess(tmp_path: Path, tiny_chun
         assert row["verdict"] == assess(BANK, answers).verdict
 
 
+@pytest.mark.slow
 def test_the_summary_and_exit_code_are_the_same(
     tmp_path: Path, tiny_chunks: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -263,6 +269,7 @@ def test_a_used_bank_pickles_without_its_memos_and_assesses_alike() -> None:
         assert assess(copy, answers) == assess(used, answers)
 
 
+@pytest.mark.slow
 def test_jobs_are_capped_at_the_usable_cores(
     tmp_path: Path, tiny_chunks: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -575,6 +582,7 @@ def test_the_command_line_output_is_the_same_with_two_jobs(tmp_path: Path) -> No
     assert len(runs[0].stdout.splitlines()) == 1501
 
 
+@pytest.mark.slow
 def test_watchers_see_every_row_in_order(tmp_path: Path, tiny_chunks: None) -> None:
     """A progress bar or the picture watches rows one by one, whichever process assessed them."""
     from hipback.batch import Summary, prepare, write_output
@@ -611,6 +619,7 @@ def test_watchers_see_every_row_in_order(tmp_path: Path, tiny_chunks: None) -> N
 
 
 @pytest.mark.skipif(not HAS_PROC_FDS, reason="workers find the output file through /proc")
+@pytest.mark.slow
 def test_watched_rows_into_a_file_in_chunks_larger_than_a_pipe_holds(tmp_path: Path) -> None:
     """Workers placing their chunks and sending every row back in brief (a progress bar):
     both ways, messages larger than a pipe holds, and nothing waits on the other for ever."""
