@@ -6,9 +6,9 @@ rows is ever built, so memory stays flat whatever the size of the file.
 
 On several processes (``--jobs``, :class:`_Workers`), the main process
 reads the rows and sends chunks of :data:`CHUNK_ROWS` rows (fewer when they
-are long: :data:`CHUNK_CHARS`) to worker processes, never more than the
-usable cores (each loads the bank once), which assess and format them and send back the
-output text and the chunk's summary; the main process writes the chunks in
+are long: :data:`CHUNK_CHARS`) to worker processes, at most one per usable
+core (each loads the bank once), which assess and format them and send back
+the output text and the chunk's summary; the main process writes the chunks in
 input order, with at most two per worker in flight (memory stays flat).
 The output is the same bytes as on one process.
 

@@ -39,8 +39,7 @@ from hipback import load_bank
 DATA = Path(__file__).parent / "data"
 CASES = ("public_vignettes.csv", "textbook_cases.csv", "textbook_cases_2.csv")
 
-#: Workers are the forkserver's children, not the batch's: their peak is read from
-#: /proc just before they are stopped.
+#: A worker's own peak (VmHWM) is read from /proc just before the workers are stopped.
 _WORKER_PEAK = """
 from hipback import batch
 worker_peak = [0]

@@ -708,6 +708,7 @@ def _jsonl_rows(result: Any) -> list[dict[str, Any]]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=st.one_of(st.text(_TEXT, max_size=300), st.binary(max_size=300)))
+@pytest.mark.slow  # many generated examples
 def test_any_text_after_a_valid_header_gives_rows_and_no_traceback(body: str | bytes) -> None:
     data = body if isinstance(body, bytes) else body.encode("utf-8")
     result = batch("-", "-q", "--format", "jsonl", stdin=HEADER.encode() + data)
@@ -727,6 +728,7 @@ def test_any_text_after_a_valid_header_gives_rows_and_no_traceback(body: str | b
     delimiter=st.sampled_from([",", ";", "\t"]),
     line_end=st.sampled_from(["\n", "\r\n"]),
 )
+@pytest.mark.slow  # many generated examples
 def test_one_output_row_per_input_row_whatever_the_cells(
     rows: Sequence[list[str]], delimiter: str, line_end: str
 ) -> None:

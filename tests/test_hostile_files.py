@@ -340,6 +340,7 @@ YAMLISH = st.text(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(text=st.one_of(YAMLISH, st.text(max_size=120)))
+@pytest.mark.slow  # many generated examples
 def test_any_answers_file_gives_answers_or_a_message(tmp_path: Path, text: str) -> None:
     path = tmp_path / "answers.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
