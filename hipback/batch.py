@@ -5,9 +5,10 @@ format (:class:`CsvLines` / :class:`JsonLines`) → write. No list of all
 rows is ever built, so memory stays flat whatever the size of the file.
 
 On several processes (``--jobs``, :class:`_Workers`), the main process
-reads the rows and sends chunks of :data:`CHUNK_ROWS` to worker processes
-(each loads the bank once), which assess and format them and send back the
-output text and the chunk's summary; the main process writes the chunks in
+reads the rows and sends chunks of :data:`CHUNK_ROWS` rows (fewer when they
+are long: :data:`CHUNK_CHARS`) to worker processes, at most one per usable
+core (each loads the bank once), which assess and format them and send back
+the output text and the chunk's summary; the main process writes the chunks in
 input order, with at most two per worker in flight (memory stays flat).
 The output is the same bytes as on one process.
 
@@ -73,7 +74,6 @@ import signal
 import stat
 import sys
 import threading
-import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
@@ -1224,8 +1224,11 @@ class _Watched:
             pass
 
 
-#: Rows per chunk sent to a worker process.
+#: Rows per chunk sent to a worker process...
 CHUNK_ROWS = 1000
+#: ...or fewer: a chunk ends at the row that takes it to this many characters of cells,
+#: so that very long rows (a 300 KB note) keep memory flat as well.
+CHUNK_CHARS = 1 << 20
 #: Without --jobs: the rows assessed on one process before the other cores join in
 #: (starting the workers takes about as long as assessing 3,000 to 10,000 rows)...
 AUTO_JOBS_ROWS = 10_000
@@ -1242,7 +1245,10 @@ _COLLECT_EVERY_ROWS = _COLLECT_EVERY_CHUNKS * CHUNK_ROWS
 
 
 def default_jobs() -> int:
-    """The cores this process may use."""
+    """The cores this process may use: also the most processes ``--jobs`` starts (more
+    would only share the same cores). One where worker processes are not supported."""
+    if os.name != "posix":
+        return 1
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -1266,7 +1272,7 @@ def _records(
     """
     layout = prepared.layout
     rows = prepared.rows
-    cores = default_jobs() if jobs is None else jobs
+    cores = default_jobs() if jobs is None else min(jobs, default_jobs())
     head = rows if cores <= 1 else itertools.islice(rows, auto_head if jobs is None else 0)
     results = _collecting(assess_rows(bank, layout.columns, head))
     yield from kind.encode(bank, layout, watched.tapped(results))
@@ -1370,33 +1376,15 @@ def _appends(fd: int) -> bool:
     return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Places:
-    """The output file as the workers see it, and whose turn it is to take a place.
-
-    Chunks take their places in input order: each waits for the chunk before it,
-    takes the next ``size`` bytes of the file, and passes the turn on.
-    """
+    """The output file as the workers see it; the main process gives each chunk its
+    place (its offset), in input order, once every chunk before it has one."""
 
     path: str
     device: int
     inode: int
     start: int
-    turn: Any = None
-    end: Any = None
-    changed: Any = None
-
-    def shared(self, context: Any) -> _Places:
-        """A copy with its turn shared between processes (given to each worker as it starts)."""
-        return _Places(
-            self.path,
-            self.device,
-            self.inode,
-            self.start,
-            context.RawValue("q", 0),
-            context.RawValue("q", self.start),
-            context.Condition(),
-        )
 
     def open(self) -> int | None:
         """In a worker: the output file, or None when it cannot be opened as the same file
@@ -1410,16 +1398,6 @@ class _Places:
             os.close(fd)
             return None
         return fd
-
-    def take(self, sequence: int, size: int) -> int:
-        """The offset of chunk ``sequence`` (from 0), once every chunk before it has one."""
-        with self.changed:
-            self.changed.wait_for(lambda: self.turn.value == sequence)
-            offset = int(self.end.value)
-            self.end.value = offset + size
-            self.turn.value = sequence + 1
-            self.changed.notify_all()
-        return offset
 
 
 class _Brief(NamedTuple):
@@ -1457,45 +1435,137 @@ def _brief(row: RowResult, label: int | None) -> RowResult:
     return RowResult(row.number, cells, None, row.error, flags, row.where)
 
 
-_worker: tuple[Bank, OutputFormat, Layout] | None = None
-_places: _Places | None = None
-_output_fd: int | None = None
+#: The signals that stop a run. Workers never act on them: the main process stops
+#: its workers itself, with SIGKILL (they hold nothing to clean up).
+_STOP_SIGNALS = frozenset(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+#: How often the main process, waiting for a worker, checks that every worker still runs
+#: (a dead worker's pipe normally says so at once).
+_CHECK_EVERY = 1.0
+#: How long the main process waits for a killed worker to be gone.
+_REAP_WITHIN = 10.0
 
 
-def _start_worker(
-    bank: Bank, kind: OutputFormat, layout: Layout, main: int, places: _Places | None
-) -> None:
-    """A worker process: the bank loaded once; signals are the main process's business
-    (it stops the workers itself, with SIGKILL: they hold nothing to clean up)."""
-    global _worker, _places, _output_fd
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        number = getattr(signal, name, None)
-        if number is not None:
-            signal.signal(number, signal.SIG_IGN)
-    _worker = (bank, kind, layout)
-    _places = places
-    _output_fd = places.open() if places is not None else None
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """The stop signals held back until the block ends (then delivered): what runs here
+    is never cut half-way, and a process started here begins with them blocked."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def _chunks(
+    rows: Iterator[list[str] | RowError], max_rows: int, max_chars: int
+) -> Iterator[list[list[str] | RowError]]:
+    """``rows`` in chunks of at most ``max_rows`` rows, each ending at the row that takes it
+    to ``max_chars`` characters of cells or more (one very long row is a chunk alone)."""
+    while True:
+        chunk: list[list[str] | RowError] = []
+        size = 0
+        for row in rows:
+            chunk.append(row)
+            size += len(row.message) if isinstance(row, RowError) else sum(map(len, row))
+            if len(chunk) >= max_rows or size >= max_chars:
+                break
+        else:
+            if chunk:
+                yield chunk
+            return
+        yield chunk
+
+
+_worker: tuple[Bank, OutputFormat, Layout, bool] | None = None
+
+
+def _worker_main(tasks_fd: int, results_fd: int) -> None:
+    """A worker process (started by :class:`_Workers`): the bank loaded once, then the
+    chunks assessed as they come, each answered on the results pipe.
+
+    It starts with the stop signals blocked and ignores them. It ends as soon as
+    the main process closes its end of the tasks pipe or dies: never an orphan.
+    Into a file, it sends a chunk's size, and writes the chunk when the main
+    process gives it its place (meanwhile it assesses the next chunk).
+    """
+    import queue
+    from multiprocessing.connection import Connection
+
+    global _worker
+    for number in _STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+    tasks = Connection(tasks_fd, writable=False)
+    results = Connection(results_fd, readable=False)
+    try:
+        bank, kind, layout, places = tasks.recv()
+    except (EOFError, OSError):
+        os._exit(0)
+    fd = places.open() if places is not None else None
+    _worker = (bank, kind, layout, places is not None)
+    chunks: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+    outbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+    unplaced: dict[int, bytes] = {}
+    send = outbox.put
+
+    def read() -> None:
+        # Always reading (it never waits to send), so that the main process never waits
+        # to send a chunk while this worker waits to send it a result.
+        try:
+            while True:
+                message = tasks.recv()
+                if message[0] != "place":
+                    chunks.put(message)
+                    continue
+                _, sequence, offset = message
+                try:
+                    _write_at(cast(int, fd), unplaced.pop(sequence), offset)
+                except OSError as error:
+                    send(("failed", sequence, error))
+                else:
+                    send(("written", sequence))
+        except BaseException:
+            os._exit(0)
+
+    def write() -> None:
+        try:
+            while True:
+                message = outbox.get()
+                try:
+                    results.send(message)
+                except (OSError, ValueError):
+                    os._exit(0)
+                except Exception as error:  # an error that does not pickle
+                    failed = RuntimeError(f"{type(error).__name__}: {error}")
+                    results.send(("failed", message[1], failed))
+        except BaseException:
+            os._exit(0)
+
     # What lives as long as the worker is never garbage: not searched again (much faster);
     # and assessing rows makes no reference cycles, so the collector is run only now and
     # then (_assess_chunk), not every few hundred objects made.
     gc.freeze()
     gc.disable()
-    threading.Thread(target=_exit_without, args=(main,), daemon=True).start()
-
-
-def _exit_without(main: int) -> None:
-    """End this worker soon after the main process has gone (killed outright, so it could
-    not stop its workers): never an orphan for long. A worker's parent is the fork
-    server, which outlives the main process while any worker does, so the main
-    process itself is watched."""
+    threading.Thread(target=read, daemon=True).start()
+    threading.Thread(target=write, daemon=True).start()
     while True:
-        time.sleep(0.5)
+        _, first, rows, briefly, sequence = chunks.get()
         try:
-            os.kill(main, 0)
-        except ProcessLookupError:
-            os._exit(1)
-        except OSError:
-            pass
+            counted, records = _assess_chunk(first, rows, briefly, sequence)
+        except Exception as error:
+            send(("failed", sequence, error))
+            continue
+        finally:
+            del rows
+        if fd is None:
+            send(("done", sequence, counted, records))
+        else:
+            unplaced[sequence] = records[0]
+            send(("size", sequence, len(records[0]), counted))
 
 
 def _assess_chunk(
@@ -1504,7 +1574,7 @@ def _assess_chunk(
     """In a worker: one chunk's output records, and what the main process counts of it:
     each row in brief when something watches the rows (``briefly``), else their summary."""
     assert _worker is not None
-    bank, kind, layout = _worker
+    bank, kind, layout, placing = _worker
     if sequence % _COLLECT_EVERY_CHUNKS == _COLLECT_EVERY_CHUNKS - 1:
         gc.collect()
     label = layout.columns.label
@@ -1519,21 +1589,12 @@ def _assess_chunk(
     # One row at a time from assessment to output: a whole chunk of assessments held
     # at once costs more in garbage collection than it takes to write them.
     records = list(kind.encode(bank, layout, results))
-    if kind.joinable and records:
-        # One UTF-8 text: the main process writes it below its text layer as it is...
-        data = "".join(records).encode("utf-8")
-        records = [data]
-        if _places is not None:
-            # ...or, into a file, this worker writes it in place, after the chunk before.
-            offset = _places.take(sequence, len(data))
-            if _output_fd is not None:
-                _write_at(_output_fd, data, offset)
-                records = [_Placed(offset, len(data), None)]
-            else:
-                records = [_Placed(offset, len(data), data)]
-    elif _places is not None:
-        _places.take(sequence, 0)
-    return counted, records
+    if not kind.joinable:
+        return counted, records
+    # One UTF-8 text, which the main process writes below its text layer as it is, or
+    # (into a file: ``placing``) which takes its place in the file.
+    data = "".join(records).encode("utf-8")
+    return counted, [data] if data or placing else []
 
 
 def _kept_briefly(
@@ -1544,80 +1605,193 @@ def _kept_briefly(
         yield row
 
 
+class _Process:
+    """A worker process as the main process sees it: its pipes, and its chunks in flight."""
+
+    def __init__(self, popen: Any, tasks: Any, results: Any) -> None:
+        self.popen = popen
+        self.tasks = tasks
+        self.results = results
+        self.in_flight = 0
+
+
+def _worker_stopped() -> HipbackError:
+    return HipbackError(
+        "a worker process stopped unexpectedly (out of memory, or killed), so the run"
+        " stopped and an output file was not written; run again, perhaps with --jobs 1"
+    )
+
+
 class _Workers:
     """Worker processes assessing chunks of rows, results taken back in input order.
 
-    At most two chunks per worker are in flight, so memory stays flat. On
-    leaving (normally, on an error, on Ctrl-C or SIGTERM) every worker is
-    stopped and waited for: none outlives the run.
+    Each worker is a child of this process with a pipe for chunks and one for
+    results; this process keeps no thread and no lock of its own for them, so
+    a stop signal (raised as KeyboardInterrupt anywhere here) never leaves
+    anything held. At most two chunks per worker are in flight, so memory stays
+    flat. On leaving (normally, on an error, on Ctrl-C, SIGTERM or SIGHUP)
+    every worker is killed and waited for: none outlives the run.
     """
 
     def __init__(
         self, jobs: int, bank: Bank, kind: OutputFormat, layout: Layout, places: _Places | None
     ) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        import pickle
 
-        methods = multiprocessing.get_all_start_methods()
-        # Never fork a process that may run threads (the progress bar's).
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         self.jobs = jobs
-        self._executor = ProcessPoolExecutor(
-            jobs,
-            mp_context=context,
-            initializer=_start_worker,
-            initargs=(bank, kind, layout, os.getpid(), places and places.shared(context)),
+        self._processes: list[_Process] = []
+        self._places = places
+        self._end = places.start if places is not None else 0
+        self._next_place = 0
+        #: Chunks assessed, by number, waiting for their place in the file: the worker
+        #: that writes it (None: this process does), its size, its count and its text
+        #: (when this process writes it)...
+        self._unplaced: dict[int, tuple[_Process | None, int, Any, bytes | None]] = {}
+        #: ...then waiting for their worker to have written them...
+        self._placed: dict[int, tuple[Any, _Placed]] = {}
+        #: ...and done: what is given back, in order.
+        self._done: dict[int, tuple[list[RowResult] | Summary, list[Any]]] = {}
+        try:
+            for _ in range(jobs):
+                self._start()
+            setup = pickle.dumps((bank, kind, layout, places), pickle.HIGHEST_PROTOCOL)
+            for process in self._processes:
+                self._send(process, setup, ready=True)
+        except BaseException:
+            self._stop()
+            raise
+
+    def _start(self) -> None:
+        import subprocess
+        from multiprocessing.connection import Connection
+
+        tasks_read, tasks_write = os.pipe()
+        results_read, results_write = os.pipe()
+        code = (
+            f"import sys; sys.path[:0] = {sys.path!r}; from {__name__} import _worker_main;"
+            f" _worker_main({tasks_read}, {results_write})"
         )
-        self._started: dict[int, Any] = {}
+        try:
+            with _signals_held():
+                popen = subprocess.Popen(
+                    [sys.executable, "-c", code],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    pass_fds=(tasks_read, results_write),
+                )
+                self._processes.append(
+                    _Process(
+                        popen,
+                        Connection(tasks_write, readable=False),
+                        Connection(results_read, writable=False),
+                    )
+                )
+        except BaseException:
+            os.close(tasks_write)
+            os.close(results_read)
+            raise
+        finally:
+            os.close(tasks_read)
+            os.close(results_write)
 
     def __enter__(self) -> _Workers:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        executor = self._executor
-        if exc[0] is None:
-            executor.shutdown(wait=True)
-            return
-        self._note_workers()
-        for process in self._started.values():  # they ignore SIGTERM
-            with suppress(Exception):
-                process.kill()
-        executor.shutdown(wait=False, cancel_futures=True)
-        for process in self._started.values():
-            with suppress(Exception):
-                process.join()
+        self._stop()
 
-    def _note_workers(self) -> None:
-        # The executor forgets its processes once one has died: keep them to stop them.
-        self._started.update(getattr(self._executor, "_processes", None) or {})
+    def _stop(self) -> None:
+        """Every worker killed and waited for; a second signal does not cut this short."""
+        with _signals_held():
+            for process in self._processes:
+                with suppress(OSError):
+                    process.popen.kill()
+            for process in self._processes:
+                process.tasks.close()
+                process.results.close()
+                with suppress(Exception):
+                    process.popen.wait(timeout=_REAP_WITHIN)
+
+    def _send(self, process: _Process, message: Any, ready: bool = False) -> None:
+        try:
+            if ready:
+                process.tasks.send_bytes(message)
+            else:
+                process.tasks.send(message)
+        except OSError:
+            raise _worker_stopped() from None
 
     def assess(
         self, rows: Iterator[list[str] | RowError], first: int, briefly: bool
     ) -> Iterator[tuple[list[RowResult] | Summary, list[Any]]]:
-        from collections import deque
-        from concurrent.futures.process import BrokenProcessPool
-
-        pending: deque[Any] = deque()
-        submit = self._executor.submit
+        chunks = _chunks(rows, CHUNK_ROWS, CHUNK_CHARS)
+        window = _WINDOW * len(self._processes)
         number = first
-        try:
-            for sequence in itertools.count():
-                chunk = list(itertools.islice(rows, CHUNK_ROWS))
-                if chunk:
-                    pending.append(submit(_assess_chunk, number, chunk, briefly, sequence))
-                    number += len(chunk)
-                    if len(self._started) < self.jobs:
-                        self._note_workers()
-                if pending and (len(pending) > _WINDOW * self.jobs or not chunk):
-                    yield pending.popleft().result()
-                elif not chunk:
-                    return
-        except BrokenProcessPool:
-            time.sleep(0.2)  # a stop signal for this process too is handled first
-            raise HipbackError(
-                "a worker process stopped unexpectedly (out of memory, or killed), so the run"
-                " stopped and an output file was not written; run again, perhaps with --jobs 1"
-            ) from None
+        sent = given = 0
+        more = True
+        while True:
+            while more and sent - given < window:
+                self._receive(0)  # a worker may be waiting for its chunk's place
+                chunk = next(chunks, None)
+                if chunk is None:
+                    more = False
+                    break
+                process = min(self._processes, key=operator.attrgetter("in_flight"))
+                self._send(process, ("chunk", number, chunk, briefly, sent))
+                process.in_flight += 1
+                number += len(chunk)
+                sent += 1
+            if given == sent:
+                return
+            while given not in self._done:
+                self._receive()
+            yield self._done.pop(given)
+            given += 1
+
+    def _receive(self, timeout: float = _CHECK_EVERY) -> None:
+        """Take what the workers have sent; wait up to ``timeout`` for something, checking
+        that they still run (a dead worker's pipe normally says so at once)."""
+        from multiprocessing.connection import wait
+
+        by_pipe = {process.results: process for process in self._processes}
+        ready = wait(list(by_pipe), timeout=timeout)
+        if not ready and timeout and any(p.popen.poll() is not None for p in self._processes):
+            raise _worker_stopped()
+        for pipe in ready:
+            try:
+                message = cast(Any, pipe).recv()
+            except (EOFError, OSError):
+                raise _worker_stopped() from None
+            self._take(by_pipe[pipe], message)
+
+    def _take(self, process: _Process, message: tuple[Any, ...]) -> None:
+        what, sequence = message[0], message[1]
+        if what == "failed":
+            raise message[2]
+        if what == "written":
+            counted, placed = self._placed.pop(sequence)
+            self._done[sequence] = (counted, [placed])
+        elif what == "size":
+            process.in_flight -= 1
+            self._unplaced[sequence] = (process, message[2], message[3], None)
+        else:
+            counted, records = message[2], message[3]
+            process.in_flight -= 1
+            if self._places is None:
+                self._done[sequence] = (counted, records)
+            else:  # a worker that could not open the file: this process writes its chunk
+                self._unplaced[sequence] = (None, len(records[0]), counted, records[0])
+        while self._next_place in self._unplaced:
+            sequence = self._next_place
+            asking, size, counted, data = self._unplaced.pop(sequence)
+            placed = _Placed(self._end, size, data)
+            self._end += size
+            if asking is None:
+                self._done[sequence] = (counted, [placed])
+            else:
+                self._placed[sequence] = (counted, placed)
+                self._send(asking, ("place", sequence, placed.offset))
+            self._next_place += 1
 
 
 def _open_input(input_path: str, stack: ExitStack) -> tuple[BinaryIO, str]:

@@ -319,9 +319,10 @@ def batch(
             "--jobs",
             "-j",
             metavar="N",
-            help="Assess on N processes; the output is the same as with one. Default: every"
-            " core for an input file of 2 MiB or more, or once the input passes 10,000 rows;"
-            " else 1 (always 1 with --reports).",
+            help="Assess on N processes, at most one per usable core (more would only share"
+            " them); the output is the same as with one. Default: every core for an input"
+            " file of 2 MiB or more, or once the input passes 10,000 rows; else 1 (always 1"
+            " with --reports).",
             show_default=False,
         ),
     ] = None,

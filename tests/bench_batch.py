@@ -39,16 +39,15 @@ from hipback import load_bank
 DATA = Path(__file__).parent / "data"
 CASES = ("public_vignettes.csv", "textbook_cases.csv", "textbook_cases_2.csv")
 
-#: Workers are the forkserver's children, not the batch's: their peak is read from
-#: /proc just before they are stopped.
+#: A worker's own peak (VmHWM) is read from /proc just before the workers are stopped.
 _WORKER_PEAK = """
 from hipback import batch
 worker_peak = [0]
 _exit = batch._Workers.__exit__
 def _peek(self, *exc):
-    for process in getattr(self._executor, "_processes", {}).values():
+    for process in getattr(self, "_processes", []):
         try:
-            with open(f"/proc/{process.pid}/status") as status:
+            with open(f"/proc/{process.popen.pid}/status") as status:
                 for line in status:
                     if line.startswith("VmHWM:"):
                         worker_peak[0] = max(worker_peak[0], int(line.split()[1]))

@@ -220,13 +220,14 @@ def test_many_questions_left_are_named_up_to_eight(ask_bank: Bank) -> None:
     )
 
 
+@pytest.mark.slow
 def test_no_answers_and_no_terminal_in_a_real_process(ask_bank: Bank) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "hipback", "ask"],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=120,
     )
     assert done.returncode == 2
     assert done.stdout == ""
@@ -453,6 +454,7 @@ def test_end_of_input_is_a_goodbye_too(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_version_does_not_import_the_prompt_library() -> None:
     code = (
         "import sys\n"
@@ -465,7 +467,7 @@ def test_version_does_not_import_the_prompt_library() -> None:
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=120,
         env={**os.environ, "NO_COLOR": "1"},
     )
     assert done.stdout.splitlines()[-1] == "[]"

@@ -41,7 +41,11 @@ with VIGNETTES.open(newline="", encoding="utf-8") as _handle:
 #: P01 as an answers file: the questions it predates are left blank (not asked).
 P01_FILE: dict[str, str | None] = {q.id: P01.get(q.id) for q in load_bank().questions}
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+#: Real processes, terminals or a browser: left out by `pytest -m "not slow"`.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal"),
+]
 
 ENV = {**os.environ, "NO_COLOR": "1", "TERM": "xterm"}
 ENV.pop("PROMPT_TOOLKIT_NO_CPR", None)
@@ -80,7 +84,7 @@ class Terminal:
             env=ENV,
             dimensions=(rows, columns),
             encoding="utf-8",
-            timeout=20,
+            timeout=60,
         )
         self.child.logfile_read = self
         self.transcript = ""
@@ -110,7 +114,7 @@ class Terminal:
         seen = flat(self.text())
         return all(flat(text) in seen for text in texts)
 
-    def wait_for(self, *texts: str, timeout: float = 20) -> None:
+    def wait_for(self, *texts: str, timeout: float = 60) -> None:
         """Wait until every text is on the screen, whole."""
         deadline = time.monotonic() + timeout
         ended = False

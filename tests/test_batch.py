@@ -706,6 +706,7 @@ def test_hand_built_json_lines_equal_json_dumps(monkeypatch: pytest.MonkeyPatch)
         max_size=4,
     )
 )
+@pytest.mark.slow  # many generated examples
 def test_hand_built_reasons_round_as_json_dumps(weights: list[float]) -> None:
     from hipback.batch import JsonLines, reason_record
     from hipback.classifier import Reason

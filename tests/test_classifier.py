@@ -49,6 +49,7 @@ def _logit(p: float) -> float:
 
 @settings(max_examples=300, deadline=None)
 @given(ANSWERS)
+@pytest.mark.slow  # many generated examples
 def test_probabilities_lie_in_range_and_sum_to_one(answers: dict[str, Any]) -> None:
     result = assess(BANK, answers)
     assert 0.0 <= result.spine_probability <= 1.0
@@ -66,6 +67,7 @@ def test_probability_always_lies_within_the_contract_bounds(answers: dict[str, A
 
 @settings(max_examples=300, deadline=None)
 @given(ANSWERS)
+@pytest.mark.slow  # many generated examples
 def test_reasons_are_exactly_what_makes_the_probability(answers: dict[str, Any]) -> None:
     """Each reason shows its effective contribution; together they are the log-odds."""
     result = assess(BANK, answers)
@@ -123,6 +125,7 @@ def _pure_codes(bank: Bank, side: str) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("side", ["spine", "hip"])
 @settings(max_examples=300, deadline=None)
 @given(answers=ANSWERS, data=st.data())
+@pytest.mark.slow  # many generated examples
 def test_adding_a_finding_never_moves_the_result_away_from_its_side(
     side: str, answers: dict[str, Any], data: st.DataObject
 ) -> None:

@@ -176,12 +176,14 @@ def assert_same(bank: Bank, answers: dict[str, Any]) -> None:
 
 @settings(max_examples=500, deadline=None)
 @given(ANSWERS)
+@pytest.mark.slow  # many generated examples
 def test_the_fast_path_gives_what_the_plain_rules_give(answers: dict[str, Any]) -> None:
     assert_same(BANK, answers)
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(ANSWERS, min_size=2, max_size=6))
+@pytest.mark.slow  # many generated examples
 def test_answers_met_again_give_the_same_as_the_first_time(batch: list[dict[str, Any]]) -> None:
     """The memos: the same and overlapping answer sets, in any order, on a fresh bank."""
     bank = load_bank()
@@ -234,6 +236,7 @@ def _as_cells(bank: Bank, answers: dict[str, Any]) -> list[str]:
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(ANSWERS, min_size=1, max_size=8), st.randoms(use_true_random=False))
+@pytest.mark.slow  # many generated examples
 def test_rows_of_cells_give_what_assess_gives(batch: list[dict[str, Any]], rng: Any) -> None:
     """The batch path (cells remembered per question) against assess, rows met again included,
     with a cell now and then that is not an answer (an AnswerError, as read_answers gives)."""

@@ -28,6 +28,7 @@ def test_version() -> None:
     assert result.stdout == f"hipback {__version__}\n"
 
 
+@pytest.mark.slow
 def test_python_dash_m_runs_the_same_program() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "hipback", "--version"], capture_output=True, text=True, check=False
@@ -91,6 +92,7 @@ def test_no_arguments_shows_help() -> None:
 
 
 @pytest.mark.parametrize("arguments", [["--version"], ["--help"], ["batch", "--help"]])
+@pytest.mark.slow
 def test_start_up_loads_neither_the_prompts_nor_the_bank(arguments: list[str]) -> None:
     probe = (
         "import sys\n"

@@ -18,6 +18,9 @@ import pytest
 
 from hipback.batch import RESULT_FIELDS, run_batch
 
+#: Real processes, terminals or a browser: left out by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("dask.dataframe", reason="dask[dataframe] is not installed (test extra)")
 pd = pytest.importorskip("pandas", reason="pandas is not installed (dask[dataframe])")
 pytest.importorskip("pyarrow", reason="pyarrow is not installed (dask[dataframe])")

@@ -280,6 +280,7 @@ def test_the_notes_column_carries_what_points_neither_way() -> None:
 # --- files: never overwrite the input, never replace what is not a regular file --------------
 
 
+@pytest.mark.slow
 def test_stdin_redirected_from_the_output_file_is_refused(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(patient_rows(3))
@@ -300,6 +301,7 @@ def test_an_output_symlink_to_the_input_is_refused(tmp_path: Path) -> None:
     assert source.read_bytes() == patient_rows(3)
 
 
+@pytest.mark.slow
 def test_standard_output_appending_to_the_input_is_refused(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(patient_rows(3))
@@ -321,6 +323,7 @@ def _read_fifo(path: Path, into: list[bytes]) -> threading.Thread:
 
 
 @pytest.mark.parametrize("through_symlink", [False, True])
+@pytest.mark.slow
 def test_output_to_a_fifo_is_written_in_place_not_replaced(
     tmp_path: Path, through_symlink: bool
 ) -> None:
@@ -358,6 +361,7 @@ def device(tmp_path: Path) -> Callable[[str, int], Path]:
     return make
 
 
+@pytest.mark.slow
 def test_output_to_a_null_device_is_written_in_place(
     tmp_path: Path, device: Callable[[str, int], Path]
 ) -> None:
@@ -375,6 +379,7 @@ def test_output_to_a_null_device_is_written_in_place(
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_output_to_a_full_device_is_a_one_line_error(
     tmp_path: Path, device: Callable[[str, int], Path]
 ) -> None:
@@ -387,6 +392,7 @@ def test_output_to_a_full_device_is_a_one_line_error(
     assert stat.S_ISCHR(os.stat(full).st_mode)
 
 
+@pytest.mark.slow
 def test_output_to_dev_stdout_goes_to_standard_output(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(patient_rows(2))
@@ -410,6 +416,7 @@ def test_an_output_symlink_to_a_regular_file_replaces_the_file_and_keeps_the_lin
 
 
 @pytest.mark.parametrize("where", ["folder", "empty", "missing folder"])
+@pytest.mark.slow
 def test_an_unusable_output_name_is_refused_before_reading_a_row(
     tmp_path: Path, where: str
 ) -> None:
@@ -452,6 +459,7 @@ def test_a_valid_249_character_output_name_works(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+@pytest.mark.slow
 def test_a_signal_during_batch_output_leaves_no_part_file(
     tmp_path: Path, signum: signal.Signals
 ) -> None:
@@ -467,13 +475,16 @@ def test_a_signal_during_batch_output_leaves_no_part_file(
     try:
         process.stdin.write(patient_rows(2000))
         process.stdin.flush()  # and kept open: the batch waits for more
-        deadline = time.monotonic() + 30
+        # Its .part file open is the sign that the batch runs (generous bound: a busy machine).
+        deadline = time.monotonic() + 120
         while not leftovers(tmp_path) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert leftovers(tmp_path), "the batch never started writing"
-        time.sleep(0.3)
         process.send_signal(signum)
-        returncode = process.wait(timeout=30)
+        try:
+            returncode = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the batch did not stop within 60 s of {signum.name}")
     finally:
         process.kill()
         process.stdin.close()
@@ -483,6 +494,7 @@ def test_a_signal_during_batch_output_leaves_no_part_file(
     assert out.read_text() == "previous results\n"
 
 
+@pytest.mark.slow
 def test_a_full_standard_output_is_a_one_line_error(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(patient_rows(50))
@@ -497,6 +509,7 @@ def _small_file_size_limit() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
 
 
+@pytest.mark.slow
 def test_a_file_size_limit_leaves_the_previous_output_and_no_part_file(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(patient_rows(2000))  # the results are far over 64 KiB
@@ -509,6 +522,7 @@ def test_a_file_size_limit_leaves_the_previous_output_and_no_part_file(tmp_path:
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_a_file_size_limit_met_by_a_worker_is_the_same_one_line_error(tmp_path: Path) -> None:
     """With --jobs 2 the workers write their chunks into the file themselves."""
     source = tmp_path / "in.csv"
@@ -523,6 +537,7 @@ def test_a_file_size_limit_met_by_a_worker_is_the_same_one_line_error(tmp_path: 
 
 
 @pytest.mark.parametrize("closed", [0, 1])
+@pytest.mark.slow
 def test_a_closed_standard_stream_is_a_one_line_error(tmp_path: Path, closed: int) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(patient_rows(3))
@@ -534,6 +549,7 @@ def test_a_closed_standard_stream_is_a_one_line_error(tmp_path: Path, closed: in
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_a_reader_that_stops_early_ends_the_batch_quietly(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(patient_rows(20000))
@@ -553,6 +569,7 @@ def test_a_reader_that_stops_early_ends_the_batch_quietly(tmp_path: Path) -> Non
 # --- one odd part must not sink a batch ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_bad_byte_late_in_a_pipe_costs_one_row_and_exit_1() -> None:
     data = (HEADER + "".join(f"P{n},{GOOD_ROW}" for n in range(5000))).encode()
     data += b"Jos\xe9," + GOOD_ROW.encode() + b"Q1," + GOOD_ROW.encode()
@@ -637,6 +654,7 @@ def test_repeated_pass_through_names_keep_every_cell() -> None:
 
 
 @pytest.mark.parametrize("as_stdin", [False, True])
+@pytest.mark.slow
 def test_dev_zero_as_input_is_refused_within_bounded_memory(as_stdin: bool) -> None:
     if as_stdin:
         with open("/dev/zero", "rb") as zero:
@@ -648,6 +666,7 @@ def test_dev_zero_as_input_is_refused_within_bounded_memory(as_stdin: bool) -> N
     assert done.stdout == b""
 
 
+@pytest.mark.slow
 def test_a_50_mb_line_costs_one_row_within_bounded_memory() -> None:
     data = (
         HEADER.encode()
@@ -691,6 +710,7 @@ def _jsonl_rows(result: Any) -> list[dict[str, Any]]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=st.one_of(st.text(_TEXT, max_size=300), st.binary(max_size=300)))
+@pytest.mark.slow  # many generated examples
 def test_any_text_after_a_valid_header_gives_rows_and_no_traceback(body: str | bytes) -> None:
     data = body if isinstance(body, bytes) else body.encode("utf-8")
     result = batch("-", "-q", "--format", "jsonl", stdin=HEADER.encode() + data)
@@ -710,6 +730,7 @@ def test_any_text_after_a_valid_header_gives_rows_and_no_traceback(body: str | b
     delimiter=st.sampled_from([",", ";", "\t"]),
     line_end=st.sampled_from(["\n", "\r\n"]),
 )
+@pytest.mark.slow  # many generated examples
 def test_one_output_row_per_input_row_whatever_the_cells(
     rows: Sequence[list[str]], delimiter: str, line_end: str
 ) -> None:

@@ -144,6 +144,7 @@ def test_a_time_like_value_is_not_turned_into_a_number(tmp_path: Path) -> None:
 # --- Memory stays bounded whatever the file -----------------------------------------
 
 
+@pytest.mark.slow
 def test_an_alias_bomb_answers_file_is_refused_within_1_gib(tmp_path: Path) -> None:
     assert len(ALIAS_BOMB.encode()) < 400
     done = hipback_limited("ask", "--answers", answers_file(tmp_path, ALIAS_BOMB), "--json")
@@ -154,6 +155,7 @@ def test_an_alias_bomb_answers_file_is_refused_within_1_gib(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("depth", [500, 200_000])
+@pytest.mark.slow
 def test_a_deeply_nested_answers_file_is_refused_within_1_gib(tmp_path: Path, depth: int) -> None:
     path = answers_file(tmp_path, "red_flags: " + "[" * depth + "]" * depth + "\n")
     done = hipback_limited("ask", "--answers", path, "--json")
@@ -162,6 +164,7 @@ def test_a_deeply_nested_answers_file_is_refused_within_1_gib(tmp_path: Path, de
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_dev_zero_as_answers_stops_at_the_size_cap_within_1_gib() -> None:
     done = hipback_limited("ask", "--answers", "/dev/zero", "--json")
     assert done.returncode == 2, done.stderr[-2000:]
@@ -178,6 +181,7 @@ def test_an_answers_file_one_byte_over_the_cap_is_refused(tmp_path: Path) -> Non
     assert "is too large: an answers file may hold 1 MiB at most" in result.stderr  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_an_alias_bomb_bank_is_refused_within_1_gib(tmp_path: Path) -> None:
     bomb = tmp_path / "bank.yaml"
     bomb.write_text(ALIAS_BOMB.replace("red_flags: *i", "settings: *i"), encoding="utf-8")
@@ -200,6 +204,7 @@ def test_a_bank_nested_up_to_the_limit_is_read_as_far_as_its_meaning(tmp_path: P
 
 
 @pytest.mark.parametrize("depth", [BANK_MAX_DEPTH, 500, 200_000])
+@pytest.mark.slow
 def test_a_deeply_nested_bank_is_refused_within_1_gib(tmp_path: Path, depth: int) -> None:
     done = hipback_limited("validate", _nested_bank(tmp_path, depth))
     assert done.returncode == 1, done.stderr[-2000:]
@@ -208,6 +213,7 @@ def test_a_deeply_nested_bank_is_refused_within_1_gib(tmp_path: Path, depth: int
 
 
 @pytest.mark.parametrize("command", ["validate", "ask"])
+@pytest.mark.slow
 def test_dev_zero_as_a_bank_stops_at_the_size_cap_within_1_gib(command: str) -> None:
     args = ["validate", "/dev/zero"] if command == "validate" else ["ask", "--bank", "/dev/zero"]
     done = hipback_limited(*args)
@@ -372,6 +378,7 @@ YAMLISH = st.text(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(text=st.one_of(YAMLISH, st.text(max_size=120)))
+@pytest.mark.slow  # many generated examples
 def test_any_answers_file_gives_answers_or_a_message(tmp_path: Path, text: str) -> None:
     path = tmp_path / "answers.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")

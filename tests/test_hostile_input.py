@@ -249,6 +249,7 @@ def test_a_cell_over_the_documented_cap_is_an_error_for_its_row_not_the_file() -
     assert found[1] == ["55", "ok"]
 
 
+@pytest.mark.slow
 def test_a_200_mb_line_is_skipped_in_bounded_memory() -> None:
     child = in_limited_child(
         """
@@ -284,6 +285,7 @@ def test_a_200_mb_line_is_skipped_in_bounded_memory() -> None:
     assert second == "['55', 'ok']"
 
 
+@pytest.mark.slow
 def test_dev_zero_as_input_ends_with_a_clear_message_in_bounded_memory() -> None:
     child = in_limited_child(
         """
@@ -302,6 +304,7 @@ def test_dev_zero_as_input_ends_with_a_clear_message_in_bounded_memory() -> None
     assert "/dev/zero" in child.stdout
 
 
+@pytest.mark.slow
 def test_endless_binary_data_after_a_header_ends_with_one_error_row() -> None:
     child = in_limited_child(
         """

@@ -28,7 +28,11 @@ import pytest
 
 import hipback
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX streams and signals")
+#: Real processes, terminals or a browser: left out by `pytest -m "not slow"`.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX streams and signals"),
+]
 
 #: The tree the tests import hipback from; the child processes run the same code.
 TREE = str(Path(hipback.__file__).resolve().parent.parent)
@@ -247,10 +251,12 @@ def test_sigterm_at_a_prompt_restores_the_cursor_and_says_goodbye(
         env=environment(),
         dimensions=(24, 80),
         encoding="utf-8",
-        timeout=20,
+        timeout=60,
     )
     child.logfile_read = seen
     child.expect_exact("None of these")  # the last choice: the prompt is drawn
+    # Known timing dependency, left for the prompt's owners: a signal within the prompt's
+    # first moments (before its first redraw) can leave the cursor hidden.
     time.sleep(0.2)
     assert CURSOR_HIDDEN in seen.getvalue()
     child.kill(stop)
@@ -282,13 +288,17 @@ def test_sigterm_during_batch_leaves_no_partial_file(stop: signal.Signals, tmp_p
     process.stdin.write(f"{header}\n".encode())
     process.stdin.flush()
     # Standard input stays open: hipback is waiting for rows, its .part file open.
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]:
         assert time.monotonic() < deadline, "batch never opened its output"
         assert process.poll() is None, process.communicate()
         time.sleep(0.05)
     process.send_signal(stop)
-    _, stderr = process.communicate(timeout=30)
+    try:
+        _, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"batch did not stop within 60 s of {stop.name}")
 
     assert process.returncode == 128 + stop
     assert stderr.decode().endswith("hipback: stopped; nothing was saved.\n")
@@ -310,15 +320,17 @@ def test_nohup_keeps_batch_running_through_a_hangup(tmp_path: Path) -> None:
     assert process.stdin is not None
     process.stdin.write(f"{header}\n".encode())
     process.stdin.flush()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]:
         assert time.monotonic() < deadline, "batch never opened its output"
         time.sleep(0.05)
-    process.send_signal(signal.SIGHUP)
-    time.sleep(0.3)
-    assert process.poll() is None, "a hangup stopped hipback under nohup"
-    _, stderr = process.communicate(b",,,groin\n", timeout=30)
-    assert process.returncode in (0, 1), stderr
+    process.send_signal(signal.SIGHUP)  # ignored: discarded at once, never delivered
+    try:
+        _, stderr = process.communicate(b",,,groin\n", timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("batch did not finish within 60 s of its last row")
+    assert process.returncode in (0, 1), f"a hangup stopped hipback under nohup: {stderr!r}"
     assert (tmp_path / "out.csv").exists()
 
 

@@ -538,6 +538,7 @@ def hipback(*args, **kwargs):
     )
 
 
+@pytest.mark.slow
 def test_ask_report_command(bank, tmp_path):
     import json
 
@@ -557,6 +558,7 @@ def test_ask_report_command(bank, tmp_path):
     assert missing.returncode == 2 and "does not exist" in missing.stderr
 
 
+@pytest.mark.slow
 def test_batch_reports_command(bank, tmp_path):
     results = tmp_path / "results.csv"
     folder = tmp_path / "reports"

@@ -42,6 +42,9 @@ from hipback.interview import (
 )
 from hipback.loader import load_bank
 
+#: Whole interviews through real prompts (seconds each): left out by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
 
 

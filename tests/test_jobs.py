@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,7 @@ def run_both(tmp_path: Path, text: str, output_format: str, jobs: int | None = 2
 
 @pytest.mark.parametrize("output_format", ["csv", "jsonl"])
 @pytest.mark.parametrize("delimiter", [",", ";"])
+@pytest.mark.slow
 def test_several_processes_write_the_same_bytes(
     tmp_path: Path, tiny_chunks: None, output_format: str, delimiter: str
 ) -> None:
@@ -106,6 +108,7 @@ def test_several_processes_write_the_same_bytes(
         assert len(text.splitlines()) == 120
 
 
+@pytest.mark.slow
 def test_the_default_goes_parallel_past_the_threshold_with_the_same_bytes(
     tmp_path: Path, tiny_chunks: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -125,6 +128,7 @@ def test_the_default_goes_parallel_past_the_threshold_with_the_same_bytes(
     assert started == []
 
 
+@pytest.mark.slow
 def test_a_large_file_goes_parallel_from_the_first_row(
     tmp_path: Path, tiny_chunks: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -156,6 +160,7 @@ HAS_PROC_FDS = Path("/proc/self/fd").is_dir()
 
 @pytest.mark.skipif(not HAS_PROC_FDS, reason="workers find the output file through /proc")
 @pytest.mark.parametrize("output_format", ["csv", "jsonl"])
+@pytest.mark.slow
 def test_workers_write_their_chunks_in_place(
     tmp_path: Path, tiny_chunks: None, monkeypatch: pytest.MonkeyPatch, output_format: str
 ) -> None:
@@ -225,6 +230,7 @@ def test_the_garbage_collector_is_as_it_was_after_a_run(tmp_path: Path, enabled:
         (gc.enable if was else gc.disable)()
 
 
+@pytest.mark.slow
 def test_the_vignettes_give_the_same_results_as_assess(tmp_path: Path, tiny_chunks: None) -> None:
     text = VIGNETTES.read_text(encoding="utf-8")
     data = run_both(tmp_path, text, "csv", jobs=3)
@@ -234,6 +240,7 @@ def test_the_vignettes_give_the_same_results_as_assess(tmp_path: Path, tiny_chun
         assert row["verdict"] == assess(BANK, answers).verdict
 
 
+@pytest.mark.slow
 def test_the_summary_and_exit_code_are_the_same(
     tmp_path: Path, tiny_chunks: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -260,6 +267,71 @@ def test_a_used_bank_pickles_without_its_memos_and_assesses_alike() -> None:
     for row in csv.DictReader(VIGNETTES.open(newline="", encoding="utf-8")):
         answers = {k: v for k, v in row.items() if k in used.questions_by_id and v}
         assert assess(copy, answers) == assess(used, answers)
+
+
+@pytest.mark.slow
+def test_jobs_are_capped_at_the_usable_cores(
+    tmp_path: Path, tiny_chunks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More processes than cores would only share the same cores (--jobs 1000 on two)."""
+    started = []
+    real = batch_module._Workers.__init__
+
+    def counting(self: object, *args: object) -> None:
+        started.append(args[0])
+        real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch_module._Workers, "__init__", counting)
+    monkeypatch.setattr(batch_module, "default_jobs", lambda: 2)
+    run_both(tmp_path, mixed_rows(60), "csv", jobs=1000)
+    assert started == [2]
+    started.clear()
+    monkeypatch.setattr(batch_module, "default_jobs", lambda: 1)
+    run_both(tmp_path, mixed_rows(60), "csv", jobs=1000)  # one core: no worker at all
+    assert started == []
+
+
+def test_the_usable_cores_are_those_this_process_may_run_on() -> None:
+    if hasattr(os, "sched_getaffinity"):
+        assert batch_module.default_jobs() == len(os.sched_getaffinity(0))
+    assert batch_module.default_jobs() >= 1
+
+
+def test_jobs_help_says_it_is_capped() -> None:
+    import typer
+
+    from hipback.cli import app
+
+    batch: Any = typer.main.get_command(app).commands["batch"]  # type: ignore[attr-defined]
+    (jobs,) = [p for p in batch.params if p.name == "jobs"]
+    assert "at most one per usable core" in jobs.help
+
+
+def test_chunks_end_at_the_row_limit_or_the_size_limit() -> None:
+    from hipback.csvio import RowError
+
+    def sizes(rows: list[Any], max_rows: int, max_chars: int) -> list[int]:
+        return [len(c) for c in batch_module._chunks(iter(rows), max_rows, max_chars)]
+
+    short = [["a", "bc"]] * 10  # 3 characters a row
+    assert sizes(short, 4, 1000) == [4, 4, 2]
+    assert sizes(short, 100, 9) == [3, 3, 3, 1]  # the row that reaches 9 ends the chunk
+    assert sizes([], 4, 1000) == []
+    long = [["x" * 300_000, "note"]] * 5
+    assert sizes(long, 1000, 1 << 20) == [4, 1]
+    assert sizes([["x" * (2 << 20)], ["y"], ["z"]], 1000, 1 << 20) == [1, 2]  # never empty
+    errors = [RowError(3, "x" * 50), ["ok"], RowError(4, "y" * 50)]
+    assert sizes(errors, 10, 52) == [2, 1]  # an unreadable part counts by its message
+    chunks = list(batch_module._chunks(iter(short + long), 1000, 1 << 20))
+    assert [row for chunk in chunks for row in chunk] == short + long  # nothing lost, in order
+
+
+def test_the_default_chunks_of_long_rows_stay_small() -> None:
+    """Rows of 300 KB: a chunk holds a few of them, not CHUNK_ROWS (which was 300 MB)."""
+    rows = ([f"P{n}", "x" * 300_000] for n in range(5000))
+    first = next(batch_module._chunks(rows, batch_module.CHUNK_ROWS, batch_module.CHUNK_CHARS))
+    assert sum(len(cell) for row in first for cell in row) < 2 * batch_module.CHUNK_CHARS
+    assert batch_module.CHUNK_CHARS <= 4 << 20
 
 
 def test_jobs_must_be_positive(tmp_path: Path) -> None:
@@ -307,10 +379,70 @@ def rows_bytes(count: int) -> bytes:
     return mixed_rows(count).encode("utf-8")
 
 
-pytestmark_linux = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+#: Bounds on waiting for a child process: generous (a loaded machine is slow), and a
+#: clear failure when passed, never a hang.
+STARTING_WITHIN = 120
+STOPPING_WITHIN = 60
 
 
-@pytestmark_linux
+def wait_until(condition: Callable[[], bool], what: str, within: float = STARTING_WITHIN) -> None:
+    """Poll ``condition`` until it holds; fail saying ``what`` did not happen."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} within {within:.0f} s")
+        time.sleep(0.05)
+
+
+def finished(process: subprocess.Popen[bytes], within: float = STOPPING_WITHIN) -> int:
+    """The exit code of ``process``, which must end within ``within`` seconds."""
+    try:
+        return process.wait(timeout=within)
+    except subprocess.TimeoutExpired:
+        left = {pid: _state(pid) for pid in sorted(descendants(process.pid) | {process.pid})}
+        pytest.fail(f"hipback did not stop within {within:.0f} s; its processes: {left}")
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            state = handle.read().rsplit(")", 1)[1].split()[0]
+        with open(f"/proc/{pid}/wchan") as handle:
+            return f"{state} in {handle.read()}"
+    except OSError:
+        return "gone"
+
+
+#: Rows through a pipe that fill every worker's chunks in flight (2 x 2 x 1,000), so that
+#: the main process gives the first chunk its place and a worker writes it.
+ROWS_TO_START = 6000
+
+
+def workers_writing(process: subprocess.Popen[bytes], folder: Path) -> set[int]:
+    """The worker processes of a run with --jobs 2 into ``folder``, once they have started
+    and one of them has written a chunk into the ``.part`` file (the sign that they work)."""
+    workers: set[int] = set()
+
+    def ready() -> bool:
+        nonlocal workers
+        assert process.poll() is None, f"hipback ended early (exit {process.returncode})"
+        workers = _children(process.pid)
+        parts = list(folder.glob("*.part"))
+        # Past the header line: a worker wrote rows.
+        return len(workers) >= 2 and any(p.read_bytes().count(b"\n") >= 2 for p in parts)
+
+    wait_until(ready, "the workers did not start and write a chunk")
+    return workers
+
+
+needs_two_cores = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists() or batch_module.default_jobs() < 2,
+    reason="needs /proc and two usable cores (--jobs is capped at the usable cores)",
+)
+
+
+@pytest.mark.slow
+@needs_two_cores
 @pytest.mark.parametrize(
     ("signum", "to_group"),
     [
@@ -318,6 +450,7 @@ pytestmark_linux = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reas
         (signal.SIGTERM, False),
         (signal.SIGTERM, True),
         (signal.SIGHUP, False),
+        (signal.SIGHUP, True),
     ],
 )
 def test_a_signal_stops_every_worker_and_leaves_no_part_file(
@@ -333,23 +466,15 @@ def test_a_signal_stops_every_worker_and_leaves_no_part_file(
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     assert process.stdin is not None and process.stderr is not None
-    workers: set[int] = set()
     try:
-        process.stdin.write(rows_bytes(3000))
+        process.stdin.write(rows_bytes(ROWS_TO_START))
         process.stdin.flush()  # and kept open: the batch waits for more
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            workers = descendants(process.pid)
-            if len(workers) >= 3 and list(tmp_path.glob("*.part")):  # forkserver + 2 workers
-                break
-            time.sleep(0.05)
-        assert len(workers) >= 3, "the workers never started"
-        time.sleep(0.3)
+        workers = workers_writing(process, tmp_path)
         if to_group:
             os.killpg(process.pid, signum)
         else:
             process.send_signal(signum)
-        returncode = process.wait(timeout=30)
+        returncode = finished(process)
     finally:
         process.kill()
         process.stdin.close()
@@ -362,7 +487,8 @@ def test_a_signal_stops_every_worker_and_leaves_no_part_file(
     assert_all_gone(workers)
 
 
-@pytestmark_linux
+@pytest.mark.slow
+@needs_two_cores
 def test_a_killed_worker_is_a_clear_error_and_no_part_file(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     process = subprocess.Popen(
@@ -382,37 +508,29 @@ def test_a_killed_worker_is_a_clear_error_and_no_part_file(tmp_path: Path) -> No
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
     try:
-        deadline = time.monotonic() + 60
-        workers: set[int] = set()
-        while time.monotonic() < deadline:
-            workers = {p for p in descendants(process.pid) if p not in _children(process.pid)}
-            if len(workers) >= 2:
-                break
-            time.sleep(0.05)
-        assert workers, "the workers never started"
-        everyone = descendants(process.pid)
+        workers = workers_writing(process, tmp_path)
         os.kill(min(workers), signal.SIGKILL)
-        returncode = process.wait(timeout=60)
+        returncode = finished(process)
     finally:
         process.kill()
-        feeder.join(timeout=10)
+        feeder.join(timeout=STOPPING_WITHIN)
     assert returncode == EXIT_USAGE
     stderr = process.stderr.read().decode()
     assert "a worker process stopped unexpectedly" in stderr
     assert "Traceback" not in stderr
     assert list(tmp_path.glob("*.part")) == []
     assert not out.exists()
-    assert_all_gone(everyone)
+    assert_all_gone(workers)
 
 
-def assert_all_gone(pids: set[int], within: float = 10) -> None:
-    deadline = time.monotonic() + within
-    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not [pid for pid in pids if alive(pid)], "a worker or the fork server outlived the run"
+def assert_all_gone(pids: set[int], within: float = STOPPING_WITHIN) -> None:
+    wait_until(
+        lambda: not any(alive(pid) for pid in pids), "a worker outlived the run: still here", within
+    )
 
 
-@pytestmark_linux
+@pytest.mark.slow
+@needs_two_cores
 def test_workers_do_not_outlive_a_main_process_killed_outright(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "hipback", "batch", "-", "-o", str(tmp_path / "o.csv"), "-j", "2"],
@@ -422,20 +540,15 @@ def test_workers_do_not_outlive_a_main_process_killed_outright(tmp_path: Path) -
     )
     assert process.stdin is not None
     try:
-        process.stdin.write(rows_bytes(3000))
+        process.stdin.write(rows_bytes(ROWS_TO_START))
         process.stdin.flush()
-        deadline = time.monotonic() + 60
-        everyone: set[int] = set()
-        while len(everyone) < 3 and time.monotonic() < deadline:
-            everyone = descendants(process.pid)
-            time.sleep(0.05)
-        assert len(everyone) >= 3, "the workers never started"
+        workers = workers_writing(process, tmp_path)
         process.kill()  # SIGKILL: no clean-up in the main process at all
-        process.wait(timeout=30)
+        finished(process)
     finally:
         process.kill()
         process.stdin.close()
-    assert_all_gone(everyone)
+    assert_all_gone(workers)
 
 
 def _children(pid: int) -> set[int]:
@@ -450,7 +563,8 @@ def _parent(pid: int) -> int:
         return -1
 
 
-@pytestmark_linux
+@pytest.mark.slow
+@needs_two_cores
 def test_the_command_line_output_is_the_same_with_two_jobs(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_bytes(rows_bytes(1500))
@@ -459,6 +573,7 @@ def test_the_command_line_output_is_the_same_with_two_jobs(tmp_path: Path) -> No
             [sys.executable, "-m", "hipback", "batch", str(source), "--jobs", jobs, "-q"],
             capture_output=True,
             check=False,
+            timeout=STARTING_WITHIN,
         )
         for jobs in ("1", "2")
     ]
@@ -467,6 +582,7 @@ def test_the_command_line_output_is_the_same_with_two_jobs(tmp_path: Path) -> No
     assert len(runs[0].stdout.splitlines()) == 1501
 
 
+@pytest.mark.slow
 def test_watchers_see_every_row_in_order(tmp_path: Path, tiny_chunks: None) -> None:
     """A progress bar or the picture watches rows one by one, whichever process assessed them."""
     from hipback.batch import Summary, prepare, write_output
@@ -500,6 +616,33 @@ def test_watchers_see_every_row_in_order(tmp_path: Path, tiny_chunks: None) -> N
     assert seen[1] == seen[2]
     assert [row[0] for row in seen[1]] == list(range(1, 81))
     assert summaries[1] == summaries[2]
+
+
+@pytest.mark.skipif(not HAS_PROC_FDS, reason="workers find the output file through /proc")
+@pytest.mark.slow
+def test_watched_rows_into_a_file_in_chunks_larger_than_a_pipe_holds(tmp_path: Path) -> None:
+    """Workers placing their chunks and sending every row back in brief (a progress bar):
+    both ways, messages larger than a pipe holds, and nothing waits on the other for ever."""
+    from hipback.batch import Summary, prepare, write_output
+
+    source = tmp_path / "in.csv"
+    source.write_text(mixed_rows(6000), encoding="utf-8")
+    outputs = []
+    for jobs in (1, 2):
+        seen: list[int] = []
+
+        def watch(results: Any, seen: list[int] = seen) -> Any:
+            for row in results:
+                seen.append(row.number)
+                yield row
+
+        out = tmp_path / f"out{jobs}.csv"
+        with source.open("rb") as binary, out.open("w", encoding="utf-8", newline="") as handle:
+            prepared = prepare(BANK, binary, "in.csv")
+            write_output(BANK, prepared, handle, "csv", Summary(), watch, jobs, placeable=True)
+        assert seen == list(range(1, 6001))
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
 
 
 def test_reports_are_written_on_one_process(

@@ -54,11 +54,15 @@ def _chromium() -> str | None:
 
 
 CHROMIUM = _chromium()
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no system Chromium (/usr/bin/chromium): install it (apt-get install chromium)"
-    " or set HIPBACK_CHROMIUM; hipback never downloads a browser",
-)
+#: Real processes, terminals or a browser: left out by `pytest -m "not slow"`.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="no system Chromium (/usr/bin/chromium): install it (apt-get install chromium)"
+        " or set HIPBACK_CHROMIUM; hipback never downloads a browser",
+    ),
+]
 
 
 def _cases():

@@ -166,6 +166,7 @@ def test_bins_never_straddle_a_verdict_band(value):
     assert bin_verdict(band_of(value)) == verdict_for(bank.settings, value)
 
 
+@pytest.mark.slow
 def test_agrees_with_a_real_batch_run(tmp_path, ids):
     """Counts equal what assess() gives for every vignette (nothing hard-coded)."""
     bank = load_bank()
@@ -259,6 +260,7 @@ def hipback(*args, **kwargs):
     )
 
 
+@pytest.mark.slow
 def test_command_piped_is_plain_text(tmp_path, ids):
     path = write_csv(tmp_path / "r.csv")
     done = hipback("summary", str(path), env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"})
@@ -272,6 +274,7 @@ def test_command_piped_is_plain_text(tmp_path, ids):
     assert from_stdin.returncode == 0 and "standard input: 8 rows" in from_stdin.stdout
 
 
+@pytest.mark.slow
 def test_command_exit_codes(tmp_path):
     clinic = tmp_path / "clinic.csv"
     clinic.write_text("patient,red_flags\nP01,none\n")
