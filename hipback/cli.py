@@ -17,7 +17,7 @@ from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Optional, TypeVar
+from typing import Annotated, Any, Optional, TypeVar
 
 import typer
 
@@ -50,6 +50,22 @@ def _stop_like_ctrl_c(signum: int, frame: FrameType | None) -> None:
     if _stopped_by is None:
         _stopped_by = signum
         raise KeyboardInterrupt
+
+
+def _interrupt_dropped(unraisable: Any) -> None:
+    """``sys.unraisablehook``: an interrupt raised while a finalizer ran (a generator
+    closed, the garbage collector at work) is dropped by Python, and a repeated
+    SIGTERM or SIGHUP is ignored on purpose, so the run would go on: raise it again
+    shortly, from ordinary code."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt) and hasattr(signal, "setitimer"):
+        signal.signal(signal.SIGALRM, _raise_interrupt)
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def _interrupted_exit_code() -> int:
@@ -541,6 +557,7 @@ def _run() -> int:
                 f"hipback: {problems}; give hipback a terminal, a file, a pipe or /dev/null instead"
             )
         return EXIT_USAGE
+    sys.unraisablehook = _interrupt_dropped
     for name in ("SIGTERM", "SIGHUP"):
         number = getattr(signal, name, None)
         # `nohup hipback ...` ignores SIGHUP on purpose: keep it ignored.
@@ -563,6 +580,8 @@ def _run() -> int:
             sys.stdout = standard_output
             raise BrokenPipeError
     except KeyboardInterrupt:
+        if hasattr(signal, "setitimer"):
+            signal.setitimer(signal.ITIMER_REAL, 0)  # the interrupt arrived: none raised again
         _say("\nhipback: stopped; nothing was saved.")
         return _interrupted_exit_code()
     except OSError as error:

@@ -93,3 +93,27 @@ def test_csv_written_to_a_pipe_keeps_its_cells_exactly(tmp_path: Path) -> None:
         check=False,
     )
     assert done.stdout.splitlines()[1].startswith(b"\x1b[31mRED,groin,")
+
+
+def test_an_interrupt_dropped_by_a_finalizer_is_raised_again() -> None:
+    """Python drops an exception raised while a finalizer runs; a stop signal that lands
+    there must still stop hipback (a repeated SIGTERM is ignored on purpose)."""
+    code = (
+        "import sys, time\n"
+        "from hipback import cli\n"
+        "sys.unraisablehook = cli._interrupt_dropped\n"
+        "class Dropper:\n"
+        "    def __del__(self):\n"
+        "        raise KeyboardInterrupt\n"
+        "try:\n"
+        "    Dropper()\n"
+        "    for _ in range(1000):\n"  # ten seconds of ordinary code at the most
+        "        time.sleep(0.01)\n"
+        "    print('not interrupted')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=BOUND_SECONDS
+    )
+    assert done.stdout.strip() == "interrupted", done.stderr
