@@ -37,7 +37,7 @@ from typing import Any
 
 from hipback import assess_records
 from hipback.batch import RESULT_FIELDS
-from hipback.csvio import normalise
+from hipback.formats.csv import normalise
 
 
 def assess_partition(frame: Any) -> Any:

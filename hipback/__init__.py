@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "load_bank": "loader",
-    "validate_bank": "loader",
-    "default_bank_path": "loader",
-    "Bank": "bank",
-    "Question": "bank",
-    "Finding": "bank",
-    "assess": "classifier",
+    "load_bank": "bank.loader",
+    "validate_bank": "bank.loader",
+    "default_bank_path": "bank.loader",
+    "Bank": "bank.model",
+    "Question": "bank.model",
+    "Finding": "bank.model",
+    "assess": "scoring.engine",
     "assess_records": "records",
-    "Assessment": "classifier",
+    "Assessment": "scoring.engine",
     "parse_answers": "answers",
     "parse_answer": "answers",
     "HipbackError": "errors",
@@ -53,12 +53,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .answers import parse_answer, parse_answers
-    from .bank import Bank, Finding, Question
-    from .classifier import Assessment, assess
-    from .errors import AnswerError, BankError, HipbackError
-    from .loader import default_bank_path, load_bank, validate_bank
-    from .records import assess_records
+    from hipback.answers import parse_answer, parse_answers
+    from hipback.bank.loader import default_bank_path, load_bank, validate_bank
+    from hipback.bank.model import Bank, Finding, Question
+    from hipback.errors import AnswerError, BankError, HipbackError
+    from hipback.records import assess_records
+    from hipback.scoring.engine import Assessment, assess
 
 
 def __getattr__(name: str) -> Any:

@@ -1,3 +1,3 @@
-from .cli import main
+from hipback.cli import main
 
 main()

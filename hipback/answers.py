@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .bank import Answers, AnswerValue, Bank, Question, Selection, spelling
-from .errors import AnswerError, AnswerProblem
-from .messages import nearest, quoted
+from hipback.bank.model import Answers, AnswerValue, Bank, Question, Selection, spelling
+from hipback.errors import AnswerError, AnswerProblem
+from hipback.messages import nearest, quoted
 
 #: Distinct text answers remembered per question (CSV columns repeat their values).
 _MEMO_SIZE = 4096

@@ -21,9 +21,9 @@ from typing import Annotated, Any, Optional, TypeVar
 
 import typer
 
-from . import __version__
-from .errors import EXIT_OK, EXIT_USAGE, HipbackError, exit_code_for_signal
-from .messages import printable
+from hipback import __version__
+from hipback.errors import EXIT_OK, EXIT_USAGE, HipbackError, exit_code_for_signal
+from hipback.messages import printable
 
 app = typer.Typer(
     help="Does the pain around your hip come from your lower back or from the hip joint? "
@@ -244,7 +244,7 @@ def ask(
     ] = None,
 ) -> None:
     """Answer the questionnaire in the terminal, then read the assessment."""
-    from .ask import run_ask
+    from hipback.interview.ask import run_ask
 
     raise typer.Exit(
         run_ask(
@@ -344,7 +344,7 @@ def batch(
     ] = None,
 ) -> None:
     """Assess every row (CSV, .xlsx, REDCap, FHIR); every row is written, bad ones with an error."""
-    from .batch import run_batch
+    from hipback.batch import run_batch
 
     raise typer.Exit(
         run_batch(
@@ -385,8 +385,8 @@ def questions(
     bank: BankOption = None,
 ) -> None:
     """List every question: its id, type, allowed answer codes and wording."""
-    from . import tables
-    from .loader import load_bank
+    from hipback.bank.loader import load_bank
+    from hipback.formats import listings as tables
 
     loaded = load_bank(bank)
     if output_format is QuestionsFormat.csv_template:
@@ -394,11 +394,11 @@ def questions(
     elif output_format is QuestionsFormat.json:
         print(tables.questions_json(loaded))
     elif output_format is QuestionsFormat.fhir:
-        from .fhir import dumps, questionnaire
+        from hipback.formats.fhir import dumps, questionnaire
 
         print(dumps(questionnaire(loaded), indent=2))
     elif output_format is QuestionsFormat.redcap:
-        from .redcap import data_dictionary
+        from hipback.formats.redcap import data_dictionary
 
         sys.stdout.write(data_dictionary(loaded))
     else:
@@ -428,8 +428,8 @@ def evidence(
     """Every finding: which way it points, its likelihood ratio and its published source;
     the warning signs and the combinations that grade them or name other causes; then
     the published combinations beside what hipback makes of them."""
-    from . import tables
-    from .loader import load_bank
+    from hipback.bank.loader import load_bank
+    from hipback.formats import listings as tables
 
     loaded = load_bank(bank)
     if output_format is EvidenceFormat.markdown:
@@ -456,8 +456,8 @@ def validate(
     ] = None,
 ) -> None:
     """Check a question bank and report every problem with its file and line."""
-    from .errors import EXIT_INVALID_ENTRIES
-    from .loader import default_bank_path, validate_bank
+    from hipback.bank.loader import default_bank_path, validate_bank
+    from hipback.errors import EXIT_INVALID_ENTRIES
 
     loaded, problems = validate_bank(path)
     shown = path if path is not None else default_bank_path()
@@ -503,7 +503,7 @@ def summary(
 
     Urgent rows first, most pressing first; counts by verdict, likely_source and
     urgency; the histogram; the mixed-pattern rows."""
-    from .summary import run_summary
+    from hipback.summary import run_summary
 
     raise typer.Exit(run_summary(results, output_format.value, bank))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .messages import quoted
+from hipback.messages import quoted
 
 EXIT_OK = 0
 EXIT_INVALID_ENTRIES = 1

@@ -17,7 +17,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, NamedTuple, TextIO
 
-from .errors import HipbackError
+from hipback.errors import HipbackError
 
 #: Characters of the target's name kept in the temporary name: at most 4 bytes
 #: each in UTF-8, so ".{name}.XXXXXXXX.part" stays far within NAME_MAX (255 bytes).

@@ -16,7 +16,7 @@ Keys are matched to question ids as CSV headers are (case, spaces and
 hyphens do not count); other keys are ignored, and so are result fields a
 row already has. A REDCap export's checkbox keys (``red_flags___fever``) are
 gathered into one answer exactly as ``hipback batch`` gathers them
-(:mod:`hipback.redcap`); a warning about such keys is a Python warning.
+(:mod:`hipback.formats.redcap`); a warning about such keys is a Python warning.
 Values are read as the text a CSV would hold: ``None`` and
 a float NaN (pandas' missing value) are "not answered", other non-text
 values are written as text first (``54`` as ``54``). So read every column
@@ -24,7 +24,7 @@ as text: pandas turns cells such as ``None``, ``NA`` or ``n/a`` into NaN
 unless told not to (``dtype=str, keep_default_na=False``), and those would
 then be silently "not answered".
 
-The :class:`~hipback.bank.Bank` is loaded once per process when none is
+The :class:`~hipback.bank.model.Bank` is loaded once per process when none is
 given. A bank pickles without what the classifier remembered, so it can be
 sent to other processes (a Spark broadcast, a process pool).
 """
@@ -36,16 +36,16 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from .bank import Bank
-from .batch import (
+from hipback.bank.model import Bank
+from hipback.batch import (
     Columns,
     _result_cells,
     assess_rows,
     plan_columns,
 )
-from .classifier import RESULT_FIELDS
-from .errors import HipbackError
-from .redcap import Gathering, gather_row, plan_gathering
+from hipback.errors import HipbackError
+from hipback.formats.redcap import Gathering, gather_row, plan_gathering
+from hipback.scoring.engine import RESULT_FIELDS
 
 __all__ = ["RESULT_FIELDS", "assess_records", "default_bank"]
 
@@ -58,7 +58,7 @@ def default_bank() -> Bank:
     """The built-in question bank, loaded once per process."""
     global _default_bank
     if _default_bank is None:
-        from .loader import load_bank
+        from hipback.bank.loader import load_bank
 
         _default_bank = load_bank()
     return _default_bank

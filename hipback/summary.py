@@ -25,15 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
-from .bank import SOURCES, URGENCY_LEVELS, VERDICTS
-from .classifier import RESULT_FIELDS
-from .errors import EXIT_INVALID_ENTRIES, EXIT_OK, HipbackError
-from .messages import printable, quoted
+from hipback.bank.model import SOURCES, URGENCY_LEVELS, VERDICTS
+from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_OK, HipbackError
+from hipback.messages import printable, quoted
+from hipback.scoring.engine import RESULT_FIELDS
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from .batch import RowResult
+    from hipback.batch import RowResult
 
 #: Named rows kept for each list (urgent, mixed pattern, errors); the rest are counted.
 ROWS_SHOWN = 20
@@ -234,7 +234,7 @@ def _not_results(name: str, missing: Sequence[str]) -> HipbackError:
 
 
 def _read_csv(binary: BinaryIO, name: str, question_ids: frozenset[str], tally: Tally) -> None:
-    from .csvio import LineSource, RowError, normalise, read_header, read_rows
+    from hipback.formats.csv import LineSource, RowError, normalise, read_header, read_rows
 
     source = LineSource(binary, name)
     lines = iter(source)
@@ -316,7 +316,7 @@ def _read_jsonl(binary: BinaryIO, name: str, question_ids: frozenset[str], tally
         fields = data.get("fields")
         label = ""
         if isinstance(fields, dict):
-            from .csvio import normalise
+            from hipback.formats.csv import normalise
 
             label = next(
                 (
@@ -645,7 +645,7 @@ def run_summary(path: str, output_format: str = "text", bank_path: Path | None =
     """Print the picture of a results file; returns the exit code."""
     import sys
 
-    from .loader import load_bank
+    from hipback.bank.loader import load_bank
 
     bank = load_bank(bank_path)
     name = "standard input" if path == "-" else path

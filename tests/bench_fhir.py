@@ -32,7 +32,7 @@ from bench_batch import write_rows
 
 from hipback import load_bank
 from hipback.answers import parse_answers
-from hipback.fhir import MAX_DOCUMENT_BYTES, questionnaire_response
+from hipback.formats.fhir import MAX_DOCUMENT_BYTES, questionnaire_response
 
 _BATCH = """
 import inspect, sys, time

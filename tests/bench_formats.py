@@ -30,7 +30,7 @@ from bench_batch import write_rows
 
 from hipback import load_bank
 from hipback.answers import parse_answers
-from hipback.fhir import questionnaire_response
+from hipback.formats.fhir import questionnaire_response
 
 _BATCH = """
 import inspect, resource, sys, time

@@ -19,7 +19,7 @@ import textwrap
 
 _STREAM = """
 import io, resource, sys, time
-from hipback.csvio import LineSource, read_header, read_rows
+from hipback.formats.csv import LineSource, read_header, read_rows
 from hipback.errors import HipbackError
 
 class Stream(io.RawIOBase):

@@ -11,9 +11,9 @@ from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from hipback.answers import parse_answer
-from hipback.bank import AnswerValue, Bank, Question
-from hipback.interview import applies, asking_order, red_flags_in
-from hipback.loader import load_bank
+from hipback.bank.loader import load_bank
+from hipback.bank.model import AnswerValue, Bank, Question
+from hipback.interview.prompts import applies, asking_order, red_flags_in
 
 DOWN = "\x1b[B"
 ENTER = "\r"

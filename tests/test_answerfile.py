@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from hipback import HipbackError, load_bank
-from hipback.answerfile import ANSWERS_MAX_DEPTH, read_answers_file
 from hipback.answers import parse_answers
+from hipback.formats.answers_file import ANSWERS_MAX_DEPTH, read_answers_file
 
 BANK = load_bank()
 

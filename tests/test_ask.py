@@ -20,20 +20,20 @@ from prompt_toolkit.input import PipeInput
 from rich.console import Console
 from typer.testing import CliRunner
 
-import hipback.ask
+import hipback.interview.ask
 from hipback import assess
 from hipback.answers import answers_as_data, parse_answers
-from hipback.bank import Bank
+from hipback.bank.loader import default_bank_path, load_bank
+from hipback.bank.model import Bank
 from hipback.cli import app
-from hipback.interview import questions_to_ask
-from hipback.loader import default_bank_path, load_bank
-from hipback.report import (
+from hipback.formats.terminal import (
     HEADLINES,
     SAVE_EXAMPLE,
     most_telling_questions,
     red_flag_panel,
     short_prompt,
 )
+from hipback.interview.prompts import questions_to_ask
 
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
 QUESTION_IDS = [q.id for q in load_bank().questions]
@@ -93,7 +93,7 @@ def heading_of(bank: Bank, question_id: str) -> str:
 @pytest.fixture
 def at_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Standard input counts as a terminal; the keys come from the pipe fixture."""
-    monkeypatch.setattr(hipback.ask, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(hipback.interview.ask, "stdin_is_terminal", lambda: True)
 
 
 @pytest.mark.parametrize("row", vignette_rows(), ids=lambda row: row["case_id"])
@@ -213,7 +213,7 @@ def test_one_question_left_is_named(tmp_path: Path) -> None:
 def test_many_questions_left_are_named_up_to_eight(ask_bank: Bank) -> None:
     left = questions_to_ask(ask_bank, {})
     assert len(left) > 8
-    message = hipback.ask.not_answered_message(left)
+    message = hipback.interview.ask.not_answered_message(left)
     named = ", ".join(q.id for q in left[:8])
     assert message.startswith(
         f"{len(left)} questions are not answered ({named} and {len(left) - 8} more) and"
@@ -461,7 +461,7 @@ def test_version_does_not_import_the_prompt_library() -> None:
         "from hipback.cli import main\n"
         "sys.argv = ['hipback', '--version']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('questionary', 'prompt_toolkit', 'hipback.ask') if m in sys.modules))"
+        "print(sorted(m for m in ('questionary', 'prompt_toolkit', 'hipback.interview.ask') if m in sys.modules))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -476,7 +476,7 @@ def test_version_does_not_import_the_prompt_library() -> None:
 def _all_blank_but(tmp_path: Path, **given: str) -> Path:
     """An answers file that answers ``given`` and leaves every other question blank."""
     path = tmp_path / "answers.yaml"
-    ids = [q.id for q in hipback.ask.load_bank().questions]
+    ids = [q.id for q in hipback.interview.ask.load_bank().questions]
     path.write_text("".join(f"{q}: {given.get(q, '')}\n" for q in ids), encoding="utf-8")
     return path
 
@@ -486,11 +486,11 @@ def test_unanswered_warning_signs_are_listed_before_the_result(tmp_path: Path) -
     result = CliRunner().invoke(app, ["ask", "--answers", str(answers)], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     text = flat(result.stdout)  # the longer labels now wrap inside the frame
-    verdict = assess(hipback.ask.load_bank(), {"worst_site": "groin"}).verdict
+    verdict = assess(hipback.interview.ask.load_bank(), {"worst_site": "groin"}).verdict
     assert "Warning signs not checked" in text
     assert "You did not answer the question about warning signs" in text
     assert text.index("Warning signs not checked") < text.index(HEADLINES[verdict])
-    flags = hipback.ask.load_bank().question("red_flags")
+    flags = hipback.interview.ask.load_bank().question("red_flags")
     assert f"Emergency: {' '.join(flags.choice('bladder_bowel').label.split())}" in text
 
 

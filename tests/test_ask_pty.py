@@ -21,16 +21,16 @@ from conftest import CARRY_ON, CTRL_C, DOWN, ENTER, STOP, Keystrokes, answers_on
 
 from hipback import assess
 from hipback.answers import parse_answer
-from hipback.bank import Bank, Question
-from hipback.interview import (
+from hipback.bank.loader import load_bank
+from hipback.bank.model import Bank, Question
+from hipback.formats.terminal import HEADLINES, NOT_A_DIAGNOSIS, short_prompt
+from hipback.interview.prompts import (
     AFTER_FLAGS_QUESTION,
     REVIEW_QUESTION,
     SKIP_LABEL,
     asking_order,
     questions_to_ask,
 )
-from hipback.loader import load_bank
-from hipback.report import HEADLINES, NOT_A_DIAGNOSIS, short_prompt
 
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
 with VIGNETTES.open(newline="", encoding="utf-8") as _handle:

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from hipback import assess, load_bank
 from hipback.answers import parse_answer
-from hipback.bank import URGENCY_LEVELS, VERDICTS
+from hipback.bank.model import URGENCY_LEVELS, VERDICTS
 from hipback.batch import (
     JSON_FIELDS,
     RESULT_FIELDS,
@@ -607,7 +607,7 @@ def test_a_reader_for_another_format_plugs_in(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from hipback import batch as batch_module
-    from hipback.csvio import RowError
+    from hipback.formats.csv import RowError
 
     def reader(bank: Any, binary: Any, name: str, encoding: str) -> Any:
         lines = binary.read().decode().split("\n")
@@ -709,7 +709,7 @@ def test_hand_built_json_lines_equal_json_dumps(monkeypatch: pytest.MonkeyPatch)
 @pytest.mark.slow  # many generated examples
 def test_hand_built_reasons_round_as_json_dumps(weights: list[float]) -> None:
     from hipback.batch import JsonLines, reason_record
-    from hipback.classifier import Reason
+    from hipback.scoring.engine import Reason
 
     findings = BANK.findings
     reasons = tuple(

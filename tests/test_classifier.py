@@ -418,7 +418,7 @@ def test_red_flags_do_not_move_the_likelihood() -> None:
     ],
 )
 def test_verdict_bands_follow_the_contract(p: float, verdict: str) -> None:
-    from hipback.classifier import verdict_for
+    from hipback.scoring.engine import verdict_for
 
     assert verdict_for(BANK.settings, p) == verdict
 

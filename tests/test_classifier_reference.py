@@ -1,6 +1,6 @@
 """The fast classifier gives exactly what the documented rules give, written plainly.
 
-:func:`plain_assessment` follows the steps of ``hipback.classifier``'s module
+:func:`plain_assessment` follows the steps of ``hipback.scoring.engine``'s module
 documentation (and the README's "How hipback decides") one by one, with no
 memo, no bit sets and no shortcut. The fast path is checked against it on
 many answer sets, including ones that repeat (its memos) and ones given to
@@ -20,8 +20,8 @@ from test_classifier import ANSWERS, BANK
 
 from hipback import Bank, Finding, assess, load_bank
 from hipback.answers import parse_answers
-from hipback.bank import SPINAL_SOURCES
-from hipback.classifier import assess_red_flags
+from hipback.bank.model import SPINAL_SOURCES
+from hipback.scoring.engine import assess_red_flags
 
 
 def plain_assessment(bank: Bank, answers: dict[str, Any]) -> dict[str, Any]:
@@ -242,7 +242,7 @@ def test_rows_of_cells_give_what_assess_gives(batch: list[dict[str, Any]], rng: 
     with a cell now and then that is not an answer (an AnswerError, as read_answers gives)."""
     from hipback import AnswerError
     from hipback.answers import read_answers
-    from hipback.classifier import RowAssessor
+    from hipback.scoring.engine import RowAssessor
 
     bank = load_bank()
     columns = list(enumerate(bank.questions))

@@ -99,7 +99,7 @@ def test_start_up_loads_neither_the_prompts_nor_the_bank(arguments: list[str]) -
         f"sys.argv = ['hipback', *{arguments!r}]\n"
         "from hipback.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('questionary', 'prompt_toolkit', 'yaml', 'hipback.loader')"
+        "heavy = [m for m in ('questionary', 'prompt_toolkit', 'yaml', 'hipback.bank.loader')"
         " if m in sys.modules]\n"
         "print('LOADED', heavy, file=sys.stderr)\n"
     )

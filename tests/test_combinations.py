@@ -14,7 +14,7 @@ import math
 import pytest
 
 from hipback import load_bank
-from hipback.combinations import COMBINATIONS, Combination, implied_likelihood_ratio
+from hipback.scoring.combinations import COMBINATIONS, Combination, implied_likelihood_ratio
 
 BANK = load_bank()
 EXPRESSIBLE = [c for c in COMBINATIONS if c.answers]
@@ -84,7 +84,7 @@ def test_readme_combinations_table_is_generated_from_the_code() -> None:
     import re
     from pathlib import Path
 
-    from hipback.tables import combinations_markdown
+    from hipback.formats.listings import combinations_markdown
 
     readme = Path(__file__).resolve().parent.parent / "README.md"
     text = readme.read_text(encoding="utf-8")

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from hipback import csvio
-from hipback.csvio import (
+from hipback.errors import HipbackError
+from hipback.formats import csv as csvio
+from hipback.formats.csv import (
     MAX_CELL_CHARS,
     MAX_HEADER_LINES,
     MAX_ROW_BYTES,
@@ -21,7 +22,6 @@ from hipback.csvio import (
     read_header,
     read_rows,
 )
-from hipback.errors import HipbackError
 
 KNOWN = {"age", "limp", "red_flags", "worst_site", "spine_probability"}
 

@@ -15,7 +15,7 @@ import typer
 
 from hipback import load_bank
 from hipback.cli import app
-from hipback.tables import evidence_markdown
+from hipback.formats.listings import evidence_markdown
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

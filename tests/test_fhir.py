@@ -22,11 +22,11 @@ from typer.testing import CliRunner
 
 from hipback import __version__, assess, load_bank
 from hipback.answers import parse_answers
-from hipback.bank import AnswerValue
+from hipback.bank.model import AnswerValue
 from hipback.batch import RESULT_FIELDS
 from hipback.cli import app
 from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_OK, EXIT_USAGE
-from hipback.fhir import (
+from hipback.formats.fhir import (
     ITEM_CONTROL,
     MAX_VALUE,
     MIN_VALUE,

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from hipback import load_bank
 from hipback.cli import app
 from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_OK, EXIT_USAGE
-from hipback.fhir import MAX_ITEM_DEPTH, link_key, parse_json, response_answers
+from hipback.formats.fhir import MAX_ITEM_DEPTH, link_key, parse_json, response_answers
 
 BANK = load_bank()
 runner = CliRunner()

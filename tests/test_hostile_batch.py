@@ -31,10 +31,10 @@ from typer.testing import CliRunner
 
 from hipback import assess, load_bank
 from hipback.batch import SUMMARY_ROWS
-from hipback.classifier import assess_red_flags
 from hipback.cli import app
 from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_OK, EXIT_USAGE, exit_code_for_signal
 from hipback.files import output_target
+from hipback.scoring.engine import assess_red_flags
 
 BANK = load_bank()
 runner = CliRunner()

@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from hipback import BankError, HipbackError, assess, load_bank, validate_bank
-from hipback.answerfile import ANSWERS_FILE_MAX_BYTES, read_answers_file
+from hipback.bank.loader import BANK_FILE_MAX_BYTES, BANK_MAX_BYTES, BANK_MAX_DEPTH
 from hipback.cli import app
-from hipback.loader import BANK_FILE_MAX_BYTES, BANK_MAX_BYTES, BANK_MAX_DEPTH
+from hipback.formats.answers_file import ANSWERS_FILE_MAX_BYTES, read_answers_file
 
 MEMORY_LIMIT = 1 << 30
 BANK = load_bank()
@@ -78,7 +78,7 @@ def all_blank_but(tmp_path: Path, **given: str) -> Path:
 
 def _bank_text() -> str:
     """The packaged bank as one YAML text (settings, every section and every rule)."""
-    from hipback.loader import default_bank_path
+    from hipback.bank.loader import default_bank_path
 
     files = sorted(default_bank_path().glob("*.yaml"))
     settings = [f.read_text(encoding="utf-8") for f in files if "settings:" in f.read_text()]

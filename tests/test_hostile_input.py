@@ -25,7 +25,8 @@ from typer.testing import CliRunner
 
 from hipback import AnswerError, load_bank, parse_answer
 from hipback.cli import app
-from hipback.csvio import (
+from hipback.errors import EXIT_INVALID_ENTRIES, HipbackError
+from hipback.formats.csv import (
     MAX_CELL_CHARS,
     MAX_HEADER_LINES,
     LineSource,
@@ -34,8 +35,7 @@ from hipback.csvio import (
     read_header,
     read_rows,
 )
-from hipback.errors import EXIT_INVALID_ENTRIES, HipbackError
-from hipback.interview import problem_with
+from hipback.interview.prompts import problem_with
 
 BANK = load_bank()
 KNOWN = set(BANK.questions_by_id)
@@ -254,7 +254,7 @@ def test_a_200_mb_line_is_skipped_in_bounded_memory() -> None:
     child = in_limited_child(
         """
         import io
-        from hipback.csvio import LineSource, read_header, read_rows
+        from hipback.formats.csv import LineSource, read_header, read_rows
 
         class Stream(io.RawIOBase):
             def __init__(self):
@@ -289,7 +289,7 @@ def test_a_200_mb_line_is_skipped_in_bounded_memory() -> None:
 def test_dev_zero_as_input_ends_with_a_clear_message_in_bounded_memory() -> None:
     child = in_limited_child(
         """
-        from hipback.csvio import LineSource, read_header
+        from hipback.formats.csv import LineSource, read_header
         from hipback.errors import HipbackError
 
         with open("/dev/zero", "rb") as binary:
@@ -309,7 +309,7 @@ def test_endless_binary_data_after_a_header_ends_with_one_error_row() -> None:
     child = in_limited_child(
         """
         import io
-        from hipback.csvio import LineSource, read_header, read_rows
+        from hipback.formats.csv import LineSource, read_header, read_rows
 
         class Zeros(io.RawIOBase):
             sent = False

@@ -23,11 +23,11 @@ import pytest
 
 from hipback import assess, load_bank
 from hipback.answers import parse_answers
-from hipback.bank import SOURCE_WITHHELD_LEVELS
+from hipback.bank.model import SOURCE_WITHHELD_LEVELS
 from hipback.batch import assess_rows, plan_columns
-from hipback.csvio import read_rows
 from hipback.errors import HipbackError
-from hipback.html_report import (
+from hipback.formats.csv import read_rows
+from hipback.formats.html import (
     NOT_CHECKED_TITLE,
     URGENT_FIRST_STEP,
     ReportNames,
@@ -42,7 +42,7 @@ from hipback.html_report import (
     short_source,
     write_report,
 )
-from hipback.report import (
+from hipback.formats.terminal import (
     ALSO_CONSIDER_TITLE,
     HEADLINES,
     NOT_A_DIAGNOSIS,
@@ -346,8 +346,8 @@ def test_other_causes_and_a_withheld_source_on_the_page(bank):
 
 
 def test_a_row_whose_warning_signs_must_be_checked_by_hand(bank):
-    from hipback.classifier import assess_red_flags
-    from hipback.html_report import build_error_page
+    from hipback.formats.html import build_error_page
+    from hipback.scoring.engine import assess_red_flags
 
     raw = {"red_flags": "fever;something unreadable", "age": "many"}
     status = assess_red_flags(bank, raw)

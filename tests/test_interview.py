@@ -27,10 +27,11 @@ from prompt_toolkit.input import PipeInput
 from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
-from hipback import interview as interview_module
 from hipback.answers import parse_answers
-from hipback.bank import AnswerValue, Bank
-from hipback.interview import (
+from hipback.bank.loader import load_bank
+from hipback.bank.model import AnswerValue, Bank
+from hipback.interview import prompts as interview_module
+from hipback.interview.prompts import (
     SKIP_LABEL,
     InterviewResult,
     build_prompt,
@@ -40,7 +41,6 @@ from hipback.interview import (
     show_prompt,
     validator,
 )
-from hipback.loader import load_bank
 
 #: Whole interviews through real prompts (seconds each): left out by `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow

@@ -308,7 +308,7 @@ def test_jobs_help_says_it_is_capped() -> None:
 
 
 def test_chunks_end_at_the_row_limit_or_the_size_limit() -> None:
-    from hipback.csvio import RowError
+    from hipback.formats.csv import RowError
 
     def sizes(rows: list[Any], max_rows: int, max_chars: int) -> list[int]:
         return [len(c) for c in batch_module._chunks(iter(rows), max_rows, max_chars)]

@@ -17,7 +17,7 @@ from hipback.answers import parse_answers
 from hipback.batch import RESULT_FIELDS
 from hipback.cli import app
 from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_OK, HipbackError
-from hipback.redcap import DICTIONARY_COLUMNS, check_names, data_dictionary
+from hipback.formats.redcap import DICTIONARY_COLUMNS, check_names, data_dictionary
 
 BANK = load_bank()
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"

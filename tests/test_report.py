@@ -11,7 +11,8 @@ import pytest
 from rich.console import Console, RenderableType
 
 from hipback import assess
-from hipback.bank import (
+from hipback.bank.loader import load_bank
+from hipback.bank.model import (
     ALSO_CONSIDER,
     SOURCE_WITHHELD_LEVELS,
     URGENCY_LEVELS,
@@ -19,9 +20,7 @@ from hipback.bank import (
     VERDICTS,
     Bank,
 )
-from hipback.classifier import Assessment, assess_red_flags
-from hipback.loader import load_bank
-from hipback.report import (
+from hipback.formats.terminal import (
     AFTER_URGENT_STEP,
     ALSO_CONSIDER_TITLE,
     BAR_WIDTH,
@@ -52,6 +51,7 @@ from hipback.report import (
     strength,
     unchecked_warning_signs,
 )
+from hipback.scoring.engine import Assessment, assess_red_flags
 
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
 SGR = re.compile(r"\x1b\[([0-9;]*)m")

@@ -23,8 +23,8 @@ import pytest
 
 from hipback import assess, load_bank
 from hipback.answers import parse_answers
-from hipback.html_report import NOT_CHECKED_TITLE, render_report, write_report
-from hipback.report import URGENCY_TITLES
+from hipback.formats.html import NOT_CHECKED_TITLE, render_report, write_report
+from hipback.formats.terminal import URGENCY_TITLES
 
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
 VIGNETTES_2026_12 = Path(__file__).parent / "data" / "vignettes_2026_12.csv"

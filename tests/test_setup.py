@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import hipback
-from hipback.loader import default_bank_path
+from hipback.bank.loader import default_bank_path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 README = REPOSITORY / "README.md"

@@ -161,7 +161,7 @@ def test_counts_urgent_order_and_bins(tmp_path, ids):
 @pytest.mark.parametrize("value", [0.05, 0.1, 0.2, 0.25, 0.4, 0.45, 0.5, 0.6, 0.79, 0.8, 0.95])
 def test_bins_never_straddle_a_verdict_band(value):
     bank = load_bank()
-    from hipback.classifier import verdict_for
+    from hipback.scoring.engine import verdict_for
 
     assert bin_verdict(band_of(value)) == verdict_for(bank.settings, value)
 
@@ -377,7 +377,7 @@ def test_a_json_line_over_the_limit_is_an_unreadable_row_not_a_crash(tmp_path, i
 
 
 def test_a_csv_line_over_the_limit_is_an_unreadable_row_not_a_crash(tmp_path, ids):
-    from hipback.csvio import MAX_ROW_BYTES
+    from hipback.formats.csv import MAX_ROW_BYTES
 
     path = write_csv(tmp_path / "r.csv")
     with open(path, "a", encoding="utf-8") as handle:

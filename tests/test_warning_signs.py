@@ -15,7 +15,7 @@ from hipback import AnswerError, assess, load_bank
 from hipback.answers import parse_answer, read_leniently
 from hipback.batch import run_batch
 from hipback.records import assess_records
-from hipback.warning_signs import assess_red_flags, grade, shifted_status
+from hipback.scoring.warning_signs import assess_red_flags, grade, shifted_status
 
 BANK = load_bank()
 DATA = Path(__file__).parent / "data"

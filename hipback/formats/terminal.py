@@ -24,7 +24,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .bank import (
+from hipback.bank.model import (
     DIRECTIONS,
     SOURCE_WITHHELD_LEVELS,
     Answers,
@@ -36,7 +36,7 @@ from .bank import (
     SourceInfo,
     Urgency,
 )
-from .classifier import Assessment, Reason
+from hipback.scoring.engine import Assessment, Reason
 
 NOT_A_DIAGNOSIS = (
     "hipback informs; it does not diagnose. Only a clinician who examines you can tell"

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from .answers import read_leniently
-from .bank import (
+from hipback.answers import read_leniently
+from hipback.bank.model import (
     ALSO_CONSIDER,
     URGENCY_LEVELS,
     URGENT_LEVELS,
@@ -30,7 +30,7 @@ class RedFlagStatus(NamedTuple):
 
     Attributes:
         urgent: whether ``urgency`` asks for care (``urgent = yes``).
-        urgency: the grade (:data:`hipback.bank.URGENCY_LEVELS`).
+        urgency: the grade (:data:`hipback.bank.model.URGENCY_LEVELS`).
         red_flags_present: the warning-sign codes given, most pressing first,
             then the health-background codes that raised the grade.
         red_flag_advice: what to do, most pressing first (a combination's

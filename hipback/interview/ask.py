@@ -13,15 +13,16 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.text import Text
 
-from . import __version__, report
-from .answerfile import read_answers_file, same_file
-from .answers import answers_as_data
-from .bank import AnswerValue, Bank, Question
-from .classifier import Assessment, assess
-from .errors import EXIT_OK, EXIT_USAGE, HipbackError
-from .files import private_atomic_writer
-from .interview import questions_to_ask, run_interview
-from .loader import load_bank
+from hipback import __version__
+from hipback.answers import answers_as_data
+from hipback.bank.loader import load_bank
+from hipback.bank.model import AnswerValue, Bank, Question
+from hipback.errors import EXIT_OK, EXIT_USAGE, HipbackError
+from hipback.files import private_atomic_writer
+from hipback.formats import terminal as report
+from hipback.formats.answers_file import read_answers_file, same_file
+from hipback.interview.prompts import questions_to_ask, run_interview
+from hipback.scoring.engine import Assessment, assess
 
 #: The no-terminal error names at most this many of the questions left.
 _NAMED_AT_MOST = 8
@@ -84,7 +85,7 @@ def run_ask(
     ``as_fhir`` (with ``as_json``): standard output gets a FHIR Bundle of the
     QuestionnaireResponse and its RiskAssessment instead of hipback's JSON.
 
-    ``report_file``: where to write the printable HTML report (:mod:`hipback.html_report`).
+    ``report_file``: where to write the printable HTML report (:mod:`hipback.formats.html`).
     """
     bank = load_bank(bank_path)
     answers: dict[str, AnswerValue] = {}
@@ -129,7 +130,7 @@ def run_ask(
             person.print(Text("No report was written: you stopped after the warning signs."))
         if as_json:
             if as_fhir:
-                from .fhir import ask_bundle
+                from hipback.formats.fhir import ask_bundle
 
                 data = ask_bundle(bank, answers, assessment)
             else:
@@ -174,7 +175,7 @@ def _unchecked_warning_signs(bank: Bank, answers: dict[str, AnswerValue]) -> Any
 
 def _check_report_target(path: Path, answers_file: Path | None, save: Path | None) -> None:
     """Fail before asking anything when ``--report`` cannot be written (or is another file)."""
-    from .html_report import check_report_target
+    from hipback.formats.html import check_report_target
 
     if answers_file is not None and same_file(path, answers_file):
         raise HipbackError(
@@ -190,7 +191,7 @@ def _write_report(
     path: Path, bank: Bank, answers: dict[str, AnswerValue], assessment: Assessment
 ) -> str:
     """Write the printable report; returns the line that tells the person where it is."""
-    from .html_report import render_report, write_report
+    from hipback.formats.html import render_report, write_report
 
     write_report(path, render_report(bank, answers, assessment))
     return (

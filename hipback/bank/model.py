@@ -1,6 +1,6 @@
 """The question bank as frozen data: sections, questions, choices and evidence.
 
-A :class:`Bank` is built once by :mod:`hipback.loader`, which checks everything;
+A :class:`Bank` is built once by :mod:`hipback.bank.loader`, which checks everything;
 nothing here validates again.
 """
 
@@ -510,7 +510,7 @@ class Bank:
 
     @cached_property
     def classifier_memo(self) -> dict[str, Any]:
-        """What :mod:`hipback.classifier` prepared and remembered for this bank."""
+        """What :mod:`hipback.scoring.engine` prepared and remembered for this bank."""
         return {}
 
     @cached_property

@@ -34,11 +34,11 @@ from questionary.prompts.common import InquirerControl
 from rich.console import Console
 from rich.text import Text
 
-from . import report
-from .answers import parse_answer
-from .bank import Answers, AnswerValue, Bank, Question, RedFlag
-from .errors import AnswerError
-from .warning_signs import grade
+from hipback.answers import parse_answer
+from hipback.bank.model import Answers, AnswerValue, Bank, Question, RedFlag
+from hipback.errors import AnswerError
+from hipback.formats import terminal as report
+from hipback.scoring.warning_signs import grade
 
 #: The value of the "skip" entry of a single-choice prompt (blank = not answered).
 SKIP = ""

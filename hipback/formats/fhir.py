@@ -20,15 +20,15 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from . import __version__
-from .bank import Answers, Bank, Condition, Question, Requirement
-from .classifier import Assessment, RedFlagStatus
-from .csvio import RowError, normalise
-from .errors import HipbackError
-from .messages import folded, quoted, shortened
+from hipback import __version__
+from hipback.bank.model import Answers, Bank, Condition, Question, Requirement
+from hipback.errors import HipbackError
+from hipback.formats.csv import RowError, normalise
+from hipback.messages import folded, quoted, shortened
+from hipback.scoring.engine import Assessment, RedFlagStatus
 
 if TYPE_CHECKING:
-    from .batch import Layout, Prepared, RowResult
+    from hipback.batch import Layout, Prepared, RowResult
 
 CANONICAL_BASE = "urn:hipback:fhir"
 QUESTIONNAIRE_URL = f"{CANONICAL_BASE}:Questionnaire:hipback"
@@ -289,7 +289,7 @@ def link_key(link: str) -> str:
     """A ``linkId`` as it is matched to a question id: as leniently as a CSV header.
 
     Compatibility forms (fullwidth letters) are folded by NFKC, then case,
-    spaces, hyphens and underscores do not count (:func:`hipback.csvio.normalise`):
+    spaces, hyphens and underscores do not count (:func:`hipback.formats.csv.normalise`):
     ``Red_Flags``, ``red-flags``, `` red_flags `` and the same in fullwidth
     letters give ``red_flags``.
     """
@@ -759,7 +759,7 @@ def read_responses(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf
     One row per response: ``id``, ``subject`` and the answers. A line or entry
     that is not a readable QuestionnaireResponse is an error row, never left out.
     """
-    from .batch import prepared_from
+    from hipback.batch import prepared_from
 
     del encoding  # JSON is UTF-8
     first = b""
@@ -826,7 +826,7 @@ def _resource_rows(
 
 
 def _ndjson_rows(bank: Bank, stream: _Prefixed, name: str) -> Iterator[list[str] | RowError]:
-    from .csvio import LineSource
+    from hipback.formats.csv import LineSource
 
     source = LineSource(stream, name, "utf-8")  # type: ignore[arg-type]
     for line in source:

@@ -27,13 +27,13 @@ from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import suppress
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, overload
 
-from .csvio import RowError
-from .errors import HipbackError
-from .messages import printable, quoted, shortened
+from hipback.errors import HipbackError
+from hipback.formats.csv import RowError
+from hipback.messages import printable, quoted, shortened
 
 if TYPE_CHECKING:
-    from .bank import Bank
-    from .batch import Layout, Prepared, RowResult
+    from hipback.bank.model import Bank
+    from hipback.batch import Layout, Prepared, RowResult
 
 #: The largest number of rows of an Excel sheet (the header included).
 MAX_SHEET_ROWS = 1_048_576
@@ -670,7 +670,7 @@ def read_xlsx(
     bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf-8", sheet: str | None = None
 ) -> Prepared:
     """The workbook reader for ``hipback batch`` (see :mod:`hipback.batch`, the seam)."""
-    from .batch import prepared_from
+    from hipback.batch import prepared_from
 
     del encoding  # a workbook's text is Unicode
     names, rows, progress = read_sheet(binary, name, sheet)
@@ -691,7 +691,7 @@ def encode_rows(
     bank: Bank, layout: Layout, results: Iterable[RowResult]
 ) -> Iterator[tuple[list[Any], bool]]:
     """One record per row: the output cells (typed) and whether the row is urgent."""
-    from .classifier import RESULT_FIELDS
+    from hipback.scoring.engine import RESULT_FIELDS
 
     del bank
     kept = layout.columns.kept
@@ -767,7 +767,7 @@ def write_workbook(
     """The results as a new workbook: input columns, then result columns; header frozen."""
     import xlsxwriter
 
-    from .classifier import RESULT_FIELDS
+    from hipback.scoring.engine import RESULT_FIELDS
 
     del bank
     if _is_terminal(out):

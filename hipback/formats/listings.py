@@ -9,8 +9,8 @@ from typing import Any
 
 from rich.table import Table
 
-from .bank import Bank, Finding, Question, Rule
-from .combinations import COMBINATIONS, implied_likelihood_ratio
+from hipback.bank.model import Bank, Finding, Question, Rule
+from hipback.scoring.combinations import COMBINATIONS, implied_likelihood_ratio
 
 
 def question_rows(bank: Bank) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ Everything is rendered by a Jinja2 template with autoescaping on: every
 answer, reason, note and pass-through cell is text, never markup (a cell
 ``<script>alert(1)</script>`` is printed as those characters).
 
-The words are the terminal report's (:mod:`hipback.report`), in the same
+The words are the terminal report's (:mod:`hipback.formats.terminal`), in the same
 order, except that the warning signs come first: on paper the top is what
 is read first, where on a screen the last lines are what stays in view.
 """
@@ -31,18 +31,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, report
-from .answers import parse_answer
-from .bank import Answers, AnswerValue, Bank, RedFlag
-from .classifier import Assessment, RedFlagStatus
-from .errors import AnswerError, HipbackError
-from .files import private_atomic_writer
-from .messages import quoted
+from hipback import __version__
+from hipback.answers import parse_answer
+from hipback.bank.model import Answers, AnswerValue, Bank, RedFlag
+from hipback.errors import AnswerError, HipbackError
+from hipback.files import private_atomic_writer
+from hipback.formats import terminal as report
+from hipback.messages import quoted
+from hipback.scoring.engine import Assessment, RedFlagStatus
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-    from .batch import Columns, RowResult
+    from hipback.batch import Columns, RowResult
 
 #: The first step when there is urgent advice: on the page it is at the top.
 URGENT_FIRST_STEP = "First, follow the urgent advice at the top of this page."
@@ -117,7 +118,7 @@ def _environment() -> Environment:
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
     return Environment(
-        loader=PackageLoader("hipback", "templates"),
+        loader=PackageLoader("hipback.formats", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -487,7 +488,7 @@ def write_report(path: str | Path, html: str) -> None:
 
 def check_report_target(path: Path) -> None:
     """Fail before anything is asked when ``--report`` cannot be written."""
-    from .files import output_target
+    from hipback.files import output_target
 
     output_target(path, "write the report to")
 
@@ -612,7 +613,7 @@ class ReportsWriter:
             yield row
 
     def write(self, row: RowResult) -> Path:
-        from .batch import _unneutralise
+        from hipback.batch import _unneutralise
 
         cells = row.cells
         fields = [(key, cells[i]) for key, i in self._passing]
@@ -696,6 +697,6 @@ def _write_new(path: Path, html: str, folder: Path) -> bool:
 
 
 def _parsed(bank: Bank, raw: Mapping[str, str]) -> dict[str, AnswerValue]:
-    from .answers import parse_answers
+    from hipback.answers import parse_answers
 
     return parse_answers(bank, raw)

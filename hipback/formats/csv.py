@@ -38,8 +38,8 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple
 
-from .errors import HipbackError
-from .messages import quoted
+from hipback.errors import HipbackError
+from hipback.messages import quoted
 
 DELIMITERS = (",", ";", "\t")
 UTF8_BOM = b"\xef\xbb\xbf"

@@ -1,6 +1,6 @@
 """``hipback batch``: one assessment per CSV row, as a chain of generators.
 
-read row (:mod:`hipback.csvio`) → parse and classify (:func:`assess_rows`) →
+read row (:mod:`hipback.formats.csv`) → parse and classify (:func:`assess_rows`) →
 format (:class:`CsvLines` / :class:`JsonLines`) → write. No list of all
 rows is ever built, so memory stays flat whatever the size of the file.
 
@@ -33,7 +33,7 @@ Plugging in other formats (the seam)
 Input: a *reader* (:data:`READERS`, chosen by :func:`input_format`) turns
 the input's bytes into a :class:`Prepared`: the matched columns
 (:func:`plan_columns`), an iterator of rows of text cells (or
-:class:`~hipback.csvio.RowError` for a part that cannot be read), and an
+:class:`~hipback.formats.csv.RowError` for a part that cannot be read), and an
 optional progress source (anything with ``bytes_read``).
 :func:`prepared_from` builds one from a header and rows, so a reader for a
 workbook, a REDCap export or FHIR resources only has to produce names and
@@ -81,8 +81,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO, NamedTuple, Protocol, TextIO, TypeVar, cast
 
-from .bank import SOURCES, URGENCY_LEVELS, VERDICTS, Bank, Finding
-from .classifier import (
+from hipback.bank.model import SOURCES, URGENCY_LEVELS, VERDICTS, Bank, Finding
+from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_OK, AnswerError, HipbackError
+from hipback.formats.csv import (
+    LineSource,
+    RowError,
+    check_decodes,
+    normalise,
+    read_header,
+    read_rows,
+)
+from hipback.formats.redcap import gathered as redcap_gathered
+from hipback.messages import nearest, printable, quoted, shortened
+from hipback.scoring.engine import (
     RESULT_FIELDS,
     Assessment,
     Reason,
@@ -92,11 +103,7 @@ from .classifier import (
     assess_red_flags,
     reason_data,
 )
-from .csvio import LineSource, RowError, check_decodes, normalise, read_header, read_rows
-from .errors import EXIT_INVALID_ENTRIES, EXIT_OK, AnswerError, HipbackError
-from .messages import nearest, printable, quoted, shortened
-from .redcap import gathered as redcap_gathered
-from .warning_signs import shifted_status
+from hipback.scoring.warning_signs import shifted_status
 
 #: JSON keys of a result: the contract's fields, with each source's share after ``likely_source``.
 JSON_FIELDS = (*RESULT_FIELDS[:5], "source_shares", *RESULT_FIELDS[5:])
@@ -922,13 +929,13 @@ def prepared_from(
 
 
 def _read_xlsx(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf-8") -> Prepared:
-    from .workbook import read_xlsx
+    from hipback.formats.xlsx import read_xlsx
 
     return read_xlsx(bank, binary, name, encoding)
 
 
 def _read_fhir(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf-8") -> Prepared:
-    from .fhir import read_responses
+    from hipback.formats.fhir import read_responses
 
     return read_responses(bank, binary, name, encoding)
 
@@ -1027,19 +1034,19 @@ def _write_lines(bank: Bank, layout: Layout, records: Iterable[str], out: IO[str
 
 
 def _encode_xlsx(bank: Bank, layout: Layout, results: Iterable[RowResult]) -> Iterator[Any]:
-    from .workbook import encode_rows
+    from hipback.formats.xlsx import encode_rows
 
     return encode_rows(bank, layout, results)
 
 
 def _write_xlsx(bank: Bank, layout: Layout, records: Iterable[Any], out: IO[bytes]) -> None:
-    from .workbook import write_workbook
+    from hipback.formats.xlsx import write_workbook
 
     write_workbook(bank, layout, records, out)
 
 
 def _encode_fhir(bank: Bank, layout: Layout, results: Iterable[RowResult]) -> Iterator[str]:
-    from .fhir import encode_risk_assessments
+    from hipback.formats.fhir import encode_risk_assessments
 
     return encode_risk_assessments(bank, layout, results)
 
@@ -1992,7 +1999,7 @@ def run_batch(
     core when more follow. With ``reports``, one.
 
     ``reports``: a folder for one printable HTML report per row
-    (:mod:`hipback.html_report`); created owner-only when missing.
+    (:mod:`hipback.formats.html`); created owner-only when missing.
 
     ``output_format``: a name in :data:`WRITERS`; None picks it from the
     extension of ``output`` (else csv).
@@ -2003,8 +2010,8 @@ def run_batch(
     (exit 2) for unusable input or output, before any output is created, and
     for a failing write (nothing is left of a file output).
     """
-    from .files import output_target, private_atomic_binary_writer, private_atomic_writer
-    from .loader import load_bank
+    from hipback.bank.loader import load_bank
+    from hipback.files import output_target, private_atomic_binary_writer, private_atomic_writer
 
     if output is not None and Path(output).suffix.lower() == ".xls":
         raise HipbackError(
@@ -2030,7 +2037,7 @@ def run_batch(
         raise _stdout_closed()
     reports_folder = None
     if reports is not None:
-        from .html_report import prepare_reports_folder
+        from hipback.formats.html import prepare_reports_folder
 
         reports_folder = prepare_reports_folder(reports)
     bank = load_bank(bank_path)
@@ -2047,7 +2054,7 @@ def run_batch(
         if sheet is not None:
             if reader is not _read_xlsx:
                 raise HipbackError(f"--sheet is for Excel workbooks (.xlsx); {name} is not one")
-            from .workbook import read_xlsx
+            from hipback.formats.xlsx import read_xlsx
 
             reader = functools.partial(read_xlsx, sheet=sheet)
         prepared = reader(bank, binary, name, encoding)
@@ -2066,14 +2073,14 @@ def run_batch(
                 out = cast(IO[str], _VisibleText(out))
         watchers: list[Callable[[Iterator[RowResult]], Iterator[RowResult]]] = []
         if reports_folder is not None:
-            from .html_report import ReportsWriter
+            from hipback.formats.html import ReportsWriter
 
             reports_writer = ReportsWriter(
                 bank, reports_folder, prepared.columns, keep=(input_path, output)
             )
             watchers.append(reports_writer.watch)
         if not quiet and _stderr_is_terminal():
-            from .summary import Tally, watching
+            from hipback.summary import Tally, watching
 
             picture = Tally()
             watchers.append(watching(picture, prepared.columns.label))
@@ -2124,7 +2131,7 @@ def _show_picture(picture: Any) -> None:
     """The end-of-run picture on a terminal's standard error (counts and the histogram)."""
     from rich.console import Console
 
-    from .summary import rich_picture
+    from hipback.summary import rich_picture
 
     with suppress(OSError, ValueError):
         Console(stderr=True).print(rich_picture(picture, "", short=True))

@@ -15,11 +15,11 @@ from typing import Any
 
 import yaml
 
-from .answers import parse_answers
-from .bank import AnswerValue, Bank
-from .errors import AnswerError, HipbackError
-from .loader import YamlNode, YamlRefused, read_at_most, read_yaml_tree, size_in_words
-from .messages import printable, quoted, shortened
+from hipback.answers import parse_answers
+from hipback.bank.loader import YamlNode, YamlRefused, read_at_most, read_yaml_tree, size_in_words
+from hipback.bank.model import AnswerValue, Bank
+from hipback.errors import AnswerError, HipbackError
+from hipback.messages import printable, quoted, shortened
 
 #: The largest answers file read; a file ``--save`` writes is a few kilobytes.
 ANSWERS_FILE_MAX_BYTES = 1 << 20
@@ -71,7 +71,7 @@ def read_answers_file(bank: Bank, path: Path) -> tuple[dict[str, AnswerValue], f
 def _urgent_despite(bank: Bank, raw: dict[str, Any]) -> str:
     """The warning signs of a file that cannot be used, so that a mistake never hides
     them: the grade and each piece of advice, after the problems."""
-    from .warning_signs import assess_red_flags
+    from hipback.scoring.warning_signs import assess_red_flags
 
     status = assess_red_flags(bank, raw)
     if not status.urgent:
@@ -82,7 +82,7 @@ def _urgent_despite(bank: Bank, raw: dict[str, Any]) -> str:
 
 def _fhir_answers(bank: Bank, where: str, resource: Any) -> dict[str, Any]:
     """A FHIR QuestionnaireResponse's answers, as the raw answers a CSV row gives."""
-    from .fhir import FhirError, response_answers
+    from hipback.formats.fhir import FhirError, response_answers
 
     try:
         return dict(response_answers(bank, resource))

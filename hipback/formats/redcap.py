@@ -25,10 +25,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 
-from .bank import Bank, Question, Requirement
-from .csvio import RowError, normalise
-from .errors import HipbackError
-from .messages import quoted
+from hipback.bank.model import Bank, Question, Requirement
+from hipback.errors import HipbackError
+from hipback.formats.csv import RowError, normalise
+from hipback.messages import quoted
 
 #: The 18 columns of a REDCap data dictionary, in order.
 DICTIONARY_COLUMNS = (
@@ -125,7 +125,7 @@ def branching_logic(bank: Bank, question: Question) -> str:
 
 
 def _field_row(bank: Bank, question: Question, section_header: str) -> list[str]:
-    from .batch import neutralise  # batch imports this module
+    from hipback.batch import neutralise  # batch imports this module
 
     field_type = {"single": "radio", "multi": "checkbox", "yesno": "yesno", "integer": "text"}
     row = dict.fromkeys(DICTIONARY_COLUMNS, "")

@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import yaml
 
-from .bank import (
+from hipback.bank.model import (
     ALSO_CONSIDER,
     DIRECTIONS,
     QUESTION_TYPES,
@@ -37,8 +37,8 @@ from .bank import (
     Settings,
     SourceInfo,
 )
-from .errors import BankError, HipbackError, Problem
-from .messages import did_you_mean, nearest, printable, quoted, shortened
+from hipback.errors import BankError, HipbackError, Problem
+from hipback.messages import did_you_mean, nearest, printable, quoted, shortened
 
 try:
     _SafeLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -100,7 +100,7 @@ def default_bank_path() -> Path:
     packaged = Path(str(resources.files("hipback") / "questions"))
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "questions"
+    return Path(__file__).resolve().parents[2] / "questions"
 
 
 def load_bank(path: str | Path | None = None) -> Bank:

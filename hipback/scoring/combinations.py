@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .bank import Bank, Direction
-from .classifier import assess
+from hipback.bank.model import Bank, Direction
+from hipback.scoring.engine import assess
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
-from .answers import read_answers, read_cells
-from .bank import (
+from hipback.answers import read_answers, read_cells
+from hipback.bank.model import (
     AGE,
     SOURCE_WITHHELD_LEVELS,
     SOURCES,
@@ -50,7 +50,7 @@ from .bank import (
     Settings,
     Urgency,
 )
-from .warning_signs import RedFlagStatus, assess_red_flags, grade
+from hipback.scoring.warning_signs import RedFlagStatus, assess_red_flags, grade
 
 __all__ = [
     "RESULT_FIELDS",
@@ -87,7 +87,7 @@ RESULT_FIELDS = (
 class SourceShares(Mapping[str, float]):
     """Each specific source's share of the probability, to three decimals (read-only).
 
-    Keys are :data:`hipback.bank.SOURCES`, the hip joint first; the shares add
+    Keys are :data:`hipback.bank.model.SOURCES`, the hip joint first; the shares add
     up to 1 before rounding. Rounded when read: a batch that writes CSV never
     reads them.
     """
@@ -111,7 +111,7 @@ class SourceShares(Mapping[str, float]):
 
     @property
     def exact(self) -> tuple[float, float, float, float]:
-        """The shares before rounding, in :data:`~hipback.bank.SOURCES` order."""
+        """The shares before rounding, in :data:`~hipback.bank.model.SOURCES` order."""
         return self._exact
 
     def __reduce__(self) -> tuple[type[SourceShares], tuple[tuple[float, float, float, float]]]:
@@ -201,8 +201,8 @@ class Assessment(NamedTuple):
             beside a warning sign graded emergency, same_day or check_by_hand).
         source_shares: each specific source's share of the probability (sums to 1).
         mixed_pattern: strong findings toward both sides at once.
-        urgent: whether the warning signs ask for care (:data:`~hipback.bank.URGENT_LEVELS`).
-        urgency: the warning-sign grade (:mod:`hipback.warning_signs`); ``none`` when
+        urgent: whether the warning signs ask for care (:data:`~hipback.bank.model.URGENT_LEVELS`).
+        urgency: the warning-sign grade (:mod:`hipback.scoring.warning_signs`); ``none`` when
             the warning signs were checked and none is present, ``not_checked`` when
             nobody answered the warning-sign question.
         red_flags_present: their codes, most pressing first, then the

@@ -1,0 +1,1 @@
+"""The interactive questionnaire: the ask command's flow and its prompts."""
