@@ -1,8 +1,9 @@
 """The documentation: its generated parts, its links and what it may point at.
 
 The command reference (docs/commands.md) and the evidence table
-(docs/how-hipback-decides.md) are generated; these tests fail when they drift.
-Regenerate with ``HIPBACK_UPDATE_DOCS=1 pytest tests/test_docs.py``.
+(docs/how-hipback-decides.md) are generated; these tests fail when they drift
+(the combinations table beside it is tests/test_combinations.py's). Regenerate
+with ``HIPBACK_UPDATE_DOCS=1 pytest tests/test_docs.py tests/test_combinations.py``.
 """
 
 from __future__ import annotations
