@@ -1,6 +1,7 @@
 """What a questionnaire may claim: published combinations of history findings.
 
-Each combination of ``evidence.md`` ("Combinations") that hipback's answers can
+Each published combination (``hipback.combinations``, shown in
+docs/how-hipback-decides.md) that hipback's answers can
 express must come out within a factor of 2 of its published likelihood ratio;
 the others say why they cannot be expressed. The domain decay is the one
 fitted parameter, and it is fitted to these rows (never to the vignettes).
@@ -78,7 +79,7 @@ def test_multiplying_correlated_findings_as_if_independent_would_overclaim() -> 
     assert max(ratios) > 2
 
 
-def test_readme_combinations_table_is_generated_from_the_code() -> None:
+def test_combinations_table_is_generated_from_the_code() -> None:
     """Regenerate with ``HIPBACK_UPDATE_DOCS=1 pytest tests/test_combinations.py``."""
     import os
     import re
@@ -86,13 +87,15 @@ def test_readme_combinations_table_is_generated_from_the_code() -> None:
 
     from hipback.formats.listings import combinations_markdown
 
-    readme = Path(__file__).resolve().parent.parent / "README.md"
-    text = readme.read_text(encoding="utf-8")
+    page = Path(__file__).resolve().parent.parent / "docs" / "how-hipback-decides.md"
+    text = page.read_text(encoding="utf-8")
     begin, end = "<!-- BEGIN generated: combinations -->\n", "<!-- END generated: combinations -->"
     match = re.search(re.escape(begin) + "(.*?)" + re.escape(end), text, re.S)
-    assert match, "README.md has no generated combinations block"
+    assert match, "docs/how-hipback-decides.md has no generated combinations block"
     expected = combinations_markdown(BANK)
     if os.environ.get("HIPBACK_UPDATE_DOCS") and match.group(1) != expected:
-        readme.write_text(text.replace(begin + match.group(1), begin + expected, 1), "utf-8")
-        pytest.skip("README.md regenerated")
-    assert match.group(1) == expected, "README.md is out of date: HIPBACK_UPDATE_DOCS=1 pytest"
+        page.write_text(text.replace(begin + match.group(1), begin + expected, 1), "utf-8")
+        pytest.skip("docs/how-hipback-decides.md regenerated")
+    assert match.group(1) == expected, (
+        "docs/how-hipback-decides.md is out of date: HIPBACK_UPDATE_DOCS=1 pytest"
+    )
