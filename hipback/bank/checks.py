@@ -51,10 +51,11 @@ class Checker:
         inline = fields.get(name)
         if self.wording is None:
             return self.text(reader, inline, what)
-        if inline is not None:
+        if inline is not None:  # one problem: the wording may lack it too
             reader.problem(
                 inline.line, f"{what} belongs in {self.wording.shown_name}, as {quoted(key)}"
             )
+            return self.wording.text(key, None)
         return self.wording.text(key, (reader, line, what) if required else None)
 
     def _texts_not_here(self, reader: FileReader, fields: dict[str, YamlNode], *keys: str) -> None:

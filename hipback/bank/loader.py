@@ -105,18 +105,18 @@ class _Budget:
 
 
 def _read_files(
-    path: Path, builder: Builder, budget: _Budget
+    path: Path, builder: Builder, budget: _Budget, unread: list[Path]
 ) -> Iterator[tuple[FileReader, dict[str, YamlNode]]]:
+    """The top-level mapping of each file; ``unread`` gets each file that could not be used."""
     files = _bank_files(path)
     if not files:
         builder.problems.append(Problem(printable(str(path)), 0, "no .yaml files in this folder"))
     for file in files:
         reader = FileReader(printable(str(file)), builder.problems)
         text = budget.read(reader, file)
-        if text is None:
-            continue
-        root = reader.parse(text)
+        root = reader.parse(text) if text is not None else None
         if root is None:
+            unread.append(file)
             continue
         fields = builder.mapping(reader, root, "the top level", set(), BANK_KEYS)
         if fields is not None:
@@ -136,7 +136,8 @@ def _build(path: Path, language: str) -> tuple[Bank | None, list[Problem]]:
     wording = _read_wording(path, language, problems, budget) if has_wording(path) else None
     builder = Builder(wording)
     builder.problems = problems
-    files = list(_read_files(path, builder, budget))
+    unread: list[Path] = []
+    files = list(_read_files(path, builder, budget, unread))
     section_nodes: list[tuple[FileReader, YamlNode]] = []
     settings_nodes: list[tuple[FileReader, YamlNode]] = []
     rule_nodes: list[tuple[FileReader, YamlNode]] = []
@@ -178,7 +179,7 @@ def _build(path: Path, language: str) -> tuple[Bank | None, list[Problem]]:
             reader.problem(node.line, f"duplicate rule id {quoted(rule.id)}")
         elif rule is not None:
             rules[rule.id] = rule
-    if wording is not None:
+    if wording is not None and not unread:  # else its keys may belong to the unread
         wording.report_unmatched()
     if problems or settings is None:
         return None, problems

@@ -57,7 +57,9 @@ class Wording:
         #: How messages name the file: ``wording/en.yaml``.
         self.shown_name = shown_name
         self._asked: set[str] = set()
-        self._found: set[str] = set()
+        #: Each key found, with the line it is given on.
+        self._found: dict[str, int] = {}
+        #: Keys reported missing or not a mapping, and texts of the wrong kind.
         self._reported: set[str] = set()
         if root is not None and not isinstance(root.value, dict):
             reader.problem(root.line, "the wording must be a mapping of keys to texts")
@@ -92,7 +94,7 @@ class Wording:
     def line_of(self, key: str) -> int:
         """The line ``key`` is given on (0 when it is not)."""
         node = self._node(key)
-        return node.line if node is not None else 0
+        return self._found[key] if node is not None else 0
 
     def has(self, key: str) -> bool:
         """Whether the file gives ``key`` (asking counts it as a key of the bank)."""
@@ -106,22 +108,30 @@ class Wording:
             if missing is not None:
                 self._report_missing(key, *missing)
             return None
-        return self._text_of(key, node)
+        return self._text_of(key, node, self._found[key])
 
     def texts(self, key: str, count: int | None = None) -> list[str] | None:
         """The list of texts at ``key`` (``count``: exactly so many), or None when absent."""
         node = self._node(key)
         if node is None:
             return None
+        line = self._found[key]
         if not isinstance(node.value, list) or not node.value:
-            self.reader.problem(node.line, f"'{key}' must be a list of texts, not {_shown(node)}")
+            self._reported.add(key)
+            self.reader.problem(line, f"'{key}' must be a list of texts, not {_shown(node)}")
             return None
         if count is not None and len(node.value) != count:
+            given = len(node.value)
             self.reader.problem(
-                node.line, f"'{key}' has {len(node.value)} texts: it needs {count}, one for each"
+                line,
+                f"'{key}' has {given} text{'s' if given != 1 else ''}: it needs {count},"
+                " one for each piece of evidence",
             )
             return None
-        texts = [self._text_of(f"{key}[{index}]", item) for index, item in enumerate(node.value)]
+        texts = [
+            self._text_of(f"{key}[{index}]", item, item.line)
+            for index, item in enumerate(node.value)
+        ]
         return [t for t in texts if t is not None] if None not in texts else None
 
     def _node(self, key: str) -> YamlNode | None:
@@ -135,18 +145,21 @@ class Wording:
                 if path not in self._reported:
                     self._reported.add(path)
                     self.reader.problem(
-                        node.line, f"'{path}' must be a mapping of keys to texts, not text"
+                        self._found[path],
+                        f"'{path}' must be a mapping of keys to texts, not {_shown(node)}",
                     )
                 return None
+            parent = node
             node = node.value.get(part)
             path = f"{path}.{part}" if path else part
             if node is not None:
-                self._found.add(path)
+                self._found[path] = parent.key_lines[part]
         return node
 
-    def _text_of(self, key: str, node: YamlNode) -> str | None:
+    def _text_of(self, key: str, node: YamlNode, line: int) -> str | None:
         if not isinstance(node.value, str) or not node.value.strip():
-            self.reader.problem(node.line, f"'{key}' must be non-empty text, not {_shown(node)}")
+            self._reported.add(key)
+            self.reader.problem(line, f"'{key}' must be non-empty text, not {_shown(node)}")
             return None
         return plain_text(node.value)
 
@@ -154,13 +167,10 @@ class Wording:
         if self.root is None:
             return
         parts = key.split(".")
-        absent = next(
-            ".".join(parts[:depth])
-            for depth in range(1, len(parts) + 1)
-            if ".".join(parts[:depth]) not in self._found
-        )
-        if absent != key and absent in self._reported:
-            return  # one problem for a whole missing entry
+        paths = [".".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
+        if any(path in self._reported for path in paths):
+            return  # one problem for a whole missing entry, or one of the wrong kind
+        absent = next(path for path in paths if path not in self._found)
         self._reported.add(absent)
         reader.problem(line, f"no text for {what}: {self.shown_name} has no {quoted(absent)}")
 
@@ -178,7 +188,8 @@ class Wording:
         for key, child in node.value.items():
             here = f"{path}.{key}" if path else key
             if here in self._found:
-                self._unmatched(child, here)
+                if here not in self._reported:  # not inside a value of the wrong kind
+                    self._unmatched(child, here)
                 continue
             depth = here.count(".")
             siblings = {
