@@ -43,6 +43,7 @@ _CHOICE_KEYS = {
     "urgency",
     "advice",
     "source",
+    "hide_when",
 }
 _YES_NO = ("yes", "no")
 
@@ -401,6 +402,7 @@ class Builder(SettingsReader):
             node.line,
             required=False,
         )
+        hide_when = self._hide_when(reader, node, qid, code, qtype)
         return Choice(
             code,
             label,
@@ -409,6 +411,28 @@ class Builder(SettingsReader):
             note,
             red_flag,
             heading,
+            hide_when,
+        )
+
+    def _hide_when(
+        self, reader: FileReader, choice: YamlNode, qid: str, code: str, qtype: str
+    ) -> Condition | None:
+        """When a choice is not offered: answers to questions asked before its own."""
+        node = choice.value.get("hide_when")
+        if node is None:
+            return None
+        if qtype and qtype not in ("single", "multi"):
+            reader.problem(
+                choice.key_lines["hide_when"],
+                f"hide_when is for single and multiple choices; '{qid}' is {qtype}",
+            )
+            return None
+        outline = self.outlines.get(qid)
+        return self.condition(
+            reader,
+            node,
+            f"hide_when of {qid}={code}",
+            outline.position if outline is not None else None,
         )
 
     def _reasons(
