@@ -13,7 +13,7 @@ from prompt_toolkit.output import DummyOutput
 from hipback.answers import parse_answer
 from hipback.bank.loader import load_bank
 from hipback.bank.model import AnswerValue, Bank, Question
-from hipback.interview.prompts import applies, asking_order, red_flags_in
+from hipback.interview.prompts import applies, asking_order, offered, red_flags_in
 
 DOWN = "\x1b[B"
 ENTER = "\r"
@@ -36,8 +36,18 @@ class Keystrokes:
     def __init__(self, bank: Bank) -> None:
         self.bank = bank
 
-    def fresh(self, question: Question, value: AnswerValue | None) -> str:
-        """Keys for a prompt shown without a previous answer."""
+    def fresh(
+        self,
+        question: Question,
+        value: AnswerValue | None,
+        answers: Mapping[str, AnswerValue] | None = None,
+    ) -> str:
+        """Keys for a prompt shown without a previous answer; ``answers``: those given
+        before it, which may hide some of its choices."""
+        question = offered(question, answers or {})
+        if isinstance(value, (str, frozenset)):
+            wanted = value if isinstance(value, frozenset) else {value}
+            assert wanted <= set(question.codes), f"{question.id}: {wanted} is not offered"
         if question.type == "integer":
             return ("" if value is None else str(value)) + ENTER
         if value is None and question.type in ("single", "yesno"):
@@ -101,7 +111,7 @@ class Keystrokes:
             if not applies(question, answers):
                 continue
             value = parse_answer(question, raw.get(question.id))
-            keys += self.fresh(question, value)
+            keys += self.fresh(question, value, answers)
             if value is not None:
                 answers[question.id] = value
             if self.graver(answers, warned):

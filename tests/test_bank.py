@@ -357,3 +357,42 @@ def test_patient_facing_bank_text_has_no_jargon() -> None:
     ]
     for text in texts:
         assert not jargon.search(text), text
+
+
+#: Words that name a diagnosis or the structure that would be to blame: a help text
+#: says how to answer, never what an answer would mean (that would lead the answer).
+DIAGNOSIS_WORDS = (
+    "hip joint",
+    "spine",
+    "spinal",
+    "nerve",
+    "sciatica",
+    "stenosis",
+    "arthritis",
+    "osteoarthritis",
+    "disc",
+    "labrum",
+    "labral",
+    "tendon",
+    "bursa",
+    "facet",
+    "sacroiliac",
+    "cauda equina",
+    "fracture",
+    "claudication",
+    "radicular",
+)
+
+
+def test_no_help_text_names_a_diagnosis() -> None:
+    pattern = re.compile(r"\b(" + "|".join(DIAGNOSIS_WORDS) + r")s?\b", re.IGNORECASE)
+    named = {q.id: pattern.findall(q.help) for q in BANK.questions if q.help}
+    assert {qid: words for qid, words in named.items() if words} == {}
+    assert pattern.search("typical of pain inside the hip joint")  # it can find one
+
+
+def test_the_c_sign_help_says_how_to_show_it_not_what_it_means() -> None:
+    question = BANK.question("c_sign")
+    assert question.help is not None
+    assert "C-shape" in question.help
+    assert "typical" not in question.help

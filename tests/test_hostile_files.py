@@ -76,8 +76,21 @@ def all_blank_but(tmp_path: Path, **given: str) -> Path:
     return answers_file(tmp_path, lines)
 
 
+def _bank_folder(tmp_path: Path) -> Path:
+    """A bank folder holding a copy of the packaged bank's wording; the test writes
+    its structure as one file, ``bank.yaml`` (see :func:`_bank_text`)."""
+    from hipback.bank.loader import default_bank_path
+
+    folder = tmp_path / "bank"
+    (folder / "wording").mkdir(parents=True)
+    wording = (default_bank_path() / "wording" / "en.yaml").read_bytes()
+    (folder / "wording" / "en.yaml").write_bytes(wording)
+    return folder
+
+
 def _bank_text() -> str:
-    """The packaged bank as one YAML text (settings, every section and every rule)."""
+    """The packaged bank's structure as one YAML text (settings, every section and
+    every rule); its texts are in its wording (:func:`_bank_folder`)."""
     from hipback.bank.loader import default_bank_path
 
     files = sorted(default_bank_path().glob("*.yaml"))
@@ -223,28 +236,28 @@ def test_dev_zero_as_a_bank_stops_at_the_size_cap_within_1_gib(command: str) -> 
 
 
 def test_a_bank_file_one_byte_over_the_cap_is_refused(tmp_path: Path) -> None:
-    bank = tmp_path / "bank.yaml"
+    bank = _bank_folder(tmp_path) / "bank.yaml"
     text = _bank_text()
     bank.write_text(text + "#" * (BANK_FILE_MAX_BYTES - len(text.encode())) + "\n")
     assert bank.stat().st_size == BANK_FILE_MAX_BYTES + 1
-    assert [p.message for p in validate_bank(bank)[1]] == [
+    assert [p.message for p in validate_bank(bank.parent)[1]] == [
         "too large: a bank file may hold 1 MiB at most"
     ]
 
 
 def test_a_bank_file_at_the_cap_is_read(tmp_path: Path) -> None:
-    bank = tmp_path / "bank.yaml"
+    bank = _bank_folder(tmp_path) / "bank.yaml"
     text = _bank_text()
     bank.write_text(text + "#" * (BANK_FILE_MAX_BYTES - len(text.encode()) - 1) + "\n")
     assert bank.stat().st_size == BANK_FILE_MAX_BYTES
-    assert load_bank(bank).questions == BANK.questions
+    assert load_bank(bank.parent).questions == BANK.questions
 
 
 def test_a_number_of_5000_digits_in_a_bank_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
-    bank = tmp_path / "bank.yaml"
+    bank = _bank_folder(tmp_path) / "bank.yaml"
     text = _bank_text()
     bank.write_text(text.replace("prior_spine: ", "prior_spine: " + "1" * 5000 + " #", 1))
-    messages = [p.message for p in validate_bank(bank)[1]]
+    messages = [p.message for p in validate_bank(bank.parent)[1]]
     assert messages == [f"prior_spine must be a number, not '{'1' * 59}…(+4941 characters)'"]
 
 
@@ -255,20 +268,20 @@ def test_a_401_digit_likelihood_ratio_is_a_bank_problem_with_its_line(
     text = _bank_text()
     start = text.index(" lr: ") + len(" lr: ")
     end = text.index("\n", start)
-    bank = tmp_path / "bank.yaml"
+    bank = _bank_folder(tmp_path) / "bank.yaml"
     bank.write_text(text[:start] + "9" * 401 + text[end:], encoding="utf-8")
     line = text.count("\n", 0, start) + 1
-    problems = validate_bank(bank)[1]
+    problems = validate_bank(bank.parent)[1]
     assert [p.line for p in problems] == [line]
     assert f"lr is too large a number: '{'9' * 59}…(+342 characters)'" in problems[0].message
     if command == "validate":
-        result = CliRunner().invoke(app, ["validate", str(bank)])
+        result = CliRunner().invoke(app, ["validate", str(bank.parent)])
     else:
         source = tmp_path / "in.csv"
         source.write_text("age,red_flags\n54,none\n", encoding="utf-8")
         out = tmp_path / "out.csv"
         result = CliRunner().invoke(
-            app, ["batch", "--bank", str(bank), str(source), "-o", str(out)]
+            app, ["batch", "--bank", str(bank.parent), str(source), "-o", str(out)]
         )
         assert not out.exists()
     assert result.exit_code == BankError.exit_code, result.output
@@ -337,10 +350,10 @@ def test_a_non_finite_number_in_a_bank_is_refused(tmp_path: Path, field: str, va
     text = _bank_text()
     start = text.index(f" {field}: ") + len(f" {field}: ")
     end = text.index("\n", start)
-    bank = tmp_path / "bank.yaml"
+    bank = _bank_folder(tmp_path) / "bank.yaml"
     bank.write_text(text[:start] + value + text[end:], encoding="utf-8")
     line = text.count("\n", 0, start) + 1
-    problems = validate_bank(bank)[1]
+    problems = validate_bank(bank.parent)[1]
     assert any(
         p.line == line
         and f"must be a finite number, not {float(value.replace('.', ''))}" in p.message

@@ -225,6 +225,9 @@ class Choice:
     red_flag: RedFlag | None = None
     #: A heading shown before this choice when the list is asked (groups long lists).
     heading: str | None = None
+    #: Not offered when asking while this holds for the earlier answers (it would
+    #: contradict them); an answer that gives it anyway is read as any other.
+    hide_when: Condition | None = None
 
 
 class Selection(NamedTuple):

@@ -22,7 +22,7 @@ import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 import questionary
@@ -85,6 +85,19 @@ def asking_order(bank: Bank) -> list[Question]:
 def applies(question: Question, answers: Answers) -> bool:
     """Whether the question is to be asked, given the answers so far."""
     return question.ask_when is None or question.ask_when.may_hold(answers)
+
+
+def offered(question: Question, answers: Answers) -> Question:
+    """The question as asked now: without the choices the answers so far hide (one
+    that is the current answer stays, so it can be seen and kept)."""
+    current = answers.get(question.id)
+    given = current if isinstance(current, frozenset) else {current}
+    kept = tuple(
+        c
+        for c in question.choices
+        if c.hide_when is None or not c.hide_when.holds(answers) or c.code in given
+    )
+    return question if len(kept) == len(question.choices) else replace(question, choices=kept)
 
 
 def questions_to_ask(
@@ -415,7 +428,8 @@ class Interview:
         if question.help:
             self.console.print(report.help_text(question.help))
         while True:
-            raw = show_prompt(build_prompt(question, self.answers.get(question.id)))
+            shown = offered(question, self.answers)
+            raw = show_prompt(build_prompt(shown, self.answers.get(question.id)))
             problem = problem_with(question, raw)
             if problem is None:
                 break
