@@ -26,6 +26,7 @@ from hipback.answers import parse_answers
 from hipback.bank.model import SOURCE_WITHHELD_LEVELS
 from hipback.batch import assess_rows, plan_columns
 from hipback.errors import HipbackError
+from hipback.formats.body_map import PAIN_AREAS, REGIONS, WORST_SITE
 from hipback.formats.csv import read_rows
 from hipback.formats.html import (
     NOT_CHECKED_TITLE,
@@ -44,6 +45,7 @@ from hipback.formats.html import (
 )
 from hipback.formats.terminal import (
     ALSO_CONSIDER_TITLE,
+    ALSO_FITS,
     HEADLINES,
     NOT_A_DIAGNOSIS,
     NOT_CERTAIN,
@@ -51,9 +53,13 @@ from hipback.formats.terminal import (
     TOO_FEW_TO_TELL,
     URGENCY_TITLES,
     WARNING_SIGN_FIRST,
+    adds_little,
+    gist,
     most_telling_questions,
+    ratio_text,
     short_prompt,
     shown_percent,
+    strength,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -227,8 +233,17 @@ def test_every_vignette_has_the_content_in_order(bank):
                 assert check in text.split("For the clinician")[1], (case, code)
         for note in assessment.notes:
             assert note in text
+        patient, clinician = text.split("For the clinician")
         for reason in assessment.reasons:
-            assert reason.text in text
+            # the patient's list: the sentence, or one "also fits" line; the clinician's: all
+            if adds_little(reason):
+                assert reason.text not in patient, (case, reason.text)
+                found = gist(reason.text)
+                assert found[:1].lower() + found[1:] in patient[patient.index(ALSO_FITS) :]
+            else:
+                assert f"{reason.text} Strength: {strength(reason)}." in patient
+            assert f"{gist(reason.text)}: " in clinician
+        assert "counted with" not in patient and "Counted together" not in patient
         assert text.count(NOT_A_DIAGNOSIS) == 1
         assert not re.search(r"\b(0|100) ?%", text.replace(NOT_CERTAIN, "")), case
 
@@ -248,16 +263,26 @@ def test_every_answer_is_shown_in_words(bank):
             assert label in text, (qid, code)
 
 
-def test_reasons_show_strength_and_source(bank):
+def test_the_clinician_sees_every_answer_that_counted_with_its_ratio_and_source(bank):
     html, assessment = report_of(bank, SNAPSHOT_ANSWERS["P05"])
-    text = outline(html).plain
+    clinician = outline(html).plain.split("For the clinician")[1]
     for reason in assessment.reasons:
-        ratio = reason.likelihood_ratio
-        shown = f"{ratio:.2f}" if ratio < 1.1 else f"{round(ratio, 1):g}"
-        start = text.index(reason.text)
-        detail = text[start : start + len(reason.text) + 200]
-        assert f"{shown}x" in detail
-        assert short_source(reason.source) in detail
+        side = "hip" if reason.toward == "hip" else "back"
+        assert (
+            f"{gist(reason.text)}: {side} {ratio_text(reason)} ({short_source(reason.source)})"
+            in (clinician)
+        )
+    together = [r for r in assessment.reasons if r.counted_with]
+    assert together
+    for reason in together:  # counted together: in one item with the ones it was counted with
+        item = next(
+            line
+            for line in html.split("<li>")
+            if f"{gist(reason.text)}: " in line.split("</li>")[0]
+        ).split("</li>")[0]
+        assert "Counted together:" in item
+        for other in reason.counted_with:
+            assert f"{gist(other.reason)}: " in item
 
 
 def test_not_checked_says_so(bank):
@@ -307,7 +332,7 @@ def test_too_few_answers_shows_no_bar_and_asks_for_the_telling_questions(bank):
 
     assert HEADLINES["too_few_answers"] in text
     assert TOO_FEW_TO_TELL in text
-    assert "<svg" not in html
+    assert 'class="likelihood"' not in html and "bar-title" not in html
     # the clinician's technical line keeps the figures; the patient's part shows none
     assert not re.search(r"\d %", text.split("For the clinician")[0])
     assert "Most likely" not in text
@@ -395,11 +420,13 @@ def test_accessible_structure(bank):
         for before, after in itertools.pairwise(levels):
             assert after <= before + 1, (case, levels)
         assert 'name="viewport"' in html
-        svgs = [attrs for tag, attrs in parsed.tags if tag == "svg"]
+        every = [attrs for tag, attrs in parsed.tags if tag == "svg"]
+        assert all(svg.get("role") == "img" and svg.get("aria-labelledby") for svg in every)
+        svgs = [svg for svg in every if svg.get("class") == "likelihood"]
         if assessment.verdict == "too_few_answers":  # no bar claims a side
             assert svgs == [], case
         else:
-            assert len(svgs) == 1 and svgs[0].get("role") == "img"
+            assert len(svgs) == 1
             title_id = svgs[0]["aria-labelledby"]
             spine = shown_percent(assessment.spine_probability)
             assert re.search(
@@ -626,6 +653,12 @@ def test_report_names_keep_letters_such_as_umlauts():
     assert safe_name("Jürgen Groß") == "Jürgen-Groß"
     assert safe_name("Zoë/Ødegård") == "Zoë-Ødegård"
     assert ReportNames().name("Müller", 1) == "Müller.html"
+    # decomposed (as macOS writes names), other scripts, and still safe on Windows
+    assert safe_name("Mu\u0308ller") == "Müller"
+    assert safe_name("Ünal Çelik") == "Ünal-Çelik"
+    assert safe_name("Дмитрий") == "Дмитрий"
+    assert safe_name("Zoë:Ü?") == "Zoë-Ü"
+    assert safe_name("CÖN") == "CÖN" and safe_name("con") == "con-"
 
 
 def test_report_names_avoid_the_given_names_case_blind():
@@ -694,3 +727,62 @@ def test_reports_never_take_the_name_of_an_output_not_yet_written(bank, tmp_path
     writer = ReportsWriter(bank, folder, columns, when=DAY, keep=[output, None, "-"])
     list(writer.watch(iter(results)))
     assert sorted(p.name for p in folder.iterdir()) == ["results-2.html"]
+
+
+# --- where it hurts: the body map ------------------------------------------------------
+
+
+def test_every_place_of_the_bank_has_a_region_on_the_body_map(bank):
+    for question_id in (PAIN_AREAS, WORST_SITE):
+        codes = {choice.code for choice in bank.question(question_id).choices}
+        assert codes, question_id
+        assert codes <= set(REGIONS), (question_id, codes - set(REGIONS))
+
+
+def test_the_body_map_shades_each_marked_place_and_the_worst_more(bank):
+    every = ";".join(c.code for c in bank.question(PAIN_AREAS).choices)
+    raw = dict(SNAPSHOT_ANSWERS["P01"], pain_areas=every, worst_site="knee")
+    html, _ = report_of(bank, raw)
+    marked = [attrs for tag, attrs in outline(html).tags if "data-area" in attrs]
+    assert sorted(a["data-area"] for a in marked) == sorted(every.split(";"))
+    worst = [a for a in marked if "worst" in (a.get("class") or "").split()]
+    assert [a["data-area"] for a in worst] == ["knee"]
+    assert worst[0]["fill"] != marked[-1]["fill"] or marked[-1] is worst[0]
+    shades = {a["fill"] for a in marked if a is not worst[0]}
+    assert len(shades) == 1 and worst[0]["fill"] not in shades
+
+
+def test_the_body_map_shows_only_the_places_marked(bank):
+    html, _ = report_of(bank, SNAPSHOT_ANSWERS["P01"])
+    areas = [attrs["data-area"] for tag, attrs in outline(html).tags if "data-area" in attrs]
+    assert areas == ["groin", "front_thigh"]  # the worst first
+    assert "Where it hurts: the groin (the worst), the front of the thigh." in outline(html).plain
+    html, _ = report_of(bank, {"red_flags": "none", "age": "40", "limp": "yes"})
+    assert "data-area" not in html and "map-title" not in html
+
+
+# --- the top of the page and the answers in words --------------------------------------
+
+
+def test_the_top_names_the_patient_and_the_date(bank):
+    html, _ = report_of(bank, SNAPSHOT_ANSWERS["P01"], fields=[("row", "3"), ("id", "P-7")])
+    text = outline(html).plain
+    top = text[: text.index("What your answers suggest")]
+    assert f"id: P-7 · Date: {DAY.isoformat()}" in top
+    assert "row: 3" in top
+    html, _ = report_of(bank, SNAPSHOT_ANSWERS["P01"])
+    text = outline(html).plain
+    assert f"Date: {DAY.isoformat()}" in text[: text.index("What your answers suggest")]
+
+
+def test_no_question_id_is_shown_on_the_page(bank):
+    html, _ = report_of(bank, SNAPSHOT_ANSWERS["P01"])
+    text = outline(html).plain
+    answers = text[text.index("Every answer given") :]
+    missing = answers.split("Not answered:")[1]
+    for question in bank.questions:
+        assert not re.search(rf"\b{re.escape(question.id)}\b", missing), question.id
+        if "_" in question.id:  # "age" is also a word; "walking_onset" is not
+            assert question.id not in text, question.id
+        if question.id not in SNAPSHOT_ANSWERS["P01"] and question.ask_when is None:
+            assert short_prompt(question.prompt) in answers.split("Not answered:")[1]

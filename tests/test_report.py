@@ -11,6 +11,7 @@ import pytest
 from rich.console import Console, RenderableType
 
 from hipback import assess
+from hipback.answers import parse_answers
 from hipback.bank.loader import load_bank
 from hipback.bank.model import (
     ALSO_CONSIDER,
@@ -23,6 +24,7 @@ from hipback.bank.model import (
 from hipback.formats.terminal import (
     AFTER_URGENT_STEP,
     ALSO_CONSIDER_TITLE,
+    ALSO_FITS,
     BAR_WIDTH,
     CLINICIAN_TITLE,
     HEADLINES,
@@ -31,13 +33,17 @@ from hipback.formats.terminal import (
     NEXT_STEP_TITLE,
     NOT_A_DIAGNOSIS,
     NOT_CERTAIN,
+    RESULT_TITLE,
     SAVE_EXAMPLE,
+    SLIGHT_RATIO,
     SPINE_MARK,
     TELLING_TITLE,
     TOO_FEW_TO_TELL,
     URGENCY_LABELS,
     URGENCY_TITLES,
     WARNING_SIGN_FIRST,
+    adds_little,
+    gist,
     likelihood_bar,
     most_telling_questions,
     plain_name,
@@ -51,7 +57,7 @@ from hipback.formats.terminal import (
     strength,
     unchecked_warning_signs,
 )
-from hipback.scoring.engine import Assessment, assess_red_flags
+from hipback.scoring.engine import Assessment, Reason, assess_red_flags
 
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
@@ -95,6 +101,14 @@ def report(bank: Bank, result: Assessment, width: int = 80, **options: object) -
     return plain(render_assessment(result, bank=bank, **options), width)  # type: ignore[arg-type]
 
 
+def shown_as(reason: Reason) -> str:
+    """How a reason appears: its sentence, or what it is about, in the one "also fits" line."""
+    if adds_little(reason):
+        found = gist(reason.reason)
+        return words(found[:1].lower() + found[1:])
+    return words(reason.reason)
+
+
 @pytest.mark.parametrize("answers", ROWS, ids=lambda a: f"{a['worst_site']}-{a['age']}")
 def test_every_vignette_report_fits_80_columns_and_says_it_does_not_diagnose(
     ask_bank: Bank, answers: dict[str, str]
@@ -110,7 +124,7 @@ def test_every_vignette_report_fits_80_columns_and_says_it_does_not_diagnose(
     assert words(text).count(NOT_CERTAIN) == (1 if bar_shown else 0)
     assert (SPINE_MARK in text) == bar_shown
     for reason in result.reasons:
-        assert words(reason.reason) in words(text)
+        assert shown_as(reason) in words(text)
     for check in result.next_checks:
         assert words(check) in words(text)
 
@@ -129,7 +143,7 @@ def test_narrow_reports_wrap_at_word_boundaries(
         HEADLINES[result.verdict],
         NOT_CERTAIN,
         NOT_A_DIAGNOSIS,
-        *(r.reason for r in result.reasons),
+        *(shown_as(r) for r in result.reasons),
         *result.next_checks,
         *result.notes,
         *(flag.advice for flag in result.red_flag_advice),
@@ -194,10 +208,13 @@ def test_the_most_likely_source_is_named_in_plain_words_with_its_reasons_first(
     fitting = [r for r in result.reasons if likely in r.finding.sources]
     others = [r for r in result.reasons if likely not in r.finding.sources]
     for reason in fitting:
-        assert heading < text.index(words(reason.reason))
+        assert heading < text.index(shown_as(reason))
     for reason in others:
         for one in fitting:
-            assert text.index(words(one.reason)) < text.index(words(reason.reason))
+            assert text.index(shown_as(one)) < text.index(shown_as(reason))
+    # the details come first and the result last, so that it stays on the screen
+    assert text.index(f"Pointing to {info.name}") < text.index(RESULT_TITLE)
+    assert text.index(RESULT_TITLE) < text.index(f"Most likely: {info.name}")
 
 
 def test_reasons_are_grouped_by_side_when_no_source_stands_out(ask_bank: Bank) -> None:
@@ -225,9 +242,10 @@ def test_reasons_are_grouped_by_side_when_no_source_stands_out(ask_bank: Bank) -
     spine_at = text.index("Pointing to the lower back")
     hip_at = text.index("Pointing to the hip joint")
     for reason in result.reasons:
-        where = text.index(words(reason.reason))
+        where = text.index(shown_as(reason))
         assert (spine_at < where < hip_at) == (reason.toward == "spine")
-        assert strength(reason) in text
+        if not adds_little(reason):
+            assert strength(reason) in text
 
 
 def test_every_reason_is_shown_once_whatever_the_source(ask_bank: Bank) -> None:
@@ -252,32 +270,84 @@ def test_strength_words_show_the_effective_ratio() -> None:
     ]
 
 
-def test_each_reason_shows_its_effective_strength_and_what_it_was_counted_with(
+def test_reasons_that_carry_the_result_show_their_strength_and_the_rest_share_one_line(
     ask_bank: Bank,
 ) -> None:
     results = [assess(ask_bank, answers) for answers in ROWS]
-    together = [r for r in results if any(reason.counted_with for reason in r.reasons)]
-    assert together
-    for result in together:
-        text = report(ask_bank, result)
+    slight = [r for r in results if any(adds_little(reason) for reason in r.reasons)]
+    assert slight, "some vignettes have answers that add almost nothing"
+    for result in results:
+        text = words(report(ask_bank, result))
+        # which answers were counted together is for the clinician, not this list
+        assert "counted with" not in text
         for reason in result.reasons:
-            assert strength(reason) in text
-        numbered = {
-            id(reason.finding): number
-            for number, reason in enumerate(
-                (r for _, group, _ in reason_groups(result, ask_bank) for r in group), start=1
-            )
-        }
-        for reason in result.reasons:
-            if not reason.counted_with:
-                continue
-            line = words(text)[words(text).index(words(reason.reason)) :]
-            detail = line[len(words(reason.reason)) :].split(" counted with ", 1)
-            assert detail[0].strip().rstrip(";") == strength(reason)
-            first_other = min(numbered[id(f)] for f in reason.counted_with)
-            assert detail[1].startswith(str(first_other))
-            domain = ask_bank.settings.domains[reason.finding.domain].title
-            assert f"({domain})" in detail[1][: 40 + len(domain)]
+            if adds_little(reason):
+                assert 1 / SLIGHT_RATIO < reason.likelihood_ratio < SLIGHT_RATIO
+                assert shown_as(reason) in text[text.index(ALSO_FITS) :]
+                assert words(reason.reason) not in text
+            else:
+                at = text.index(words(reason.reason)) + len(words(reason.reason))
+                assert text[at:].startswith(f" Strength: {strength(reason)}.")
+        groups = [reasons for _, reasons, _ in reason_groups(result, ask_bank)]
+        lines = sum(1 for reasons in groups if any(adds_little(r) for r in reasons))
+        assert text.count(ALSO_FITS) == lines, "one line per group, never one per answer"
+
+
+def test_the_classic_hip_story_lists_few_reasons(ask_bank: Bank) -> None:
+    """The story of issue "What patients and clinicians see": 11 reasons, 9 very weak."""
+    result = assess(ask_bank, ROWS[0])
+    carrying = [r for r in result.reasons if not adds_little(r)]
+    assert len(result.reasons) >= 8
+    assert len(carrying) <= 4
+    assert words(report(ask_bank, result)).count(ALSO_FITS) == 1
+
+
+@pytest.mark.parametrize(
+    ("sentence", "subject"),
+    [
+        ("A limp points to the hip joint, which carries your weight.", "A limp"),
+        (
+            "Pain that is worst below the knee usually travels down a nerve.",
+            "Pain that is worst below the knee",
+        ),
+        (
+            "Pain or difficulty putting on socks and shoes, which bends the hip, is typical.",
+            "Pain or difficulty putting on socks and shoes",
+        ),
+        ("A deep, dull ache is typical of a worn joint.", "A deep, dull ache"),
+        (
+            "The painful hip has been replaced, so arthritis is gone.",
+            "The painful hip has been replaced",
+        ),
+        ("Nothing here to cut", "Nothing here to cut"),
+        ("Limping helps.", "Limping helps"),
+    ],
+)
+def test_the_gist_of_a_reason_is_its_subject(sentence: str, subject: str) -> None:
+    assert gist(sentence) == subject
+
+
+def test_every_reason_in_the_bank_has_a_gist_that_starts_it(ask_bank: Bank) -> None:
+    for question in ask_bank.questions:
+        for choice in question.choices:
+            for finding in choice.findings:
+                found = gist(finding.reason)
+                assert finding.reason.startswith(found) and len(found.split()) >= 2
+
+
+#: Lines a 24-line terminal shows: the report may take 23 of them from the headline
+#: on, so that the next shell prompt still leaves the headline on the screen.
+SCREEN_ROWS = 24
+
+
+@pytest.mark.parametrize("answers", ROWS, ids=lambda a: f"{a['worst_site']}-{a['age']}")
+def test_the_headline_stays_on_an_80_by_24_screen(ask_bank: Bank, answers: dict[str, str]) -> None:
+    result = assess(ask_bank, answers)
+    if result.urgent or result.verdict == "too_few_answers":
+        pytest.skip("not an ordinary result: the urgent advice or the questions come last")
+    lines = report(ask_bank, result, 80, answers=parse_answers(ask_bank, answers)).splitlines()
+    headline = next(i for i, line in enumerate(lines) if HEADLINES[result.verdict][:40] in line)
+    assert len(lines) - headline <= SCREEN_ROWS - 1, "\n".join(lines[headline:])
 
 
 def test_a_side_without_reasons_says_so(ask_bank: Bank) -> None:
@@ -319,9 +389,11 @@ def test_each_note_is_shown_once(ask_bank: Bank, answers: dict[str, str]) -> Non
 
 
 def _patient_and_clinician_parts(text: str) -> tuple[str, str]:
+    """The clinician's part runs from its title to the result (the last part)."""
     flat = words(text)
-    at = flat.index(CLINICIAN_TITLE) if CLINICIAN_TITLE in flat else len(flat)
-    return flat[:at], flat[at:]
+    result = flat.index(RESULT_TITLE)
+    at = flat.index(CLINICIAN_TITLE) if CLINICIAN_TITLE in flat else result
+    return flat[:at] + " " + flat[result:], flat[at:result]
 
 
 @pytest.mark.parametrize(
@@ -333,7 +405,7 @@ def _patient_and_clinician_parts(text: str) -> tuple[str, str]:
     ],
     ids=lambda a: "-".join(a.values())[:40],
 )
-def test_clinical_terms_appear_only_in_the_clinicians_part_after_a_plain_next_step(
+def test_clinical_terms_appear_only_in_the_clinicians_part_and_a_plain_next_step_in_the_result(
     ask_bank: Bank, answers: dict[str, str]
 ) -> None:
     result = assess(ask_bank, answers)
@@ -520,7 +592,7 @@ def test_with_too_few_answers_no_side_and_no_source_are_named_and_the_telling_qu
     assert "Most likely" not in flat
     assert "Pointing to" not in flat
     for reason in result.reasons:
-        assert words(reason.reason) in flat
+        assert shown_as(reason) in flat
     assert telling
     at = flat.index(TELLING_TITLE)
     places = [flat.index(words(short_prompt(q.prompt)), at) for q in telling]

@@ -4,15 +4,19 @@
 one per row. The page holds everything it shows (inline CSS, the likelihood
 bar as inline SVG): no script, font, image or style sheet is fetched, so it
 opens the same offline and makes no network request of any kind. It is
-laid out to print on one A4 or Letter page.
+laid out to print ordinary answers on one A4 or Letter page, in type no
+smaller than 9 pt: a long report takes a second page rather than smaller type.
 
 Everything is rendered by a Jinja2 template with autoescaping on: every
 answer, reason, note and pass-through cell is text, never markup (a cell
 ``<script>alert(1)</script>`` is printed as those characters).
 
-The words are the terminal report's (:mod:`hipback.formats.terminal`), in the same
-order, except that the warning signs come first: on paper the top is what
-is read first, where on a screen the last lines are what stays in view.
+The words are the terminal report's (:mod:`hipback.formats.terminal`), but
+in reading order: the warning signs and the result at the top, since on paper
+the top is what is read first (on a screen the last lines stay in view). The
+patient's list of reasons shows the answers that carry the result and one line
+for those that add almost nothing; the clinician's part lists every answer that
+counted, with its strength, what it was counted with and its source.
 """
 
 from __future__ import annotations
@@ -37,6 +41,14 @@ from hipback.bank.model import Answers, AnswerValue, Bank, RedFlag
 from hipback.errors import AnswerError, HipbackError
 from hipback.files import private_atomic_writer
 from hipback.formats import terminal as report
+from hipback.formats.body_map import (
+    OUTLINE,
+    VIEW_BOX,
+    Area,
+    Shape,
+    marked_areas,
+    where_it_hurts,
+)
 from hipback.messages import quoted
 from hipback.scoring.engine import Assessment, RedFlagStatus
 
@@ -148,17 +160,32 @@ class Warning:
 
 @dataclass(frozen=True)
 class ShownReason:
-    number: int
+    """A reason in the patient's list: its sentence and its strength in words."""
+
     text: str
     strength: str
-    source: str
-    counted_with: str
 
 
 @dataclass(frozen=True)
 class ReasonGroup:
+    """The reasons toward one source or side: those that carry the result, and
+    one line (``also_fits``) for those that add almost nothing."""
+
     title: str
     reasons: tuple[ShownReason, ...]
+    also_fits: str = ""
+
+
+@dataclass(frozen=True)
+class CountedAnswer:
+    """An answer that counted, for the clinician."""
+
+    text: str
+    #: ``hip`` or ``back``.
+    toward: str
+    #: The effective likelihood ratio, ``2.5x``.
+    ratio: str
+    source: str
 
 
 @dataclass(frozen=True)
@@ -196,7 +223,14 @@ class Page:
     also_consider_title: str = report.ALSO_CONSIDER_TITLE
     also_consider_intro: str = report.ALSO_CONSIDER_INTRO
     groups: tuple[ReasonGroup, ...] = ()
-    legend: str = report.STRENGTH_LEGEND
+    #: Every answer that counted, in sets counted together (strongest first in each).
+    counted: tuple[tuple[CountedAnswer, ...], ...] = ()
+    legend: str = report.STRENGTH_MEANS
+    #: The places marked, the worst first (drawn on the body map).
+    areas: tuple[Area, ...] = ()
+    where_it_hurts: str = ""
+    outline: tuple[Shape, ...] = OUTLINE
+    view_box: str = VIEW_BOX
     notes: tuple[str, ...] = ()
     next_steps: tuple[str, ...] = ()
     checks: tuple[str, ...] = ()
@@ -204,10 +238,19 @@ class Page:
     answers: tuple[AnswerLine, ...] = ()
     not_answered: tuple[str, ...] = ()
     error: str = ""
-    print_size: str = "8pt"
     not_a_diagnosis: str = report.NOT_A_DIAGNOSIS
     next_step_title: str = report.NEXT_STEP_TITLE
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def identity(self) -> tuple[str, str] | None:
+        """Who the report is about: the first pass-through cell (a batch row's id), if any."""
+        return next(((k, v) for k, v in self.fields if k != "row" and v.strip()), None)
+
+    @property
+    def other_fields(self) -> tuple[tuple[str, str], ...]:
+        identity = self.identity
+        return tuple(f for f in self.fields if f != identity)
 
 
 def _warning(bank: Bank, status: Assessment | RedFlagStatus | None) -> Warning | None:
@@ -278,40 +321,50 @@ def _bar(assessment: Assessment) -> Bar:
 
 
 def _groups(bank: Bank, assessment: Assessment) -> tuple[ReasonGroup, ...]:
-    groups = report.reason_groups(assessment, bank)
-    numbers: dict[int, int] = {}
-    for _, reasons, _ in groups:
-        for reason in reasons:
-            numbers[id(reason.finding)] = len(numbers) + 1
     shown: list[ReasonGroup] = []
-    for title, reasons, say_if_empty in groups:
+    for title, reasons, say_if_empty in report.reason_groups(assessment, bank):
         if not reasons and not say_if_empty:
             continue
+        carrying, slight = report.carrying_and_slight(reasons)
         shown.append(
             ReasonGroup(
                 title,
-                tuple(
-                    ShownReason(
-                        numbers[id(r.finding)],
-                        r.reason,
-                        report.strength(r),
-                        short_source(r.source),
-                        _counted_with(bank, r.counted_with, numbers, r.finding.domain),
-                    )
-                    for r in reasons
-                ),
+                tuple(ShownReason(r.reason, report.strength(r)) for r in carrying),
+                report.also_fits(slight) if slight else "",
             )
         )
     return tuple(shown)
 
 
-def _counted_with(
-    bank: Bank, others: Iterable[object], numbers: Mapping[int, int], domain_id: str
-) -> str:
-    found = sorted(numbers[id(f)] for f in others if id(f) in numbers)
-    if not found:
-        return ""
-    return f"counted with {report.number_list(found)}"
+_TOWARD = {"spine": "back", "hip": "hip"}
+
+
+def _counted(bank: Bank, assessment: Assessment) -> tuple[tuple[CountedAnswer, ...], ...]:
+    """Every answer that counted, in the sets the assessment counted together
+    (a reason with its ``counted_with``), in the order of the patient's list."""
+    ordered = [r for _, reasons, _ in report.reason_groups(assessment, bank) for r in reasons]
+    by_finding = {id(r.finding): r for r in ordered}
+    placed: set[int] = set()
+    sets: list[tuple[CountedAnswer, ...]] = []
+    for reason in ordered:
+        if id(reason.finding) in placed:
+            continue
+        others = [by_finding[id(f)] for f in reason.counted_with if id(f) in by_finding]
+        together = [r for r in (reason, *others) if id(r.finding) not in placed]
+        together.sort(key=lambda r: -r.weight)
+        placed |= {id(r.finding) for r in together}
+        sets.append(
+            tuple(
+                CountedAnswer(
+                    report.gist(r.reason),
+                    _TOWARD.get(r.toward, r.toward),
+                    report.ratio_text(r),
+                    short_source(r.source),
+                )
+                for r in together
+            )
+        )
+    return tuple(sets)
 
 
 def _next_steps(assessment: Assessment) -> tuple[str, ...]:
@@ -348,12 +401,14 @@ def _technical(bank: Bank, assessment: Assessment) -> tuple[tuple[str, str], ...
 
 
 def _answers(bank: Bank, answers: Answers) -> tuple[tuple[AnswerLine, ...], tuple[str, ...]]:
+    """The answers given, in words; the questions not answered that could apply, in words."""
     given: list[AnswerLine] = []
     missing: list[str] = []
     for question in bank.questions:
         value = answers.get(question.id)
         if value is None:
-            missing.append(question.id)
+            if question.ask_when is None or question.ask_when.may_hold(answers):
+                missing.append(report.short_prompt(question.prompt))
         else:
             given.append(
                 AnswerLine(
@@ -376,6 +431,7 @@ def build_page(
     too_few = assessment.verdict == "too_few_answers"
     telling = report.most_telling_questions(bank, answers) if too_few else []
     others = report.considerations(bank, assessment.also_consider)
+    areas = marked_areas(bank, answers)
     return Page(
         stamp=stamp,
         fields=tuple(fields),
@@ -387,6 +443,9 @@ def build_page(
         telling=tuple(report.short_prompt(q.prompt) for q in telling),
         also_consider=tuple(report.consideration_lines(others)),
         groups=_groups(bank, assessment),
+        counted=_counted(bank, assessment),
+        areas=tuple(areas),
+        where_it_hurts=where_it_hurts(areas),
         notes=tuple(dict.fromkeys(assessment.notes)),
         next_steps=_next_steps(assessment),
         checks=tuple(report.clinician_checks(assessment, others)),
@@ -428,44 +487,8 @@ def build_error_page(
     )
 
 
-#: Printed font sizes by the length of the page (:func:`page_length`): a long
-#: page is printed smaller so that it still fits one A4 or Letter page.
-PRINT_SIZES = ((3300, "8pt"), (4300, "7.5pt"), (5300, "7pt"))
-SMALLEST_PRINT_SIZE = "6.5pt"
-
-
-def page_length(page: Page) -> int:
-    """About how much a page holds, in characters (a line of the answers counts as a full line)."""
-    length = sum(
-        len(r.text) + len(r.strength) + len(r.source) + len(r.counted_with) + 20
-        for group in page.groups
-        for r in group.reasons
-    )
-    length += sum(
-        len(text) + 40
-        for text in (
-            *page.checks,
-            *page.notes,
-            *page.next_steps,
-            *page.also_consider,
-            *page.telling,
-        )
-    )
-    length += len(page.mixed) + len(page.error)
-    length += sum(max(len(line.question), 60) + 30 for line in page.answers)
-    if page.warning is not None:
-        length += sum(len(flag.advice) + 40 for flag in page.warning.flags)
-    return length
-
-
-def print_size(page: Page) -> str:
-    length = page_length(page)
-    return next((size for most, size in PRINT_SIZES if length <= most), SMALLEST_PRINT_SIZE)
-
-
 def render(page: Page) -> str:
     """The HTML of a page (autoescaped: every text is shown as text)."""
-    page.print_size = print_size(page)
     return _environment().get_template("report.html.j2").render(page=page)
 
 

@@ -5,10 +5,17 @@ what the words already say, so the output reads the same with ``NO_COLOR``
 or on paper. Every text wraps at word boundaries, so nothing is cut at any
 width (the urgent advice stays whole even at 20 columns).
 
-The result reads top to bottom for the patient first (headline, bar, the
-most likely source, the reasons, what to do next), then for the clinician
-(what to check next; the only place for clinical terms), and ends with the
-urgent advice when there is any, so that it is what is on screen at the end.
+On a screen the last lines are what stays in view, so the result puts the
+details first (the answers that count, where it hurts, what the clinician
+may check: the only place for clinical terms) and ends with the result
+itself (headline, bar, the most likely source, what to do next), so that an
+ordinary result's headline is still on a 24-line screen when the report ends.
+The urgent advice, when there is any, is named first and given in full last.
+
+Only the answers that carry the result are listed one by one, in their own
+plain sentences; those that add almost nothing (:data:`SLIGHT_RATIO`) are
+gathered into one line. Which answers were counted together is for the
+clinician (the printed report and ``--json``), not for this list.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from rich import box
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
@@ -36,6 +44,7 @@ from hipback.bank.model import (
     SourceInfo,
     Urgency,
 )
+from hipback.formats.body_map import marked_areas, where_it_hurts
 from hipback.scoring.engine import Assessment, Reason
 
 NOT_A_DIAGNOSIS = (
@@ -143,9 +152,21 @@ HIP_MARK = "░"
 BAR_WIDTH = 40
 
 
-STRENGTH_LEGEND = (
+#: An answer whose effective likelihood ratio lies between 1/1.05 and 1.05 adds almost nothing.
+SLIGHT_RATIO = 1.05
+ALSO_FITS = "Also fits, but adds almost nothing more:"
+WHY_TITLE = "Why: the answers that count"
+WHERE_TITLE = "Where it hurts"
+#: The rule above the result, which ends the report (before any urgent advice).
+RESULT_TITLE = "Your result"
+
+#: What a strength means (the printed page says only this; the rest is in its clinician's part).
+STRENGTH_MEANS = (
     "Strength: 3x means that answer is about three times as common when the pain comes"
-    " from that side. Answers that tell much the same thing are counted together, so"
+    " from that side."
+)
+STRENGTH_LEGEND = (
+    f"{STRENGTH_MEANS} Answers that tell much the same thing are counted together, so"
     " each one after the first counts less."
 )
 
@@ -269,6 +290,12 @@ def likelihood_bar(spine_probability: float, width: int = BAR_WIDTH) -> Renderab
     )
 
 
+def ratio_text(reason: Reason) -> str:
+    """A reason's effective likelihood ratio: ``2.5x``, or ``1.08x`` below 1.1."""
+    ratio = reason.likelihood_ratio
+    return f"{ratio:.2f}x" if ratio < 1.1 else f"{round(ratio, 1):g}x"
+
+
 def strength(reason: Reason) -> str:
     """A reason's effective strength in words, with its likelihood ratio."""
     ratio = reason.likelihood_ratio
@@ -281,8 +308,7 @@ def strength(reason: Reason) -> str:
         if ratio >= 1.1
         else "very weak"
     )
-    shown = f"{ratio:.2f}" if ratio < 1.1 else f"{round(ratio, 1):g}"
-    return f"{word} ({shown}x)"
+    return f"{word} ({ratio_text(reason)})"
 
 
 def source_name(bank: Bank | None, source: str) -> str:
@@ -418,49 +444,66 @@ def number_list(numbers: Sequence[int]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def _counted_with(reason: Reason, numbers: Mapping[int, int], bank: Bank | None) -> str | None:
-    """``counted with 3 and 5-7 (how the hip joint behaves)``, or None."""
-    others = [numbers[id(f)] for f in reason.counted_with if id(f) in numbers]
-    if not others:
-        return None
-    domain = bank.settings.domains.get(reason.finding.domain) if bank is not None else None
-    about = f" ({domain.title})" if domain is not None else ""
-    return f"counted with {number_list(others)}{about}"
+def adds_little(reason: Reason) -> bool:
+    """Whether an answer moved the result by less than :data:`SLIGHT_RATIO` either way."""
+    return 1 / SLIGHT_RATIO < reason.likelihood_ratio < SLIGHT_RATIO
+
+
+def carrying_and_slight(reasons: Sequence[Reason]) -> tuple[list[Reason], list[Reason]]:
+    """The reasons that carry the result, and those that add almost nothing (same order)."""
+    return (
+        [r for r in reasons if not adds_little(r)],
+        [r for r in reasons if adds_little(r)],
+    )
+
+
+#: Where the subject of a reason's sentence ends: at its verb (not one in a
+#: "that ..." clause) or at a clause such as ", which ...".
+_GIST_END = re.compile(
+    r"(?<!\bthat)(?<!\bwhich) (?:is|are|usually|often|more often|points|fits|follows?|comes?"
+    r"|travels)\b|, (?:which|so|though|but)\b"
+)
+
+
+def gist(sentence: str) -> str:
+    """What a reason is about, from its own sentence: ``A limp points to ...`` gives ``A limp``.
+
+    The whole sentence (without its full stop) when no such subject is found.
+    """
+    found = _GIST_END.search(sentence)
+    if found is None or len(sentence[: found.start()].split()) < 2:
+        return sentence.rstrip(".")
+    return sentence[: found.start()]
+
+
+def also_fits(reasons: Sequence[Reason]) -> str:
+    """The answers that add almost nothing, in one line of plain words."""
+    shown = dict.fromkeys(_lower_first(gist(r.reason)) for r in reasons)
+    return f"{ALSO_FITS} {'; '.join(shown)}."
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _reasons(assessment: Assessment, bank: Bank | None) -> list[RenderableType]:
-    groups = reason_groups(assessment, bank)
-    numbers: dict[int, int] = {}
-    number = 0
-    for _, reasons, _ in groups:
-        for reason in reasons:
-            number += 1
-            numbers[id(reason.finding)] = number
-    parts: list[RenderableType] = []
-    for title, reasons, say_if_empty in groups:
+    parts: list[RenderableType] = [Text(WHY_TITLE, style="bold underline")]
+    for title, reasons, say_if_empty in reason_groups(assessment, bank):
         if not reasons and not say_if_empty:
             continue
         parts.append(Text(title, style="bold"))
         if not reasons:
             parts += [Text("- Nothing in your answers."), Text("")]
             continue
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(justify="right", no_wrap=True)
-        grid.add_column()
-        for reason in reasons:
-            detail = strength(reason)
-            counted = _counted_with(reason, numbers, bank)
-            if counted:
-                detail += f"; {counted}"
-            grid.add_row(
-                f"{numbers[id(reason.finding)]}.",
-                Text.assemble(reason.reason, "\n", (detail, "dim")),
-            )
-        parts += [grid, Text("")]
+        carrying, slight = carrying_and_slight(reasons)
+        lines = [Text.assemble(r.reason, (f" Strength: {strength(r)}.", "dim")) for r in carrying]
+        if slight:
+            lines.append(Text(also_fits(slight)))
+        parts += [_bullets("", lines), Text("")]
     return parts
 
 
-def _bullets(title: str, items: Sequence[str]) -> RenderableType:
+def _bullets(title: str, items: Sequence[str | Text]) -> RenderableType:
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
     grid.add_column()
@@ -555,11 +598,11 @@ def render_assessment(
     saved_to: Path | None = None,
     offer_save: bool = False,
 ) -> RenderableType:
-    """The whole result, for the patient first, then for the clinician.
+    """The whole result: the details first, then the result itself (see the module's notes).
 
     ``unchecked`` (see :func:`unchecked_warning_signs`) comes first when the
-    warning signs were not asked. ``bank`` gives the sources' plain names and
-    the domains' titles; ``answers``, with it, the questions that would tell
+    warning signs were not asked. ``bank`` gives the sources' plain names;
+    ``answers``, with it, where it hurts and the questions that would tell
     most when there are too few answers. ``saved_to``: where ``--save`` wrote the answers;
     ``offer_save``: mention ``--save``, which was not given. The urgent advice,
     when there is any, is named first and given in full last.
@@ -576,8 +619,54 @@ def render_assessment(
         ]
     elif unchecked is not None:
         parts += [unchecked, Text("")]
+    others = considerations(bank, assessment.also_consider)
+    parts += _details(assessment, bank, answers, others)
+    parts.append(Rule(RESULT_TITLE, style="bold"))
+    parts += _result(assessment, bank, answers)
+    kept = _kept(saved_to, offer_save)
+    if kept is not None:
+        parts += [Text(""), kept]
+    if assessment.urgent:
+        parts += [Text(""), red_flag_panel(assessment.red_flag_advice)]
+    return Group(*parts)
+
+
+def _details(
+    assessment: Assessment,
+    bank: Bank | None,
+    answers: Answers | None,
+    others: Sequence[SourceInfo],
+) -> list[RenderableType]:
+    """What comes before the result: why, where it hurts, other causes, notes, the checks."""
+    parts = _reasons(assessment, bank)
+    parts += [Text(STRENGTH_LEGEND, style="dim"), Text("")]
+    areas = marked_areas(bank, answers) if bank is not None and answers is not None else []
+    if areas:
+        parts += [Text.assemble((f"{WHERE_TITLE}: ", "bold"), where_it_hurts(areas), "."), Text("")]
+    if others:
+        parts += [
+            Text(ALSO_CONSIDER_TITLE, style="bold"),
+            Text(ALSO_CONSIDER_INTRO),
+            _bullets("", consideration_lines(others)),
+            Text(""),
+        ]
+    if assessment.notes:
+        parts += [_bullets("Also worth knowing", list(dict.fromkeys(assessment.notes))), Text("")]
+    checks = clinician_checks(assessment, others)
+    if checks:
+        parts += [_bullets(CLINICIAN_TITLE, checks), Text("")]
+    return parts
+
+
+def _result(
+    assessment: Assessment, bank: Bank | None, answers: Answers | None
+) -> list[RenderableType]:
+    """The result, last on the screen: headline, bar, source, what to do next."""
     too_few = assessment.verdict == "too_few_answers"
-    parts += [Text(HEADLINES.get(assessment.verdict, assessment.verdict), style="bold"), Text("")]
+    parts: list[RenderableType] = [
+        Text(HEADLINES.get(assessment.verdict, assessment.verdict), style="bold"),
+        Text(""),
+    ]
     if not too_few:  # with too few answers no bar claims a side
         parts += [likelihood_bar(assessment.spine_probability), Text(NOT_CERTAIN), Text("")]
     parts += [likely_source_sentence(assessment, bank), Text("")]
@@ -588,22 +677,7 @@ def render_assessment(
         telling = most_telling_questions(bank, answered)
         if telling:
             parts += [_telling(telling), Text("")]
-    others = considerations(bank, assessment.also_consider)
-    if others:
-        parts += [
-            Text(ALSO_CONSIDER_TITLE, style="bold"),
-            Text(ALSO_CONSIDER_INTRO),
-            _bullets("", consideration_lines(others)),
-            Text(""),
-        ]
-    parts += _reasons(assessment, bank)
-    parts += [Text(STRENGTH_LEGEND, style="dim"), Text("")]
-    if assessment.notes:
-        parts += [_bullets("Also worth knowing", list(dict.fromkeys(assessment.notes))), Text("")]
     parts += [_bullets(NEXT_STEP_TITLE, next_steps(assessment)), Text("")]
-    checks = clinician_checks(assessment, others)
-    if checks:
-        parts += [_bullets(CLINICIAN_TITLE, checks), Text("")]
     parts.append(
         Text(
             f"Based on {assessment.answered} answer{'s' if assessment.answered != 1 else ''}."
@@ -611,12 +685,7 @@ def render_assessment(
             style="italic",
         )
     )
-    kept = _kept(saved_to, offer_save)
-    if kept is not None:
-        parts += [Text(""), kept]
-    if assessment.urgent:
-        parts += [Text(""), red_flag_panel(assessment.red_flag_advice)]
-    return Group(*parts)
+    return parts
 
 
 def stopped_early(assessment: Assessment, *, saved_to: Path | None = None) -> RenderableType:
