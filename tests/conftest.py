@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+import signal
+
+# Child processes that the tests stop with SIGINT or SIGHUP must receive them as
+# they would at a terminal. A test run started in the background (`pytest &` in a
+# script) or under `nohup` inherits those signals ignored, and a signal ignored in
+# pytest stays ignored in every child it starts (hipback keeps an inherited ignore,
+# as `nohup` asks). A handler of pytest's own is reset to the default in a child.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+if signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:
+    signal.signal(signal.SIGHUP, lambda signum, frame: None)  # pytest itself stays nohup'd
+
 # --- hipback ask (issue 3): real questionary prompts fed through a pipe ---------
 from collections.abc import Iterator, Mapping
 
