@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import CTRL_C, ENTER, Keystrokes
+from conftest import CTRL_C, ENTER, START, Keystrokes
 from prompt_toolkit.input import PipeInput
 from rich.console import Console
 from typer.testing import CliRunner
@@ -306,7 +306,7 @@ def test_interactive_json_keeps_stdout_pure(
     at_a_terminal: None,
 ) -> None:
     partial = {k: v for k, v in P01.items() if k != "limp"}
-    pipe_input.send_text("y" + ENTER)  # limp: yes, then see the result
+    pipe_input.send_text(START + "y" + ENTER + ENTER)  # limp: yes, then see the result
     pipe_input.close()
 
     result = ask("--answers", write(tmp_path / "a.json", partial), "--json")
@@ -320,7 +320,7 @@ def test_interactive_json_keeps_stdout_pure(
 def test_interactive_report_from_scratch(
     ask_bank: Bank, tmp_path: Path, pipe_input: PipeInput, keys: Keystrokes, at_a_terminal: None
 ) -> None:
-    pipe_input.send_text(keys.interview(P01) + ENTER)
+    pipe_input.send_text(START + keys.interview(P01) + ENTER)
     pipe_input.close()
     saved = tmp_path / "saved.json"
 
@@ -346,7 +346,7 @@ def test_when_standard_output_is_not_a_terminal_it_gets_the_report_only(
     ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes, at_a_terminal: None
 ) -> None:
     """``hipback ask > report.txt``: the questions on the terminal, the report in the file."""
-    pipe_input.send_text(keys.interview(P01) + ENTER)
+    pipe_input.send_text(START + keys.interview(P01) + ENTER)
     pipe_input.close()
 
     result = ask()
@@ -371,7 +371,9 @@ def test_when_standard_output_is_not_a_terminal_it_gets_the_report_only(
 def test_stopping_after_a_red_flag_still_reports_it(
     tmp_path: Path, pipe_input: PipeInput, keys: Keystrokes, at_a_terminal: None
 ) -> None:
-    pipe_input.send_text(keys.interview(P01 | {"red_flags": "bladder_bowel"}, carry_on=False))
+    pipe_input.send_text(
+        START + keys.interview(P01 | {"red_flags": "bladder_bowel"}, carry_on=False)
+    )
     pipe_input.close()
 
     result = ask("--json")
@@ -393,7 +395,7 @@ def test_stopping_after_a_red_flag_says_what_is_kept_and_ends_with_the_advice(
     saving: bool,
 ) -> None:
     answers = P01 | {"red_flags": "saddle_numbness;night_pain"}
-    pipe_input.send_text(keys.interview(answers, carry_on=False))
+    pipe_input.send_text(START + keys.interview(answers, carry_on=False))
     pipe_input.close()
     saved = tmp_path / "visit.json"
 
@@ -431,7 +433,7 @@ def test_the_report_ends_with_the_urgent_advice_after_the_save_offer(
 def test_ctrl_c_says_goodbye_exits_130_and_leaves_no_file(
     tmp_path: Path, pipe_input: PipeInput, keys: Keystrokes, at_a_terminal: None
 ) -> None:
-    pipe_input.send_text(keys.interview(P01)[:3] + CTRL_C)
+    pipe_input.send_text(START + keys.interview(P01)[:3] + CTRL_C)
     pipe_input.close()
     saved = tmp_path / "out.json"
 
