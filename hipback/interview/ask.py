@@ -204,8 +204,11 @@ def _noting_stop_signals(noted: list[int]) -> Iterator[None]:
             noted.append(signum)
             handler(signum, frame)
 
+        try:
+            signal.signal(number, noting)
+        except ValueError:  # not the main thread: signals are not ours to handle
+            break
         previous[number] = handler
-        signal.signal(number, noting)
     try:
         yield
     finally:
