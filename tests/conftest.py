@@ -36,6 +36,8 @@ ALT_ENTER = "\x1b\r"
 #: After the urgent panel: Enter stops (the default); Down, Enter carries on.
 STOP = ENTER
 CARRY_ON = DOWN + ENTER
+#: The opening waits for Enter before the first question.
+START = ENTER
 
 
 class Keystrokes:
@@ -64,8 +66,8 @@ class Keystrokes:
             return ("" if value is None else str(value)) + ENTER
         if value is None and question.type in ("single", "yesno"):
             return ENTER
-        if question.type == "yesno":
-            return "y" if value == "yes" else "n"
+        if question.type == "yesno":  # y or n points at Yes or No; Enter answers
+            return ("y" if value == "yes" else "n") + ENTER
         if question.type == "single":
             return DOWN * (question.codes.index(str(value)) + 1) + ENTER
         assert value is not None or not question.has_red_flags, "it cannot be skipped"
@@ -105,7 +107,8 @@ class Keystrokes:
     def interview(
         self, raw: Mapping[str, object], *, carry_on: bool = True, stop_at_panel: int = 0
     ) -> str:
-        """Keys for a whole interview from scratch that gives ``raw``, up to the review.
+        """Keys for a whole interview from scratch that gives ``raw``, up to the review
+        (after the opening's :data:`START`).
 
         The warning-sign section (the signs, then the health background) comes
         first; the urgent panel follows any answer that calls for advice graver

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import CTRL_C, ENTER, Keystrokes
+from conftest import CARRY_ON, CTRL_C, ENTER, START, Keystrokes
 from prompt_toolkit.input import PipeInput
 from rich.console import Console
 from typer.testing import CliRunner
@@ -306,7 +306,7 @@ def test_interactive_json_keeps_stdout_pure(
     at_a_terminal: None,
 ) -> None:
     partial = {k: v for k, v in P01.items() if k != "limp"}
-    pipe_input.send_text("y" + ENTER)  # limp: yes, then see the result
+    pipe_input.send_text(START + "y" + ENTER + ENTER)  # limp: yes, then see the result
     pipe_input.close()
 
     result = ask("--answers", write(tmp_path / "a.json", partial), "--json")
@@ -320,7 +320,7 @@ def test_interactive_json_keeps_stdout_pure(
 def test_interactive_report_from_scratch(
     ask_bank: Bank, tmp_path: Path, pipe_input: PipeInput, keys: Keystrokes, at_a_terminal: None
 ) -> None:
-    pipe_input.send_text(keys.interview(P01) + ENTER)
+    pipe_input.send_text(START + keys.interview(P01) + ENTER)
     pipe_input.close()
     saved = tmp_path / "saved.json"
 
@@ -346,7 +346,7 @@ def test_when_standard_output_is_not_a_terminal_it_gets_the_report_only(
     ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes, at_a_terminal: None
 ) -> None:
     """``hipback ask > report.txt``: the questions on the terminal, the report in the file."""
-    pipe_input.send_text(keys.interview(P01) + ENTER)
+    pipe_input.send_text(START + keys.interview(P01) + ENTER)
     pipe_input.close()
 
     result = ask()
@@ -371,7 +371,9 @@ def test_when_standard_output_is_not_a_terminal_it_gets_the_report_only(
 def test_stopping_after_a_red_flag_still_reports_it(
     tmp_path: Path, pipe_input: PipeInput, keys: Keystrokes, at_a_terminal: None
 ) -> None:
-    pipe_input.send_text(keys.interview(P01 | {"red_flags": "bladder_bowel"}, carry_on=False))
+    pipe_input.send_text(
+        START + keys.interview(P01 | {"red_flags": "bladder_bowel"}, carry_on=False)
+    )
     pipe_input.close()
 
     result = ask("--json")
@@ -393,7 +395,7 @@ def test_stopping_after_a_red_flag_says_what_is_kept_and_ends_with_the_advice(
     saving: bool,
 ) -> None:
     answers = P01 | {"red_flags": "saddle_numbness;night_pain"}
-    pipe_input.send_text(keys.interview(answers, carry_on=False))
+    pipe_input.send_text(START + keys.interview(answers, carry_on=False))
     pipe_input.close()
     saved = tmp_path / "visit.json"
 
@@ -431,7 +433,7 @@ def test_the_report_ends_with_the_urgent_advice_after_the_save_offer(
 def test_ctrl_c_says_goodbye_exits_130_and_leaves_no_file(
     tmp_path: Path, pipe_input: PipeInput, keys: Keystrokes, at_a_terminal: None
 ) -> None:
-    pipe_input.send_text(keys.interview(P01)[:3] + CTRL_C)
+    pipe_input.send_text(START + keys.interview(P01)[:3] + CTRL_C)
     pipe_input.close()
     saved = tmp_path / "out.json"
 
@@ -549,3 +551,72 @@ def test_too_few_answers_ask_for_the_questions_that_would_tell_most(
     assert telling
     for question in telling:
         assert flat(short_prompt(question.prompt)) in listed
+
+
+def test_stopping_at_a_warning_sign_with_report_writes_the_page_with_the_warning_first(
+    ask_bank: Bank, tmp_path: Path, pipe_input: PipeInput, keys: Keystrokes, at_a_terminal: None
+) -> None:
+    answers = P01 | {"red_flags": "saddle_numbness"}
+    pipe_input.send_text(START + keys.interview(answers, carry_on=False))
+    pipe_input.close()
+    page = tmp_path / "visit.html"
+
+    result = ask("--report", page)
+
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(page.stat().st_mode) == 0o600
+    html = page.read_text(encoding="utf-8")
+    urgent = html.index("URGENT: go to an emergency department now")
+    assert urgent < html.index(
+        HEADLINES[assess(ask_bank, {"red_flags": "saddle_numbness"}).verdict]
+    )
+    shown = flat(result.stdout + result.stderr)
+    assert f"Wrote the printable report to {page}" in shown
+    assert f"are in the printable report {page}; they were not saved as a file" in shown
+    assert "Nothing was saved" not in shown
+    assert "No report was written" not in shown
+    flags = assess(ask_bank, {"red_flags": "saddle_numbness"}).red_flag_advice
+    assert flat(result.stdout).endswith(flat(plain(red_flag_panel(flags))))
+
+
+def test_a_report_without_save_says_the_answers_are_in_it_not_in_a_file(tmp_path: Path) -> None:
+    page = tmp_path / "visit.html"
+    result = ask("--answers", write(tmp_path / "a.json", P01), "--report", page)
+
+    assert result.exit_code == 0, result.output
+    text = flat(result.stdout + result.stderr)  # the person's lines go to standard error here
+    assert f"Wrote the printable report to {page}" in text
+    assert "Your answers are in the report only; they were not saved as a file" in text
+    assert "Your answers were not saved. To keep them" not in text
+
+    saved = tmp_path / "visit.json"
+    both = ask("--answers", tmp_path / "a.json", "--report", page, "--save", saved)
+    assert both.exit_code == 0, both.output
+    assert "not saved as a file" not in flat(both.stdout + both.stderr)
+    assert f"Saved your answers and the result to {saved}" in flat(both.stdout)
+
+
+def test_ctrl_c_after_carrying_on_past_a_sign_ends_with_the_advice(
+    ask_bank: Bank, tmp_path: Path, pipe_input: PipeInput, keys: Keystrokes, at_a_terminal: None
+) -> None:
+    answers = P01 | {"red_flags": "fever"}
+    typed = keys.interview(answers)
+    carried = typed.index(CARRY_ON) + len(CARRY_ON)
+    pipe_input.send_text(START + typed[:carried] + CTRL_C)  # at the question after the panel
+    pipe_input.close()
+    saved = tmp_path / "out.json"
+
+    result = ask("--save", saved)
+
+    assert result.exit_code == 130
+    flags = assess(ask_bank, {"red_flags": "fever"}).red_flag_advice
+    shown = flat(result.stderr)
+    assert shown.endswith(flat(plain(red_flag_panel(flags))))
+    assert shown.count("hipback: stopped; nothing was saved.") == 1
+    assert shown.rindex("hipback: stopped") > shown.rindex(REVIEW_OR_QUESTION_MARK)
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+#: Every prompt's line starts with this mark: the goodbye comes after the last prompt.
+REVIEW_OR_QUESTION_MARK = "? "

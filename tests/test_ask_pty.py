@@ -10,6 +10,7 @@ import csv
 import json
 import os
 import re
+import signal
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 
 import pexpect
 import pytest
-from conftest import CARRY_ON, CTRL_C, DOWN, ENTER, STOP, Keystrokes, answers_only
+from conftest import CARRY_ON, CTRL_C, DOWN, ENTER, START, STOP, Keystrokes, answers_only
 
 from hipback import assess
 from hipback.answers import parse_answer
@@ -28,6 +29,7 @@ from hipback.interview.prompts import (
     AFTER_FLAGS_QUESTION,
     REVIEW_QUESTION,
     SKIP_LABEL,
+    START_PROMPT,
     asking_order,
     questions_to_ask,
 )
@@ -50,8 +52,11 @@ pytestmark = [
 ENV = {**os.environ, "NO_COLOR": "1", "TERM": "xterm"}
 ENV.pop("PROMPT_TOOLKIT_NO_CPR", None)
 CURSOR_POSITION_REQUEST = "\x1b[6n"
+NOT_A_DIAGNOSIS_SHORT = "It informs; it does not diagnose."
 
 
+#: A line of the review: the pointer's room, the question's number, the rest.
+REVIEW_ROW = re.compile(r"^ [» ] +(\d+)\. (.*)$")
 ANSI = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|[()][A-Z0-9]|[=>])")
 
 
@@ -125,9 +130,34 @@ class Terminal:
             # read what has come; at the end, everything left is read first
             ended = self.child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05) == 1
 
+    def start(self) -> None:
+        """Press Enter once the opening is shown, whole."""
+        self.wait_for(NOT_A_DIAGNOSIS_SHORT, START_PROMPT)
+        self.child.send(START)
+
     def answer(self, question: Question, keys: str) -> None:
         self.wait_for(question.prompt)
         self.child.send(keys)
+
+    def review_rows(self) -> dict[int, str]:
+        """The review's lines on the screen, by the number of their question."""
+        rows = {}
+        for line in self.screen.display:
+            found = REVIEW_ROW.match(line.rstrip())
+            if found:
+                rows[int(found.group(1))] = found.group(2)
+        return rows
+
+    def wait_for_rows(self, numbers: range, timeout: float = 60) -> dict[int, str]:
+        """Wait until the review shows exactly the rows ``numbers`` (a page of them)."""
+        deadline = time.monotonic() + timeout
+        ended = False
+        while sorted(self.review_rows()) != list(numbers):
+            if ended or time.monotonic() > deadline:
+                shown = sorted(self.review_rows())
+                raise AssertionError(f"review rows {shown}, wanted {list(numbers)}\n{self.text()}")
+            ended = self.child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05) == 1
+        return self.review_rows()
 
     def ticked(self, label: str) -> bool | None:
         """Whether the box before ``label`` is ticked on the screen (None: not shown)."""
@@ -172,7 +202,7 @@ def write_answers(path: Path, answers: dict[str, Any]) -> Path:
 
 def test_a_whole_interview_in_a_terminal(ask_bank: Bank, keys: Keystrokes, tmp_path: Path) -> None:
     term = Terminal(["--save", "saved.json"], tmp_path)
-    term.wait_for("It informs; it does not diagnose.")
+    term.start()
     term.answer(
         ask_bank.question("red_flags"),
         keys.fresh(ask_bank.question("red_flags"), frozenset({"none"})),
@@ -199,6 +229,7 @@ def test_a_whole_interview_in_a_terminal(ask_bank: Bank, keys: Keystrokes, tmp_p
 def test_enter_on_every_question_records_nothing(ask_bank: Bank, tmp_path: Path) -> None:
     flags = ask_bank.question("red_flags")
     term = Terminal(["--save", "saved.json"], tmp_path)
+    term.start()
     # Enter alone at the warning signs is refused: they must be answered
     term.answer(flags, ENTER)
     term.wait_for("Please choose at least one")
@@ -221,6 +252,7 @@ def test_after_urgent_advice_enter_stops_and_the_advice_is_on_the_last_screen(
 ) -> None:
     flags = ask_bank.question("red_flags")
     term = Terminal([], tmp_path, rows=24, columns=80)
+    term.start()
     term.answer(flags, DOWN * flags.codes.index("saddle_numbness") + " " + ENTER)
     term.wait_for(AFTER_FLAGS_QUESTION)  # at once, before any other question
     term.child.send(STOP)
@@ -241,9 +273,10 @@ def test_after_carrying_on_the_report_ends_with_the_advice_at_80_by_24(
     given = {k: v for k, v in P01_FILE.items() if k != "limp"} | {"red_flags": "fever"}
     write_answers(tmp_path / "given.json", given)
     term = Terminal(["--answers", "given.json"], tmp_path, rows=24, columns=80)
+    term.start()
     term.wait_for(AFTER_FLAGS_QUESTION)
     term.child.send(CARRY_ON)
-    term.answer(ask_bank.question("limp"), "y")
+    term.answer(ask_bank.question("limp"), "y" + ENTER)
     term.wait_for(REVIEW_QUESTION)
     term.child.send(ENTER)
 
@@ -259,9 +292,10 @@ def test_ask_into_a_file_at_a_terminal(ask_bank: Bank, tmp_path: Path) -> None:
     write_answers(tmp_path / "given.json", given)
     command = [sys.executable, "-m", "hipback", "ask", "--answers", "given.json", "> report.txt"]
     term = Terminal(command, tmp_path, rows=24, columns=80, shell=True)
+    term.start()
     term.wait_for(AFTER_FLAGS_QUESTION)
     term.child.send(CARRY_ON)
-    term.answer(ask_bank.question("limp"), "y")
+    term.answer(ask_bank.question("limp"), "y" + ENTER)
     term.wait_for(REVIEW_QUESTION)
     term.child.send(ENTER)
 
@@ -286,6 +320,7 @@ def test_questions_choices_and_the_review_wrap_at_word_boundaries(
 ) -> None:
     flags = ask_bank.question("red_flags")
     term = Terminal(["--save", "saved.json"], tmp_path, rows=90, columns=columns)
+    term.start()
     term.wait_for(flags.prompt, *labels(flags))
     term.child.send(DOWN * flags.codes.index("none") + " " + ENTER)
     rest = questions_to_ask(ask_bank, {"red_flags": frozenset({"none"})})
@@ -293,8 +328,10 @@ def test_questions_choices_and_the_review_wrap_at_word_boundaries(
         term.wait_for(question.prompt, *labels(question))
         term.child.send(ENTER)
     shown = [q for q in asking_order(ask_bank) if q.id == "red_flags" or q in rest]
-    entries = [f"Change {n}: {short_prompt(q.prompt)}" for n, q in enumerate(shown, start=1)]
-    term.wait_for(REVIEW_QUESTION, "See the result", *entries)
+    term.wait_for(REVIEW_QUESTION, "See the result")
+    rows = term.wait_for_rows(range(1, len(shown) + 1))  # one page at 90 lines
+    for number, question in enumerate(shown, start=1):
+        _row_shows(rows[number], question, "None of these" if number == 1 else "(not answered)")
     term.child.send(ENTER)
     term.wait_for(NOT_A_DIAGNOSIS)
 
@@ -307,6 +344,7 @@ def test_the_urgent_advice_reads_in_full_at_20_columns(ask_bank: Bank, tmp_path:
     }
     write_answers(tmp_path / "given.json", given)
     term = Terminal(["--answers", "given.json"], tmp_path, rows=120, columns=20)
+    term.start()
     advice = [flag.advice for flag in assess(ask_bank, given).red_flag_advice]
     term.wait_for(AFTER_FLAGS_QUESTION, *advice)
     term.child.send(STOP)
@@ -319,6 +357,7 @@ def test_the_urgent_advice_reads_in_full_at_20_columns(ask_bank: Bank, tmp_path:
 
 def test_ctrl_c_in_a_terminal_says_goodbye(tmp_path: Path) -> None:
     term = Terminal(["--save", "saved.json"], tmp_path)
+    term.start()
     term.wait_for("any of these")
     term.child.send(DOWN)
     term.child.send(CTRL_C)
@@ -333,7 +372,8 @@ def test_json_from_a_terminal_keeps_standard_output_pure(ask_bank: Bank, tmp_pat
     write_answers(tmp_path / "given.json", given)
     command = [sys.executable, "-m", "hipback", "ask", "--answers given.json --json > result.json"]
     term = Terminal(command, tmp_path, shell=True)
-    term.answer(ask_bank.question("limp"), "y")
+    term.start()
+    term.answer(ask_bank.question("limp"), "y" + ENTER)
     term.wait_for(REVIEW_QUESTION)
     term.child.send(ENTER)
 
@@ -351,6 +391,7 @@ def test_the_grouped_warning_signs_fit_80_by_24_and_none_of_these_stands_alone(
     first = flags.choices[0].label
     headings = [f"-- {c.heading} --" for c in flags.choices if c.heading]
     term = Terminal([], tmp_path, rows=24, columns=80)
+    term.start()
     # the question, every heading and every sign whole on one 80 x 24 screen
     term.wait_for(flags.prompt, *headings, *(c.label for c in flags.choices))
     screen = flat(term.text())
@@ -370,3 +411,110 @@ def test_the_grouped_warning_signs_fit_80_by_24_and_none_of_these_stands_alone(
     term.child.send(STOP)
 
     assert term.finish() == 0
+
+
+def _row_shows(row: str, question: Question, answer: str) -> None:
+    """A review line: the start of the question, and its answer (maybe cut) beside it."""
+    asked, _, given = row.rpartition("  ")
+    assert flat(short_prompt(question.prompt)).startswith(flat(asked).rstrip("…")), row
+    assert answer.startswith(given.strip().rstrip("…")) and given.strip(), row
+
+
+@pytest.mark.parametrize(("rows", "columns"), [(24, 80), (20, 60)])
+def test_the_opening_fits_the_screen_and_waits_for_enter(
+    ask_bank: Bank, tmp_path: Path, rows: int, columns: int
+) -> None:
+    term = Terminal([], tmp_path, rows=rows, columns=columns)
+    term.wait_for(START_PROMPT)
+    # the whole opening on one screen: what it does, that it does not diagnose, the keys
+    term.wait_for(
+        "hipback asks about the pain around your hip",
+        NOT_A_DIAGNOSIS_SHORT,
+        "press Enter to skip it.",
+        "Press Ctrl-C at any time to stop; nothing is kept.",
+        START_PROMPT,
+    )
+    assert not term.shows(ask_bank.question("red_flags").prompt)  # it waits for Enter
+    term.child.send(ENTER)
+    term.wait_for(ask_bank.question("red_flags").prompt)
+    term.child.send(CTRL_C)
+    term.wait_for("hipback: stopped; nothing was saved.")
+    assert term.finish() == 130
+
+
+@pytest.mark.parametrize(("rows", "columns"), [(24, 80), (20, 60)])
+def test_the_review_fits_the_screen_a_page_at_a_time(
+    ask_bank: Bank, keys: Keystrokes, tmp_path: Path, rows: int, columns: int
+) -> None:
+    flags = ask_bank.question("red_flags")
+    term = Terminal(["--save", "saved.json"], tmp_path, rows=rows, columns=columns)
+    term.start()
+    term.answer(flags, DOWN * flags.codes.index("none") + " " + ENTER)
+    rest = questions_to_ask(ask_bank, {"red_flags": frozenset({"none"})})
+    quality = ask_bank.question("quality")
+    chosen: dict[str, str] = {}
+    for number, question in enumerate(rest):
+        if question.id == "limp":
+            # "yes" typed whole, then Enter: Yes, and the next question is not skipped
+            term.answer(question, "yes" + ENTER)
+            nxt = rest[number + 1]
+            term.answer(nxt, DOWN + ENTER)  # its first choice, chosen here
+            chosen[nxt.id] = nxt.codes[0]
+        elif question.id in chosen:  # answered above
+            continue
+        elif question is quality:
+            term.answer(question, " " + DOWN + " " + ENTER)
+        else:
+            term.answer(question, ENTER)
+    # the checkbox's line shows the ticked choices' words
+    assert term.said(f"{quality.choices[0].label}; {quality.choices[1].label}"[:20])
+
+    term.wait_for(REVIEW_QUESTION, "See the result", "Next page")
+    screen = term.text()
+    first = term.review_rows()
+    assert sorted(first) == list(range(1, len(first) + 1)) and len(first) >= 8
+    heading = f"Your answers 1 to {len(first)} of"
+    assert heading in screen, screen  # the heading, the question and every row: one screen
+    term.child.send(DOWN * (len(first) + 1) + ENTER)  # "Next page", after the rows
+    shown = [q for q in asking_order(ask_bank) if q.id == "red_flags" or q in rest]
+    later = term.wait_for_rows(range(len(first) + 1, len(shown) + 1))
+    limp = shown.index(ask_bank.question("limp")) + 1
+    assert limp in later and later[limp].rstrip().endswith("Yes")
+    term.wait_for("Previous page")
+    term.child.send(ENTER)  # "See the result"
+    term.wait_for("Saved your answers and the result")
+
+    assert term.finish() == 0
+    saved = json.loads((tmp_path / "saved.json").read_text())
+    assert saved["answers"]["limp"] == "yes"
+    for question_id, code in chosen.items():
+        assert saved["answers"][question_id] == code, question_id
+    assert saved["answers"]["quality"] == list(quality.codes[:2])
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns", "stop"),
+    [(24, 80, "ctrl-c"), (20, 60, "ctrl-c"), (24, 80, "SIGTERM")],
+)
+def test_a_stop_after_carrying_on_past_a_sign_ends_with_the_advice(
+    ask_bank: Bank, tmp_path: Path, rows: int, columns: int, stop: str
+) -> None:
+    given = {k: v for k, v in P01_FILE.items() if k != "limp"} | {"red_flags": "fever"}
+    write_answers(tmp_path / "given.json", given)
+    term = Terminal(["--answers", "given.json", "--save", "saved.json"], tmp_path, rows, columns)
+    term.start()
+    term.wait_for(AFTER_FLAGS_QUESTION)
+    term.child.send(CARRY_ON)
+    term.wait_for(ask_bank.question("limp").prompt)
+    if stop == "ctrl-c":
+        term.child.send(CTRL_C)
+    else:
+        term.child.kill(signal.SIGTERM)
+
+    assert term.finish() == (130 if stop == "ctrl-c" else 128 + signal.SIGTERM)
+    advice = assess(ask_bank, given).red_flag_advice
+    screen = flat(term.text())
+    assert "hipback: stopped; nothing was saved." in screen
+    assert screen.index("hipback: stopped") < screen.rindex(flat("Important: see a doctor today"))
+    assert screen.endswith(flat(advice[0].advice))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["given.json"]

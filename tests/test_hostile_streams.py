@@ -254,6 +254,9 @@ def test_sigterm_at_a_prompt_restores_the_cursor_and_says_goodbye(
         timeout=60,
     )
     child.logfile_read = seen
+    child.expect_exact("Press Enter to start.")  # the opening waits for Enter
+    child.send("\r")
+    child.expect_exact("(space to tick")  # the warning signs' prompt, then its choices
     child.expect_exact("None of these")  # the last choice: the prompt is drawn
     # Known timing dependency, left for the prompt's owners: a signal within the prompt's
     # first moments (before its first redraw) can leave the cursor hidden.

@@ -17,6 +17,7 @@ from conftest import (
     CTRL_D,
     DOWN,
     ENTER,
+    START,
     STOP,
     Keystrokes,
     answers_only,
@@ -84,7 +85,8 @@ def interview(
     typed: str,
     given: dict[str, AnswerValue] | None = None,
 ) -> tuple[InterviewResult, str]:
-    pipe.send_text(typed)
+    """Run the interview on the keys ``typed`` after the opening's Enter."""
+    pipe.send_text(START + typed)
     pipe.close()
     screen = io.StringIO()
     result = run_interview(bank, given or {}, Console(file=screen, width=80, no_color=True))
@@ -118,30 +120,55 @@ def test_progress_comes_in_section_order_after_the_warning_signs(
     assert "Pick the one place that hurts the most." in screen
 
 
+def review_menus(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The entries of each review menu shown (a menu's lines are drawn by the prompt,
+    not printed on the console)."""
+    shown: list[list[str]] = []
+    real = interview_module.review_menu
+
+    def spy(*args: Any) -> Any:
+        title, entries, page = real(*args)
+        shown.append([label for label, _ in entries])
+        return title, entries, page
+
+    monkeypatch.setattr(interview_module, "review_menu", spy)
+    return shown
+
+
 def test_enter_alone_on_every_question_records_nothing(
-    ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes
+    ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     flags = ask_bank.question("red_flags")
     none = {"red_flags": frozenset({"none"})}
     rest = questions_to_ask(ask_bank, none)
     assert {q.type for q in rest} == {"integer", "single", "multi", "yesno"}
     typed = keys.fresh(flags, frozenset({"none"})) + ENTER * len(rest) + ENTER
+    menus = review_menus(monkeypatch)
 
     result, screen = interview(ask_bank, pipe_input, typed)
 
     assert result.carried_on
     assert result.answers == none
-    assert screen.count("(not answered)") == len(rest)
+    assert len(menus) == 1
+    assert " ".join(menus[0]).count("(not answered)") == len(rest)
+    assert "Your answers" in screen
 
 
 def test_yes_no_questions_offer_yes_no_and_not_sure(ask_bank: Bank, pipe_input: PipeInput) -> None:
     limp = ask_bank.question("limp")
-    # y; n; Enter (not sure); Down wraps to Yes; Down twice is No; Alt+Enter is Enter
-    pipe_input.send_text("y" + "n" + ENTER + DOWN + ENTER + DOWN * 2 + ENTER + ALT_ENTER + "Y")
+    # y or n points at Yes or No and Enter answers; Enter (not sure); Down wraps to Yes;
+    # Down twice is No; Alt+Enter is Enter; the word typed whole; the last letter wins
+    pipe_input.send_text(
+        "y" + ENTER + "n" + ENTER + ENTER + DOWN + ENTER + DOWN * 2 + ENTER + ALT_ENTER
+    )
+    pipe_input.send_text("Y" + ENTER + "yes" + ENTER + "no" + ENTER + "N" + ALT_ENTER)
+    pipe_input.send_text("y" + "n" + ENTER + "y")
     pipe_input.close()
 
-    got = [show_prompt(build_prompt(limp)) for _ in range(6)]
-    assert got == ["yes", "no", "", "yes", "no", ""]
+    got = [show_prompt(build_prompt(limp)) for _ in range(11)]
+    assert got == ["yes", "no", "", "yes", "no", "", "yes", "yes", "no", "no", "no"]
+    with pytest.raises(EOFError):  # "y" alone, and no Enter: not answered
+        show_prompt(build_prompt(limp))
     assert [c.title for c in _list_control(build_prompt(limp)).choices] == [
         "Yes",
         "No",
@@ -499,7 +526,7 @@ def test_a_follow_up_question_that_comes_to_apply_is_asked(
     typed = keys.interview(row)
     typed += DOWN * _review_position(ask_bank, row, "pain_areas") + ENTER
     typed += Keystrokes.toggle(areas, 0, [areas.codes.index("groin")])
-    typed += "y"  # the C-sign question now applies and is asked
+    typed += "y" + ENTER  # the C-sign question now applies and is asked
     typed += keys.fresh(ask_bank.question("knee_gives_way"), None)  # and so does the knee's
     typed += ENTER
 
@@ -510,7 +537,7 @@ def test_a_follow_up_question_that_comes_to_apply_is_asked(
 
 
 def test_a_single_choice_can_be_skipped(
-    ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes
+    ask_bank: Bank, pipe_input: PipeInput, keys: Keystrokes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     given = parse_answers(ask_bank, {k: v for k, v in answers_of(P01).items() if v})
     # the questions P01 predates that come before it, answered
@@ -524,12 +551,15 @@ def test_a_single_choice_can_be_skipped(
     left = questions_to_ask(ask_bank, given)
     assert left[0].id == "morning_stiffness"
     typed = keys.fresh(ask_bank.question("morning_stiffness"), None) + ENTER * len(left)
+    menus = review_menus(monkeypatch)
 
     result, screen = interview(ask_bank, pipe_input, typed, given)
 
     assert "morning_stiffness" not in result.answers
     assert heading_of(ask_bank, "morning_stiffness") in screen
-    assert "(not answered)" in screen
+    stiffness = interview_module.report.short_prompt(ask_bank.question("morning_stiffness").prompt)
+    row = next(entry for entry in menus[-1] if " ".join(stiffness.split()[:3]) in entry)
+    assert row.endswith("(not answered)")
 
 
 class NarrowOutput(DummyOutput):
@@ -616,3 +646,133 @@ def test_red_flags_in_orders_the_most_pressing_first(ask_bank: Bank) -> None:
         "same_day",
         "soon",
     ]
+
+
+# --- keys typed ahead, the review's pages, a sign added at the review ----------------
+
+
+def _answered_after_it_is_shown(
+    prompt: Any, pipe: PipeInput, keys_then: str, *, last: bool = True
+) -> Any:
+    """Show ``prompt``, the keys ``keys_then`` arriving once it runs (after any typed
+    ahead); ``last``: no keys come after them."""
+
+    def arrive() -> None:
+        pipe.send_text(keys_then)
+        if last:
+            pipe.close()
+
+    prompt.application.pre_run_callables.append(arrive)
+    return show_prompt(prompt)
+
+
+def test_keys_typed_ahead_at_a_terminal_never_answer_the_next_question(
+    ask_bank: Bank, pipe_input: PipeInput, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(interview_module, "reads_a_terminal", lambda source: True)
+    limp = ask_bank.question("limp")
+    # "yes" and two Enters: the second Enter is left over from the first question, and
+    # "y" and Enter were typed before the second was shown: none of it answers the second.
+    typed = "yes" + ENTER + ENTER
+    assert _answered_after_it_is_shown(build_prompt(limp), pipe_input, typed, last=False) == "yes"
+    pipe_input.send_text("y" + ENTER)
+
+    assert _answered_after_it_is_shown(build_prompt(limp), pipe_input, "n" + ENTER) == "no"
+
+
+def test_a_pipe_of_keys_is_read_in_full(ask_bank: Bank, pipe_input: PipeInput) -> None:
+    """Without a terminal (a script, these tests), every key typed counts."""
+    limp = ask_bank.question("limp")
+    pipe_input.send_text("y" + ENTER + ENTER + "n" + ENTER)
+    pipe_input.close()
+    assert [show_prompt(build_prompt(limp)) for _ in range(3)] == ["yes", "", "no"]
+
+
+def test_a_stop_key_typed_ahead_still_stops(
+    ask_bank: Bank, pipe_input: PipeInput, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(interview_module, "reads_a_terminal", lambda source: True)
+    pipe_input.send_text("y" + CTRL_C)
+    with pytest.raises(KeyboardInterrupt):
+        _answered_after_it_is_shown(build_prompt(ask_bank.question("limp")), pipe_input, "n")
+
+
+class SizedOutput(DummyOutput):
+    def __init__(self, rows: int, columns: int) -> None:
+        self.rows, self.columns = rows, columns
+
+    def get_size(self) -> Size:
+        return Size(rows=self.rows, columns=self.columns)
+
+
+@pytest.mark.parametrize(("rows", "columns"), [(24, 80), (20, 60), (16, 40)])
+def test_the_review_shows_one_line_per_answer_a_page_at_a_time(
+    ask_bank: Bank, rows: int, columns: int
+) -> None:
+    answers = parse_answers(ask_bank, {k: v for k, v in answers_of(P01).items() if v})
+    questions = interview_module.Interview(ask_bank, answers, Console()).reviewable()
+    ids = {q.id for q in questions}
+    seen: list[str] = []
+    with create_app_session(output=SizedOutput(rows, columns)):
+        page, pages = 0, 0
+        while True:
+            title, entries, page = interview_module.review_menu(ask_bank, answers, questions, page)
+            pages += 1
+            labels = [label for label, _ in entries]
+            seen += [label for label, value in entries if value in ids]
+            # the heading, the question and its instruction, the entries and a spare line
+            message = interview_module._message(
+                interview_module.REVIEW_QUESTION, max(map(len, labels)), columns
+            )
+            # (the message's last line holds the instruction, when it fits there)
+            instruction = interview_module.wrapped("(arrow keys, then Enter)", columns - 1, 2)
+            question_lines = message.count("\n") + 1 + instruction.count("\n")
+            if "\n" not in message:
+                assert len(f"? {message} (arrow keys, then Enter)") <= columns - 1
+            assert 1 + question_lines + len(entries) + 1 <= rows, (title, labels)
+            for label in labels:
+                assert "\n" not in label and 3 + len(label) <= columns - 1, label
+            if not any(value == interview_module.NEXT_PAGE for _, value in entries):
+                break
+            page += 1
+    numbers = [int(row.split(".")[0]) for row in seen]
+    assert numbers == list(range(1, len(questions) + 1))  # every answer once, in order
+    for row, question in zip(seen, questions, strict=True):
+        answer = interview_module.report.describe_answer(question, answers.get(question.id))
+        shown = row.rsplit("  ", 1)[-1]
+        assert answer.startswith(shown.rstrip("…")), (row, answer)
+    if rows == 24:
+        assert pages >= 2, "23 questions do not fit 24 lines with the menu: paged"
+
+
+def test_the_checkbox_leaves_the_ticked_words_on_the_screen() -> None:
+    words = [("a", "Sharp or stabbing"), ("b", "Dull ache"), ("c", "Burning")]
+    assert interview_module.ticked_words({"c", "a"}, words, 80) == "Sharp or stabbing; Burning"
+    assert interview_module.ticked_words({"c", "a"}, words, 12) == "Sharp or st…"
+    assert interview_module.ticked_words(set(), words, 80) == "skipped"
+
+
+@pytest.mark.parametrize("carry_on", [False, True])
+def test_a_warning_sign_added_at_the_review_offers_to_stop_there(
+    ask_bank: Bank,
+    pipe_input: PipeInput,
+    keys: Keystrokes,
+    monkeypatch: pytest.MonkeyPatch,
+    carry_on: bool,
+) -> None:
+    answers = answers_of(P01)
+    flags = ask_bank.question("red_flags")
+    typed = keys.interview(answers)
+    typed += DOWN * _review_position(ask_bank, answers, "red_flags") + ENTER
+    typed += Keystrokes.toggle(flags, 0, [flags.codes.index("fever")])  # unticks "None of these"
+    typed += (CARRY_ON + ENTER) if carry_on else STOP
+    chosen = _count_panels(monkeypatch)
+
+    result, screen = interview(ask_bank, pipe_input, typed)
+
+    assert chosen == [carry_on]
+    assert result.carried_on is carry_on
+    assert result.answers["red_flags"] == frozenset({"fever"})
+    review = screen.index("Your answers")
+    assert review < screen.index("Important: see a doctor today")
+    assert screen.count("Your answers") == (2 if carry_on else 1)

@@ -3,29 +3,39 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
+from types import FrameType
 from typing import Any, TextIO
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
 from hipback import __version__
 from hipback.answers import answers_as_data
 from hipback.bank.loader import load_bank
 from hipback.bank.model import AnswerValue, Bank, Question
-from hipback.errors import EXIT_OK, EXIT_USAGE, HipbackError
+from hipback.errors import EXIT_OK, EXIT_USAGE, HipbackError, exit_code_for_signal
 from hipback.files import private_atomic_writer
 from hipback.formats import terminal as report
 from hipback.formats.answers_file import read_answers_file, same_file
-from hipback.interview.prompts import questions_to_ask, run_interview
+from hipback.interview.prompts import (
+    Interview,
+    prompts_on,
+    questions_to_ask,
+    red_flags_in,
+    start_interview,
+)
 from hipback.scoring.engine import Assessment, assess
 
 #: The no-terminal error names at most this many of the questions left.
 _NAMED_AT_MOST = 8
+#: The goodbye after a stop (the command line's words for Ctrl-C, SIGTERM and SIGHUP).
+STOPPED = "hipback: stopped; nothing was saved."
 
 
 def stdin_is_terminal() -> bool:
@@ -107,7 +117,17 @@ def run_ask(
         if left:
             if not stdin_is_terminal():
                 raise HipbackError(not_answered_message(left), exit_code=EXIT_USAGE)
-            outcome = run_interview(bank, answers, person, left_blank=left_blank, screen=screen)
+            interview = start_interview(bank, answers, person, left_blank=left_blank)
+            stop_signals: list[int] = []
+            try:
+                with prompts_on(screen), _noting_stop_signals(stop_signals):
+                    outcome = interview.run()
+            except (KeyboardInterrupt, EOFError):
+                if interview.warned is None:
+                    raise
+                # Stopped midway after urgent advice: the advice still ends the screen.
+                _say_goodbye_with_the_advice(person, interview)
+                return exit_code_for_signal(stop_signals[0] if stop_signals else signal.SIGINT)
             answers, carried_on, asked = outcome.answers, outcome.carried_on, True
             skipped = outcome.skipped
         assessment = assess(bank, answers)
@@ -119,15 +139,16 @@ def run_ask(
                 save_problem = error
         saved_to = save if save is not None and save_problem is None else None
         reported = None
-        if report_file is not None and carried_on and save_problem is None:
+        # Written when the person stops at a warning sign too: a page to take along,
+        # the urgent advice at its top.
+        if report_file is not None and save_problem is None:
             try:
                 reported = _write_report(report_file, bank, answers, assessment)
             except HipbackError as error:
                 save_problem = error
+        reported_to = report_file if reported is not None else None
         if reported is not None:
-            person.print(Text(reported))
-        elif report_file is not None and not carried_on:
-            person.print(Text("No report was written: you stopped after the warning signs."))
+            person.print(Text(reported + _not_saved_as_a_file(save)))
         if as_json:
             if as_fhir:
                 from hipback.formats.fhir import ask_bundle
@@ -138,7 +159,7 @@ def run_ask(
             sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
             sys.stdout.flush()
             if not carried_on:
-                person.print(report.stopped_early(assessment, saved_to=saved_to))
+                person.print(_stopped_early(assessment, saved_to, reported_to))
             elif saved_to is not None:
                 person.print(Text(report.saved_line(saved_to)))
         else:
@@ -150,10 +171,10 @@ def run_ask(
                     bank=bank,
                     answers=answers,
                     saved_to=saved_to,
-                    offer_save=save is None,
+                    offer_save=save is None and reported_to is None,
                 )
             else:
-                body = report.stopped_early(assessment, saved_to=saved_to)
+                body = _stopped_early(assessment, saved_to, reported_to)
             console.print(body)
             if asked and screen is not None:
                 # The report went to a file: the person still sees the urgent advice last.
@@ -161,6 +182,82 @@ def run_ask(
         if save_problem is not None:
             raise save_problem
     return EXIT_OK
+
+
+@contextmanager
+def _noting_stop_signals(noted: list[int]) -> Iterator[None]:
+    """Note which stop signal (SIGTERM, SIGHUP) ends the interview, for its exit code.
+
+    The command line's handler for them still runs (it raises ``KeyboardInterrupt``,
+    as Ctrl-C does); a signal left to its default or ignored is left alone.
+    """
+    previous: dict[int, Any] = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is None:
+            continue
+        handler = signal.getsignal(number)
+        if not callable(handler):
+            continue
+
+        def noting(signum: int, frame: FrameType | None, handler: Any = handler) -> None:
+            noted.append(signum)
+            handler(signum, frame)
+
+        try:
+            signal.signal(number, noting)
+        except ValueError:  # not the main thread: signals are not ours to handle
+            break
+        previous[number] = handler
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _say_goodbye_with_the_advice(person: Console, interview: Interview) -> None:
+    """After a stop midway (Ctrl-C, SIGTERM, SIGHUP, end of input) once urgent advice
+    was shown: the goodbye, then the advice for the answers so far, last on the screen."""
+    flags = red_flags_in(interview.bank, interview.answers)
+    with suppress(OSError, ValueError):  # a terminal that has gone cannot show it
+        person.print()
+        person.print(Text(STOPPED))
+        if flags:
+            person.print(Text("Please still follow this advice:"))
+            person.print(report.red_flag_panel(flags))
+
+
+def _not_saved_as_a_file(save: Path | None) -> str:
+    """After the report's line: that the answers were not saved as a file, unless they were."""
+    if save is not None:
+        return ""
+    return (
+        " Your answers are in the report only; they were not saved as a file"
+        f" (to keep them for a later run, answer with --save, for example: {report.SAVE_EXAMPLE})."
+    )
+
+
+def _stopped_early(
+    assessment: Assessment, saved_to: Path | None, reported_to: Path | None
+) -> RenderableType:
+    """What the person reads on stopping at the urgent advice: truthfully what was kept
+    (the report holds the answers so far when no --save), the advice last."""
+    if reported_to is None or saved_to is not None:
+        return report.stopped_early(assessment, saved_to=saved_to)
+    parts: list[RenderableType] = [
+        Text(
+            "You stopped after the warning signs, so hipback does not say where your pain"
+            " comes from."
+        ),
+        Text(
+            f"Your answers so far and the urgent advice are in the printable report"
+            f" {reported_to}; they were not saved as a file."
+        ),
+    ]
+    if assessment.urgent:
+        parts += [Text(""), report.red_flag_panel(assessment.red_flag_advice)]
+    return Group(*parts)
 
 
 def _unchecked_warning_signs(bank: Bank, answers: dict[str, AnswerValue]) -> Any:

@@ -10,14 +10,19 @@ which the command line turns into a goodbye line.
 
 Enter alone never records an answer nobody chose: single-choice and yes/no
 prompts start on "Not sure / skip", and after the urgent advice Enter stops.
+At a terminal, keys typed before a prompt is shown are discarded, so they
+never answer it; at a yes/no question ``y`` and ``n`` only point at Yes and
+No, and Enter answers (``yes`` then Enter gives Yes and goes no further).
 Questions and choices are wrapped at word boundaries to the terminal's width
-when the prompt is built.
+when the prompt is built; the review shows one line per answer, paged to the
+terminal's height.
 
 This is the only module that imports questionary and prompt_toolkit.
 """
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -27,8 +32,14 @@ from typing import Any, TextIO
 
 import questionary
 from prompt_toolkit.application import Application, create_app_session, get_app_session
-from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent, merge_key_bindings
+from prompt_toolkit.filters import is_done
+from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.input import Input
+from prompt_toolkit.input.typeahead import get_typeahead
+from prompt_toolkit.input.vt100 import Vt100Input
+from prompt_toolkit.key_binding import KeyBindings, KeyPress, KeyPressEvent, merge_key_bindings
 from prompt_toolkit.keys import Keys
+from prompt_toolkit.layout import ConditionalContainer, FormattedTextControl, HSplit, Layout, Window
 from prompt_toolkit.output import create_output
 from questionary.prompts.common import InquirerControl
 from rich.console import Console
@@ -45,7 +56,11 @@ SKIP = ""
 SKIP_LABEL = "Not sure / skip this question"
 _YES_NO_LABELS = {"yes": "Yes", "no": "No"}
 SEE_RESULT = "\x00result"
+NEXT_PAGE = "\x00next"
+PREVIOUS_PAGE = "\x00previous"
+REVIEW_TITLE = "Your answers"
 REVIEW_QUESTION = "Is everything right? Change an answer, or see the result."
+START_PROMPT = "Press Enter to start."
 AFTER_FLAGS_QUESTION = "Please follow the advice above. What would you like to do now?"
 STOP_LABEL = "Stop here (recommended)"
 CARRY_ON_LABEL = "Carry on with the questionnaire"
@@ -126,10 +141,49 @@ def red_flags_in(bank: Bank, answers: Answers) -> list[RedFlag]:
 def show_prompt(prompt: questionary.Question) -> Any:
     """The one place a prompt is shown; returns its raw result.
 
+    Keys typed before it is shown are discarded first (:func:`forget_keys_typed_ahead`).
     ``unsafe_ask`` lets Ctrl-C raise ``KeyboardInterrupt`` instead of
     returning None; end of input raises ``EOFError``.
     """
+    forget_keys_typed_ahead(prompt.application.input)
     return prompt.unsafe_ask()
+
+
+def reads_a_terminal(source: Input) -> bool:
+    """Whether the prompts read a person's terminal (not a pipe of keys)."""
+    if not isinstance(source, Vt100Input):
+        return False
+    try:
+        return os.isatty(source.fileno())  # a pipe input's stream claims to be a terminal
+    except (OSError, ValueError):  # a closed stream
+        return False
+
+
+def forget_keys_typed_ahead(source: Input) -> None:
+    """Discard the keys that reached a terminal before the next prompt is shown.
+
+    They were meant for what was on the screen before (the rest of ``yes``
+    after a yes/no question, a second Enter), not for a question the person
+    has not read yet: those an earlier prompt read and left over (prompt_toolkit
+    hands them to the next prompt), and those still waiting in the terminal.
+    A stop key among them still stops: Ctrl-C raises ``KeyboardInterrupt``,
+    Ctrl-D ``EOFError``. A pipe of keys (a script, the tests) is left alone.
+    """
+    if not reads_a_terminal(source):
+        return
+    typed: list[KeyPress] = get_typeahead(source)
+    with source.raw_mode():
+        while True:
+            more = source.read_keys()  # never waits: only what has arrived
+            if not more:
+                break
+            typed += more
+        typed += source.flush_keys()
+    keys = {press.key for press in typed}
+    if Keys.ControlC in keys:
+        raise KeyboardInterrupt
+    if Keys.ControlD in keys:
+        raise EOFError
 
 
 def screen_width() -> int:
@@ -181,7 +235,9 @@ def _keys(
     - Alt+Enter works as Enter. (prompt_toolkit's own Alt+Enter accepts the
       hidden line a questionary list is built on, which skipped the list's
       check: a warning-sign question could be left unanswered.)
-    - ``shortcuts``: a key that picks a choice's value at once (``y`` for Yes).
+    - ``shortcuts``: a key that points at a choice (``y`` at Yes); Enter then
+      picks it, so a person who goes on typing (``yes``, Enter) is not taken on
+      to the next question by the keys after the first.
     """
     app = prompt.application
     bindings = KeyBindings()
@@ -203,13 +259,11 @@ def _keys(
         values = [getattr(choice, "value", None) for choice in control.choices]
         for key, value in shortcuts.items():
 
-            def pick(event: KeyPressEvent, value: str = value) -> None:
+            def point(event: KeyPressEvent, value: str = value) -> None:
                 assert control is not None
                 control.pointed_at = values.index(value)
-                control.is_answered = True
-                event.app.exit(result=value)
 
-            bindings.add(key, eager=True)(pick)
+            bindings.add(key, eager=True)(point)
 
     app.key_bindings = merge_key_bindings([own, bindings] if own is not None else [bindings])
     return prompt
@@ -297,7 +351,7 @@ def _yes_no(question: Question, current: AnswerValue | None) -> questionary.Ques
         question.prompt,
         entries,
         default=default,
-        instruction="(y, n, or arrow keys and Enter)",
+        instruction="(y or n, or arrow keys; then Enter)",
         shortcuts={"y": "yes", "Y": "yes", "n": "no", "N": "no"},
     )
 
@@ -320,15 +374,65 @@ def _checkbox(question: Question, current: AnswerValue | None) -> questionary.Qu
     instruction = "(space to tick, Enter when done"
     instruction += ")" if question.has_red_flags else "; none ticked = skip)"
     room = max([len(instruction)] + [len(c.label) + 2 for c in question.choices])
+    message = _message(question.prompt, room, width)
     prompt = _keys(
         questionary.checkbox(
-            _message(question.prompt, room, width),
+            message,
             choices=choices,
             validate=validator(question, width),
             instruction=wrapped(instruction, width - 1, indent=2),
         )
     )
-    return _standing_alone(prompt, question.exclusive_codes)
+    words = [(c.code, c.label) for c in question.choices]
+    return _standing_alone(
+        _echo_ticked_words(prompt, message, words, width), question.exclusive_codes
+    )
+
+
+def shortened(text: str, width: int) -> str:
+    """``text`` on one line of at most ``width`` columns, cut with "…" when longer."""
+    line = " ".join(text.split())
+    if len(line) <= width:
+        return line
+    return line[: max(width - 1, 0)].rstrip() + "…"
+
+
+def ticked_words(ticked: AbstractSet[str], words: Sequence[tuple[str, str]], room: int) -> str:
+    """What a checkbox prompt leaves on the screen once answered: the ticked
+    choices' words in list order, shortened to ``room`` columns."""
+    chosen = [label for code, label in words if code in ticked]
+    return shortened("; ".join(chosen), room) if chosen else "skipped"
+
+
+def _echo_ticked_words(
+    prompt: questionary.Question, message: str, words: Sequence[tuple[str, str]], width: int
+) -> questionary.Question:
+    """Once answered, the prompt's line shows the ticked choices' words (questionary
+    shows "done (2 selections)"): its question line is swapped for ours when done."""
+    app = prompt.application
+    control = _inquirer_control(app)
+    root = app.layout.container
+    if control is None or not isinstance(root, HSplit) or not root.children:
+        return prompt
+    last_line = f"? {message} ".split("\n")[-1]
+    room = max(width - 1 - len(last_line), 1)
+
+    def echo() -> FormattedText:
+        assert control is not None
+        ticked = {getattr(choice, "value", None) for choice in control.get_selected_values()}
+        answer = ticked_words({str(v) for v in ticked}, words, room)
+        return FormattedText(
+            [("class:qmark", "?"), ("class:question", f" {message} "), ("class:answer", answer)]
+        )
+
+    answered = Window(FormattedTextControl(echo), dont_extend_height=True)
+    root.children[0] = HSplit(
+        [
+            ConditionalContainer(root.children[0], filter=~is_done),
+            ConditionalContainer(answered, filter=is_done),
+        ]
+    )
+    return prompt
 
 
 def _standing_alone(prompt: questionary.Question, alone: AbstractSet[str]) -> questionary.Question:
@@ -399,6 +503,102 @@ def stop_or_carry_on() -> bool:
     return bool(picked == _CARRY_ON)
 
 
+def wait_for_enter() -> None:
+    """After the opening: wait until the person presses Enter (Ctrl-C stops, Ctrl-D ends)."""
+    bindings = KeyBindings()
+
+    @bindings.add("enter", eager=True)
+    def _start(event: KeyPressEvent) -> None:
+        event.app.exit(result="")
+
+    @bindings.add("c-c", eager=True)
+    def _stop(event: KeyPressEvent) -> None:
+        event.app.exit(exception=KeyboardInterrupt, style="class:aborting")
+
+    @bindings.add("c-d", eager=True)
+    def _end(event: KeyPressEvent) -> None:
+        event.app.exit(exception=EOFError, style="class:aborting")
+
+    @bindings.add(Keys.Any)
+    def _ignore(event: KeyPressEvent) -> None:
+        pass
+
+    text = FormattedText([("class:instruction", wrapped(START_PROMPT, screen_width() - 1))])
+    window = Window(FormattedTextControl(text), dont_extend_height=True, always_hide_cursor=True)
+    show_prompt(questionary.Question(Application(layout=Layout(window), key_bindings=bindings)))
+
+
+# --- The review ---------------------------------------------------------------
+
+
+def screen_height() -> int:
+    """The terminal's height in lines, never below 10."""
+    try:
+        rows = get_app_session().output.get_size().rows
+    except (OSError, ValueError):  # pragma: no cover - an output that cannot tell
+        rows = 24
+    return max(rows, 10)
+
+
+def review_row(number: int, question: Question, value: AnswerValue | None, width: int) -> str:
+    """One line of the review: the question's number and first sentence, its answer beside.
+
+    ``width``: the columns the line may take (after the menu's pointer).
+    """
+    tag = f"{number:>2}. "
+    room = max(width - len(tag), 12)
+    answer_room = max(room * 2 // 5, 8)
+    asked = shortened(report.short_prompt(question.prompt), room - answer_room - 2)
+    answer = shortened(report.describe_answer(question, value), answer_room)
+    return f"{tag}{asked:<{room - answer_room - 2}}  {answer}"
+
+
+def review_pages(count: int, room: int) -> list[range]:
+    """The answers' positions, page by page: ``room`` lines to a page at most."""
+    size = max(room, 3)
+    return [range(start, min(start + size, count)) for start in range(0, count, size)] or [range(0)]
+
+
+def _review_room(width: int, rows: int, widest: int) -> int:
+    """How many answers fit on one page of the review at this terminal size: the
+    rest is its heading, the question, "See the result", two page entries and
+    the line the cursor rests on."""
+    message = _message(REVIEW_QUESTION, widest, width)
+    instruction = wrapped("(arrow keys, then Enter)", width - 1, indent=2)
+    question_lines = message.count("\n") + 1 + instruction.count("\n")
+    return rows - (1 + question_lines + 1 + 2 + 1)
+
+
+def review_menu(
+    bank: Bank, answers: Answers, questions: Sequence[Question], page: int
+) -> tuple[str, list[tuple[str, str]], int]:
+    """The review's heading and menu for one page (``page`` kept within the pages):
+    "See the result", then a line per answer, and the way to the other pages."""
+    width = screen_width() - 1 - _SELECT_PREFIX
+    rows = [
+        review_row(number, question, answers.get(question.id), width)
+        for number, question in enumerate(questions, start=1)
+    ]
+    widest = max([len(row) for row in rows] + [len("See the result")])
+    pages = review_pages(len(rows), _review_room(screen_width(), screen_height(), widest))
+    page = max(0, min(page, len(pages) - 1))
+    shown = pages[page]
+    title = REVIEW_TITLE
+    if len(pages) > 1:
+        title += f" {shown.start + 1} to {shown.stop} of {len(rows)}"
+    entries = [("See the result", SEE_RESULT)]
+    if page > 0:
+        before = pages[page - 1]
+        entries.append(
+            (f"Previous page: answers {before.start + 1} to {before.stop}", PREVIOUS_PAGE)
+        )
+    entries += [(rows[index], questions[index].id) for index in shown]
+    if page < len(pages) - 1:
+        after = pages[page + 1]
+        entries.append((f"Next page: answers {after.start + 1} to {after.stop}", NEXT_PAGE))
+    return title, entries, page
+
+
 # --- The interview ------------------------------------------------------------
 
 
@@ -453,6 +653,7 @@ class Interview:
 
     def run(self) -> InterviewResult:
         self.console.print(report.opening())
+        wait_for_enter()
         first = list(self.pending(self.bank.first_questions))
         if first:
             self.console.print(Text("\nFirst, some warning signs", style="bold"))
@@ -462,8 +663,8 @@ class Interview:
                 return self._result(carried_on=False)
         if not self._warn_if_graver() or not self._sections():
             return self._result(carried_on=False)
-        if self.asked:
-            self._review()
+        if self.asked and not self._review():
+            return self._result(carried_on=False)
         return self._result(carried_on=True)
 
     def _warn_if_graver(self) -> bool:
@@ -507,27 +708,27 @@ class Interview:
             q for q in asking_order(self.bank) if q.id in self.answers or applies(q, self.answers)
         ]
 
-    def _review(self) -> None:
+    def _review(self) -> bool:
+        """The answers, one line each beside their question, a page at a time; any
+        can be changed. False when the person stops at urgent advice a change brought on."""
+        page = 0
         while True:
-            questions = self.reviewable()
-            self.console.print()
-            self.console.print(report.review_table(self.bank, self.answers, questions))
-            entries = [("See the result", SEE_RESULT)]
-            entries += [
-                (f"Change {number}: {report.short_prompt(question.prompt)}", question.id)
-                for number, question in enumerate(questions, start=1)
-            ]
+            title, entries, page = review_menu(self.bank, self.answers, self.reviewable(), page)
+            self.console.print(Text(title, style="bold"))
             picked = show_prompt(_list_select(REVIEW_QUESTION, entries, default=SEE_RESULT))
             if picked == SEE_RESULT:
-                return
-            self._change(self.bank.question(str(picked)))
+                return True
+            if picked in (NEXT_PAGE, PREVIOUS_PAGE):
+                page += 1 if picked == NEXT_PAGE else -1
+            elif not self._change(self.bank.question(str(picked))):
+                return False
 
-    def _change(self, question: Question) -> None:
-        before = red_flags_in(self.bank, self.answers)
-        self.ask(question)
-        after = red_flags_in(self.bank, self.answers)
-        if any(flag not in before for flag in after):
-            self.console.print(report.red_flag_panel(after))
+    def _change(self, question: Question) -> bool:
+        """Ask a question again, then whatever comes to apply; a warning sign or a
+        combination this brings on shows its urgent panel and the choice to stop
+        (False: the person stops)."""
+        if not self._ask_then_warn(question):
+            return False
         # An answer given here whose question no longer applies is dropped...
         for other in self.bank.questions:
             if (
@@ -538,15 +739,26 @@ class Interview:
                 del self.answers[other.id]
                 self.asked.discard(other.id)
         # ...and a question that now applies is asked.
-        for other in self.pending(asking_order(self.bank)):
-            self.ask(other)
+        return all(self._ask_then_warn(other) for other in self.pending(asking_order(self.bank)))
+
+    def _ask_then_warn(self, question: Question) -> bool:
+        """At the review: ask, then show the urgent panel with the choice to stop when the
+        answer brings on advice not given before; False when the person stops."""
+        before = red_flags_in(self.bank, self.answers)
+        self.ask(question)
+        after = red_flags_in(self.bank, self.answers)
+        if not any(flag not in before for flag in after):
+            return True
+        self.warned = min(after[0].rank, self.warned if self.warned is not None else after[0].rank)
+        self.console.print(report.red_flag_panel(after))
+        return stop_or_carry_on()
 
     def _ordered(self) -> dict[str, AnswerValue]:
         return {q.id: self.answers[q.id] for q in self.bank.questions if q.id in self.answers}
 
 
 @contextmanager
-def _prompts_on(screen: TextIO | None) -> Iterator[None]:
+def prompts_on(screen: TextIO | None) -> Iterator[None]:
     """Show prompts on ``screen`` (standard error, or the terminal itself) when given."""
     if screen is None:
         yield
@@ -571,8 +783,18 @@ def run_interview(
     are drawn when not on standard output (standard output then carries the
     report or the JSON).
     """
-    interview = Interview(
-        bank, dict(answers), console, given=frozenset(answers), asked=set(left_blank)
-    )
-    with _prompts_on(screen):
+    interview = start_interview(bank, answers, console, left_blank=left_blank)
+    with prompts_on(screen):
         return interview.run()
+
+
+def start_interview(
+    bank: Bank,
+    answers: Answers,
+    console: Console,
+    *,
+    left_blank: AbstractSet[str] = frozenset(),
+) -> Interview:
+    """An interview ready to :meth:`~Interview.run` (inside :func:`prompts_on`); the
+    caller keeps it, to know what was answered and shown if the person stops midway."""
+    return Interview(bank, dict(answers), console, given=frozenset(answers), asked=set(left_blank))
