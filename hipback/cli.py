@@ -1,7 +1,8 @@
 """The command line: each command parses its options and calls one function.
 
-Command modules are imported inside the commands, so ``hipback --version``
-and ``--help`` load neither the question bank nor the prompt library.
+Command modules are imported inside the commands (the function-level imports
+below), so ``hipback --version`` and ``--help`` load neither the question bank
+nor the prompt library; the list of formats loads none of its formats.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import typer
 
 from hipback import __version__
 from hipback.errors import EXIT_OK, EXIT_USAGE, HipbackError, exit_code_for_signal
+from hipback.formats import FORMATS, WRITERS
 from hipback.messages import printable
 
 app = typer.Typer(
@@ -258,11 +260,21 @@ def ask(
     )
 
 
-class BatchFormat(str, Enum):
-    csv = "csv"
-    jsonl = "jsonl"
-    xlsx = "xlsx"
-    fhir = "fhir"
+#: ``batch --format``'s choices: the writers of the one list of formats.
+BatchFormat = Enum(  # type: ignore[misc]
+    "BatchFormat", {name: name for name in WRITERS}, type=str
+)
+
+
+def _batch_format_help() -> str:
+    named = [f"{f.name} ({f.purpose})" if f.purpose else f.name for f in FORMATS if f.writer]
+    suffixes = ", ".join(
+        f.writer.extensions[0] for f in FORMATS if f.writer and f.writer.extensions
+    )
+    return (
+        f"Output format: {', '.join(named[:-1])} or {named[-1]}. Default: from the -o"
+        f" file's extension ({suffixes}), else {named[0]}."
+    )
 
 
 @app.command()
@@ -290,10 +302,8 @@ def batch(
         Optional[BatchFormat],  # noqa: UP045
         typer.Option(
             "--format",
-            metavar="csv|jsonl|xlsx|fhir",
-            help="Output format: csv, jsonl (one JSON object per line), xlsx (an Excel"
-            " workbook) or fhir (one FHIR RiskAssessment per line). Default: from the -o"
-            " file's extension (.csv, .jsonl, .xlsx), else csv.",
+            metavar="|".join(WRITERS),
+            help=_batch_format_help(),
             show_default=False,
         ),
     ] = None,
