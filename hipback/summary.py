@@ -21,9 +21,9 @@ from typing import Any, BinaryIO
 from hipback.bank.loader import load_bank
 from hipback.batch.tally import ResultRow, Tally
 from hipback.errors import HipbackError
+from hipback.formats import SUMMARY_FORMATS, listing
 from hipback.formats.csv import LineSource, RowError, normalise, read_header, read_rows
-from hipback.formats.summary_text import markdown, plain_lines, rich_picture
-from hipback.messages import printable, quoted
+from hipback.messages import quoted
 from hipback.results import RESULT_FIELDS
 
 #: Result columns (a summary reads those of any batch).
@@ -247,12 +247,5 @@ def run_summary(path: str, output_format: str = "text", bank_path: Path | None =
     bank = load_bank(bank_path)
     name = "standard input" if path == "-" else path
     tally = summarise(path, frozenset(bank.questions_by_id))
-    if output_format == "markdown":
-        sys.stdout.write(markdown(tally, name))
-    elif sys.stdout is not None and sys.stdout.isatty():
-        from rich.console import Console  # rich loads only for a terminal: a pipe stays quick
-
-        Console().print(rich_picture(tally, printable(name)))
-    else:
-        sys.stdout.write("\n".join(plain_lines(tally, printable(name))) + "\n")
+    listing(SUMMARY_FORMATS, output_format).show(tally, name)
     return tally.exit_code

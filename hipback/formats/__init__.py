@@ -188,6 +188,57 @@ def output_format_for(output: str | None) -> str:
     return "csv"
 
 
+# --- what the listing commands show -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A way ``hipback questions``, ``evidence`` or ``summary`` shows what it lists
+    (``--format``): its name, what it is for, and the function that shows it."""
+
+    name: str
+    purpose: str
+    show: Callable[..., None]
+
+
+def _listing(name: str, purpose: str, where: str) -> Listing:
+    return Listing(name, purpose, _later(where))
+
+
+_LISTINGS = f"{_FORMATS}.listings"
+#: ``hipback questions --format``, the default first: ``show(bank)``.
+QUESTIONS_FORMATS: tuple[Listing, ...] = (
+    _listing("table", "to read", f"{_LISTINGS}:show_questions_table"),
+    _listing("csv-template", "the header row a clinic fills in", f"{_LISTINGS}:show_csv_template"),
+    _listing("json", "for tools", f"{_LISTINGS}:show_questions_json"),
+    _listing("fhir", "a FHIR R4 Questionnaire", f"{_LISTINGS}:show_questionnaire"),
+    _listing(
+        "redcap",
+        "a REDCap data dictionary to import as an instrument",
+        f"{_LISTINGS}:show_data_dictionary",
+    ),
+)
+#: ``hipback evidence --format``, the default first: ``show(bank)``.
+EVIDENCE_FORMATS: tuple[Listing, ...] = (
+    _listing("table", "to read", f"{_LISTINGS}:show_evidence_tables"),
+    _listing("markdown", "for documents", f"{_LISTINGS}:show_evidence_markdown"),
+)
+#: ``hipback summary --format``, the default first: ``show(tally, name)``.
+SUMMARY_FORMATS: tuple[Listing, ...] = (
+    _listing(
+        "text",
+        "a picture at a terminal, plain when piped",
+        f"{_FORMATS}.summary_text:show_text",
+    ),
+    _listing("markdown", "an audit report", f"{_FORMATS}.summary_text:show_markdown"),
+)
+
+
+def listing(listings: tuple[Listing, ...], name: str) -> Listing:
+    """The listing called ``name``."""
+    return next(shown for shown in listings if shown.name == name)
+
+
 # --- what a writer remembers during a run ------------------------------------------------
 
 #: Entries a writer's memo holds before it starts again (memory stays flat).

@@ -10,6 +10,7 @@ Markdown), in at most 80 columns, so they read the same without colour.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -317,3 +318,20 @@ def markdown(tally: Tally, name: str) -> str:
         out += ["", "## Unreadable rows", ""]
         out += [f"- {_cell(text)}" for text in tally.unreadable_rows]
     return "\n".join(out) + "\n"
+
+
+# --- shown on standard output (``hipback summary --format``) -----------------------------
+
+
+def show_text(tally: Tally, name: str) -> None:
+    """The picture: with the urgent lines in bold at a terminal, plain text when piped."""
+    if sys.stdout is not None and sys.stdout.isatty():
+        from rich.console import Console  # rich loads only for a terminal: a pipe stays quick
+
+        Console().print(rich_picture(tally, printable(name)))
+    else:
+        sys.stdout.write("\n".join(plain_lines(tally, printable(name))) + "\n")
+
+
+def show_markdown(tally: Tally, name: str) -> None:
+    sys.stdout.write(markdown(tally, name))
