@@ -114,12 +114,16 @@ def _rounded(value: float, places: int) -> str:
 
 
 class JsonLines:
-    """JSON lines built by hand: the text :func:`jsonl_records` gives, several times faster.
+    """JSON lines built by hand: the text :func:`jsonl_records` gives.
 
     A reason's JSON is mostly its finding's fixed text: that is encoded once
     per finding, and only the effective weight and likelihood ratio are
     written per row. Findings are remembered by identity, so an instance
     serves one bank (one run).
+
+    Measured: two to four times as fast as ``json.dumps`` (:func:`jsonl_records`) on
+    20,000 random rows of ``tests/bench_batch.py``, writing alone; more on real rows,
+    whose results repeat.
     """
 
     def __init__(self, columns: Columns) -> None:
