@@ -1,7 +1,8 @@
 """The command line: each command parses its options and calls one function.
 
-Command modules are imported inside the commands, so ``hipback --version``
-and ``--help`` load neither the question bank nor the prompt library.
+Command modules are imported inside the commands (the function-level imports
+below), so ``hipback --version`` and ``--help`` load neither the question bank
+nor the prompt library; the list of formats loads none of its formats.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import io
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import Enum
 from pathlib import Path
 from types import FrameType
@@ -23,6 +24,15 @@ import typer
 
 from hipback import __version__
 from hipback.errors import EXIT_OK, EXIT_USAGE, HipbackError, exit_code_for_signal
+from hipback.formats import (
+    EVIDENCE_FORMATS,
+    FORMATS,
+    QUESTIONS_FORMATS,
+    SUMMARY_FORMATS,
+    WRITERS,
+    Listing,
+    listing,
+)
 from hipback.messages import printable
 
 app = typer.Typer(
@@ -258,11 +268,37 @@ def ask(
     )
 
 
-class BatchFormat(str, Enum):
-    csv = "csv"
-    jsonl = "jsonl"
-    xlsx = "xlsx"
-    fhir = "fhir"
+def _choices(names: Iterable[str]) -> Callable[[str | None], str | None]:
+    """A check of a command's ``--format``: one of ``names`` (from :mod:`hipback.formats`),
+    refused as typer refuses a choice it does not know (exit 2)."""
+    allowed = tuple(names)
+
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in allowed:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(map(repr, allowed))}.")
+        return value
+
+    return check
+
+
+def _metavar(listings: tuple[Listing, ...]) -> str:
+    return "|".join(shown.name for shown in listings)
+
+
+def _choices_help(listings: tuple[Listing, ...]) -> str:
+    named = [f"{shown.name} ({shown.purpose})" for shown in listings]
+    return f"{', '.join(named[:-1])} or {named[-1]}."
+
+
+def _batch_format_help() -> str:
+    named = [f"{f.name} ({f.purpose})" if f.purpose else f.name for f in FORMATS if f.writer]
+    suffixes = ", ".join(
+        f.writer.extensions[0] for f in FORMATS if f.writer and f.writer.extensions
+    )
+    return (
+        f"Output format: {', '.join(named[:-1])} or {named[-1]}. Default: from the -o"
+        f" file's extension ({suffixes}), else {named[0]}."
+    )
 
 
 @app.command()
@@ -287,13 +323,12 @@ def batch(
         ),
     ] = None,
     output_format: Annotated[
-        Optional[BatchFormat],  # noqa: UP045
+        Optional[str],  # noqa: UP045
         typer.Option(
             "--format",
-            metavar="csv|jsonl|xlsx|fhir",
-            help="Output format: csv, jsonl (one JSON object per line), xlsx (an Excel"
-            " workbook) or fhir (one FHIR RiskAssessment per line). Default: from the -o"
-            " file's extension (.csv, .jsonl, .xlsx), else csv.",
+            callback=_choices(WRITERS),
+            metavar="|".join(WRITERS),
+            help=_batch_format_help(),
             show_default=False,
         ),
     ] = None,
@@ -350,7 +385,7 @@ def batch(
         run_batch(
             input_path=input,
             output=output,
-            output_format=output_format.value if output_format is not None else None,
+            output_format=output_format,
             bank_path=bank,
             quiet=quiet,
             encoding=encoding,
@@ -361,87 +396,46 @@ def batch(
     )
 
 
-class QuestionsFormat(str, Enum):
-    table = "table"
-    csv_template = "csv-template"
-    json = "json"
-    fhir = "fhir"
-    redcap = "redcap"
-
-
 @app.command()
 @reports_errors
 def questions(
     output_format: Annotated[
-        QuestionsFormat,
+        str,
         typer.Option(
             "--format",
-            metavar="table|csv-template|json|fhir|redcap",
-            help="table (to read), csv-template (the header row a clinic fills in),"
-            " json (for tools), fhir (a FHIR R4 Questionnaire) or redcap (a REDCap data"
-            " dictionary to import as an instrument).",
+            callback=_choices(shown.name for shown in QUESTIONS_FORMATS),
+            metavar=_metavar(QUESTIONS_FORMATS),
+            help=_choices_help(QUESTIONS_FORMATS),
         ),
-    ] = QuestionsFormat.table,
+    ] = QUESTIONS_FORMATS[0].name,
     bank: BankOption = None,
 ) -> None:
     """List every question: its id, type, allowed answer codes and wording."""
     from hipback.bank.loader import load_bank
-    from hipback.formats import listings as tables
 
-    loaded = load_bank(bank)
-    if output_format is QuestionsFormat.csv_template:
-        sys.stdout.write(tables.csv_template(loaded))
-    elif output_format is QuestionsFormat.json:
-        print(tables.questions_json(loaded))
-    elif output_format is QuestionsFormat.fhir:
-        from hipback.formats.fhir import dumps, questionnaire
-
-        print(dumps(questionnaire(loaded), indent=2))
-    elif output_format is QuestionsFormat.redcap:
-        from hipback.formats.redcap import data_dictionary
-
-        sys.stdout.write(data_dictionary(loaded))
-    else:
-        from rich.console import Console
-
-        Console().print(tables.questions_table(loaded))
-
-
-class EvidenceFormat(str, Enum):
-    table = "table"
-    markdown = "markdown"
+    listing(QUESTIONS_FORMATS, output_format).show(load_bank(bank))
 
 
 @app.command()
 @reports_errors
 def evidence(
     output_format: Annotated[
-        EvidenceFormat,
+        str,
         typer.Option(
             "--format",
-            metavar="table|markdown",
-            help="table (to read) or markdown (for documents).",
+            callback=_choices(shown.name for shown in EVIDENCE_FORMATS),
+            metavar=_metavar(EVIDENCE_FORMATS),
+            help=_choices_help(EVIDENCE_FORMATS),
         ),
-    ] = EvidenceFormat.table,
+    ] = EVIDENCE_FORMATS[0].name,
     bank: BankOption = None,
 ) -> None:
     """Every finding: which way it points, its likelihood ratio and its published source;
     the warning signs and the combinations that grade them or name other causes; then
     the published combinations beside what hipback makes of them."""
     from hipback.bank.loader import load_bank
-    from hipback.formats import listings as tables
 
-    loaded = load_bank(bank)
-    if output_format is EvidenceFormat.markdown:
-        sys.stdout.write(tables.evidence_markdown(loaded))
-        sys.stdout.write("\n" + tables.combinations_markdown(loaded))
-    else:
-        from rich.console import Console
-
-        console = Console()
-        console.print(tables.evidence_table(loaded))
-        console.print(tables.rules_table(loaded))
-        console.print(tables.combinations_table(loaded))
+    listing(EVIDENCE_FORMATS, output_format).show(load_bank(bank))
 
 
 @app.command()
@@ -473,11 +467,6 @@ def validate(
     )
 
 
-class SummaryFormat(str, Enum):
-    text = "text"
-    markdown = "markdown"
-
-
 @app.command()
 @reports_errors
 def summary(
@@ -490,13 +479,14 @@ def summary(
         ),
     ],
     output_format: Annotated[
-        SummaryFormat,
+        str,
         typer.Option(
             "--format",
-            metavar="text|markdown",
-            help="text (a picture at a terminal, plain when piped) or markdown (an audit report).",
+            callback=_choices(shown.name for shown in SUMMARY_FORMATS),
+            metavar=_metavar(SUMMARY_FORMATS),
+            help=_choices_help(SUMMARY_FORMATS),
         ),
-    ] = SummaryFormat.text,
+    ] = SUMMARY_FORMATS[0].name,
     bank: BankOption = None,
 ) -> None:
     """Picture a batch's results: urgent rows, counts, a histogram of spine_probability.
@@ -505,7 +495,7 @@ def summary(
     urgency; the histogram; the mixed-pattern rows."""
     from hipback.summary import run_summary
 
-    raise typer.Exit(run_summary(results, output_format.value, bank))
+    raise typer.Exit(run_summary(results, output_format, bank))
 
 
 _STANDARD_STREAMS = {0: "standard input", 1: "standard output", 2: "standard error"}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from hipback.messages import quoted
@@ -72,3 +73,13 @@ class AnswerError(HipbackError):
     def __init__(self, problems: Sequence[AnswerProblem]) -> None:
         self.problems = tuple(problems)
         super().__init__("; ".join(str(p) for p in self.problems))
+
+
+@contextmanager
+def reading_errors(name: str) -> Iterator[None]:
+    """A failing read (an I/O error) of ``name`` as a :class:`HipbackError`, told apart
+    from a failing write."""
+    try:
+        yield
+    except OSError as error:
+        raise HipbackError(f"cannot read {name}: {error.strerror or error}") from None

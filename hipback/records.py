@@ -37,15 +37,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from hipback.bank.model import Bank
-from hipback.batch import (
-    Columns,
-    _result_cells,
-    assess_rows,
-    plan_columns,
-)
+from hipback.batch.rows import Columns, assess_rows, plan_columns
 from hipback.errors import HipbackError
 from hipback.formats.redcap import Gathering, gather_row, plan_gathering
-from hipback.scoring.engine import RESULT_FIELDS
+from hipback.results import RESULT_FIELDS, text_cells
 
 __all__ = ["RESULT_FIELDS", "assess_records", "default_bank"]
 
@@ -118,4 +113,4 @@ def assess_records(
         if gathering is not None:
             cells = gather_row(gathering, cells)
         result = next(assess_rows(bank, columns, (cells,), number))
-        yield dict(zip(RESULT_FIELDS, _result_cells(result, False), strict=True))
+        yield dict(zip(RESULT_FIELDS, text_cells(result.record()), strict=True))

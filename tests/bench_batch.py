@@ -41,9 +41,9 @@ CASES = ("public_vignettes.csv", "textbook_cases.csv", "textbook_cases_2.csv")
 
 #: A worker's own peak (VmHWM) is read from /proc just before the workers are stopped.
 _WORKER_PEAK = """
-from hipback import batch
+from hipback.batch import workers as batch
 worker_peak = [0]
-_exit = batch._Workers.__exit__
+_exit = batch.Workers.__exit__
 def _peek(self, *exc):
     for process in getattr(self, "_processes", []):
         try:
@@ -54,7 +54,7 @@ def _peek(self, *exc):
         except OSError:
             pass
     return _exit(self, *exc)
-batch._Workers.__exit__ = _peek
+batch.Workers.__exit__ = _peek
 
 
 def own_peak():

@@ -32,7 +32,8 @@ from bench_batch import write_rows
 
 from hipback import load_bank
 from hipback.answers import parse_answers
-from hipback.formats.fhir import MAX_DOCUMENT_BYTES, questionnaire_response
+from hipback.formats.fhir import questionnaire_response
+from hipback.formats.fhir_batch import MAX_DOCUMENT_BYTES
 
 _BATCH = """
 import inspect, sys, time

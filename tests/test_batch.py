@@ -18,19 +18,13 @@ from typer.testing import CliRunner
 from hipback import assess, load_bank
 from hipback.answers import parse_answer
 from hipback.bank.model import URGENCY_LEVELS, VERDICTS
-from hipback.batch import (
-    JSON_FIELDS,
-    RESULT_FIELDS,
-    CsvLines,
-    assess_rows,
-    csv_records,
-    neutralise,
-    plan_columns,
-    run_batch,
-)
+from hipback.batch import assess_rows, plan_columns, run_batch
 from hipback.cli import app
 from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_OK, EXIT_USAGE, AnswerError
+from hipback.formats.cells import neutralise
+from hipback.formats.csv_results import CsvLines, csv_records
 from hipback.messages import quoted
+from hipback.results import JSON_FIELDS, RESULT_FIELDS
 
 BANK = load_bank()
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
@@ -468,11 +462,11 @@ def test_a_failed_run_leaves_the_previous_output(tmp_path: Path) -> None:
 def test_interrupted_run_leaves_the_previous_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import hipback.batch
+    from hipback.batch import rows as batch_rows
 
     out = write(tmp_path / "out.csv", "previous\n")
     calls = 0
-    real = hipback.batch.RowAssessor.__call__
+    real = batch_rows.RowAssessor.__call__
 
     def flaky(self: Any, cells: Any) -> Any:
         nonlocal calls
@@ -481,7 +475,7 @@ def test_interrupted_run_leaves_the_previous_output(
             raise KeyboardInterrupt
         return real(self, cells)
 
-    monkeypatch.setattr(hipback.batch.RowAssessor, "__call__", flaky)
+    monkeypatch.setattr(batch_rows.RowAssessor, "__call__", flaky)
     result = batch(str(VIGNETTES), "-o", str(out))
     assert result.exit_code == 130
     assert out.read_text() == "previous\n"
@@ -558,7 +552,7 @@ def test_output_permissions_do_not_depend_on_umask(tmp_path: Path) -> None:
 
 
 def _fake_binary_format() -> Any:
-    from hipback.batch import OutputFormat
+    from hipback.formats import OutputFormat
 
     def encode(bank: Any, layout: Any, results: Any) -> Any:
         for row in results:
@@ -576,9 +570,9 @@ def _fake_binary_format() -> Any:
 def test_a_binary_writer_gets_a_private_atomic_byte_stream(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hipback import batch as batch_module
+    from hipback import formats
 
-    monkeypatch.setitem(batch_module.WRITERS, "fake", _fake_binary_format())
+    monkeypatch.setitem(formats.WRITERS, "fake", _fake_binary_format())
     out = tmp_path / "out.fake"
     # No --format: the extension picks the writer.
     assert run_batch(str(VIGNETTES), str(out), None, None, True) == EXIT_OK
@@ -594,7 +588,7 @@ def test_a_binary_writer_gets_a_private_atomic_byte_stream(
 
 
 def test_output_format_follows_the_extension_else_csv() -> None:
-    from hipback.batch import output_format_for
+    from hipback.formats import output_format_for
 
     assert output_format_for("results.JSONL") == "jsonl"
     assert output_format_for("results.ndjson") == "jsonl"
@@ -606,17 +600,18 @@ def test_output_format_follows_the_extension_else_csv() -> None:
 def test_a_reader_for_another_format_plugs_in(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hipback import batch as batch_module
+    from hipback import formats
+    from hipback.batch import pipeline, prepared_from
     from hipback.formats.csv import RowError
 
     def reader(bank: Any, binary: Any, name: str, encoding: str) -> Any:
         lines = binary.read().decode().split("\n")
         rows: list[list[str] | RowError] = [line.split("|") for line in lines[1:] if line]
         rows.append(RowError(99, "unreadable"))
-        return batch_module.prepared_from(bank, lines[0].split("|"), rows, name)
+        return prepared_from(bank, lines[0].split("|"), rows, name)
 
-    monkeypatch.setitem(batch_module.READERS, "pipes", reader)
-    monkeypatch.setattr(batch_module, "input_format", lambda path, binary: "pipes")
+    monkeypatch.setitem(formats.READERS, "pipes", reader)
+    monkeypatch.setattr(pipeline, "input_format", lambda path, binary: "pipes")
     source = write(tmp_path / "in.pipes", "id|worst_site|limp\nA|groin|yes\nB|knee|maybe\n")
     piped = tmp_path / "piped.csv"
     assert run_batch(str(source), str(piped), "csv", None, True) == EXIT_INVALID_ENTRIES
@@ -672,8 +667,8 @@ def test_hand_built_csv_lines_equal_csv_writer(delimiter: str) -> None:
 
 
 def test_hand_built_json_lines_equal_json_dumps(monkeypatch: pytest.MonkeyPatch) -> None:
-    from hipback import batch as batch_module
-    from hipback.batch import JsonLines, jsonl_records
+    from hipback.formats import jsonl as jsonl_module
+    from hipback.formats.jsonl import JsonLines, jsonl_records
 
     names = ['patient \u00e9"id', *(q.id for q in BANK.questions)]
     columns = plan_columns(BANK, names, "test")
@@ -685,12 +680,12 @@ def test_hand_built_json_lines_equal_json_dumps(monkeypatch: pytest.MonkeyPatch)
     assert [fast.line(r) for r in results] == list(jsonl_records(columns, results))
 
     # A reason with another shape falls back to json.dumps, still the same text.
-    real = batch_module.reason_record
+    real = jsonl_module.reason_record
 
     def more(reason: Any) -> dict[str, Any]:
         return {**real(reason), "extra": [1, "\u2603"]}
 
-    monkeypatch.setattr(batch_module, "reason_record", more)
+    monkeypatch.setattr(jsonl_module, "reason_record", more)
     assert [JsonLines(columns).line(r) for r in results] == list(jsonl_records(columns, results))
 
 
@@ -708,7 +703,7 @@ def test_hand_built_json_lines_equal_json_dumps(monkeypatch: pytest.MonkeyPatch)
 )
 @pytest.mark.slow  # many generated examples
 def test_hand_built_reasons_round_as_json_dumps(weights: list[float]) -> None:
-    from hipback.batch import JsonLines, reason_record
+    from hipback.formats.jsonl import JsonLines, reason_record
     from hipback.scoring.engine import Reason
 
     findings = BANK.findings

@@ -16,7 +16,8 @@ from types import ModuleType
 
 import pytest
 
-from hipback.batch import RESULT_FIELDS, run_batch
+from hipback.batch import run_batch
+from hipback.results import RESULT_FIELDS
 
 #: Real processes, terminals or a browser: left out by `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow

@@ -23,7 +23,6 @@ from typer.testing import CliRunner
 from hipback import __version__, assess, load_bank
 from hipback.answers import parse_answers
 from hipback.bank.model import AnswerValue
-from hipback.batch import RESULT_FIELDS
 from hipback.cli import app
 from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_OK, EXIT_USAGE
 from hipback.formats.fhir import (
@@ -39,6 +38,7 @@ from hipback.formats.fhir import (
     questionnaire_response,
     response_answers,
 )
+from hipback.results import RESULT_FIELDS
 
 BANK = load_bank()
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"

@@ -14,7 +14,7 @@ import json
 import textwrap
 from pathlib import Path
 
-from conftest import DOWN, ENTER
+from conftest import DOWN, ENTER, START
 from prompt_toolkit.input import PipeInput
 from rich.console import Console
 from typer.testing import CliRunner
@@ -117,7 +117,7 @@ def _interview(bank: Bank, pipe: PipeInput, given: dict[str, object]) -> dict[st
         DOWN * 3 + ENTER if q.id == "walking_onset" else ENTER
         for q in questions_to_ask(bank, answers)
     )
-    pipe.send_text(typed + ENTER)  # and "See the result" at the review
+    pipe.send_text(START + typed + ENTER)  # the opening, then "See the result" at the review
     pipe.close()
     result = run_interview(bank, answers, Console(file=io.StringIO(), width=80))
     return dict(result.answers)

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from hipback import assess, load_bank
-from hipback.batch import SUMMARY_ROWS
+from hipback.batch.tally import ROWS_SHOWN as SUMMARY_ROWS
 from hipback.cli import app
 from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_OK, EXIT_USAGE, exit_code_for_signal
 from hipback.files import output_target

@@ -10,7 +10,7 @@ import pexpect
 import pytest
 
 from hipback import load_bank
-from hipback.batch import _json_keys, plan_columns
+from hipback.batch.rows import _json_keys, plan_columns
 
 BANK = load_bank()
 #: Generous: the whole command takes about a second; the old quadratic header took minutes.

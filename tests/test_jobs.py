@@ -25,8 +25,10 @@ from typing import Any
 import pytest
 
 from hipback import assess, load_bank
-from hipback import batch as batch_module
+from hipback.batch import output as batch_output
+from hipback.batch import pipeline as batch_pipeline
 from hipback.batch import run_batch
+from hipback.batch import workers as batch_workers
 from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_USAGE, exit_code_for_signal
 
 BANK = load_bank()
@@ -71,8 +73,8 @@ def mixed_rows(count: int, delimiter: str = ",", seed: int = 3) -> str:
 
 @pytest.fixture
 def tiny_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(batch_module, "CHUNK_ROWS", 7)
-    monkeypatch.setattr(batch_module, "AUTO_JOBS_ROWS", 10)
+    monkeypatch.setattr(batch_workers, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(batch_pipeline, "AUTO_JOBS_ROWS", 10)
 
 
 def run_both(tmp_path: Path, text: str, output_format: str, jobs: int | None = 2) -> bytes:
@@ -113,14 +115,14 @@ def test_the_default_goes_parallel_past_the_threshold_with_the_same_bytes(
     tmp_path: Path, tiny_chunks: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started = []
-    real = batch_module._Workers.__init__
+    real = batch_workers.Workers.__init__
 
     def counting(self: object, *args: object) -> None:
         started.append(args[0])
         real(self, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(batch_module._Workers, "__init__", counting)
-    monkeypatch.setattr(batch_module, "default_jobs", lambda: 2)
+    monkeypatch.setattr(batch_workers.Workers, "__init__", counting)
+    monkeypatch.setattr(batch_pipeline, "default_jobs", lambda: 2)
     run_both(tmp_path, mixed_rows(60), "csv", jobs=None)
     assert started == [2]  # the default run used two workers
     started.clear()
@@ -134,7 +136,7 @@ def test_a_large_file_goes_parallel_from_the_first_row(
 ) -> None:
     """Past AUTO_JOBS_BYTES the workers start at once: no row is assessed in the main process."""
     in_main = []
-    real = batch_module.assess_rows
+    real = batch_pipeline.assess_rows
 
     def noting(bank: Any, columns: Any, rows: Any, first: int = 1) -> Any:
         for row in real(bank, columns, rows, first):
@@ -143,14 +145,14 @@ def test_a_large_file_goes_parallel_from_the_first_row(
             yield row
 
     main = os.getpid()
-    monkeypatch.setattr(batch_module, "assess_rows", noting)
-    monkeypatch.setattr(batch_module, "default_jobs", lambda: 2)
+    monkeypatch.setattr(batch_pipeline, "assess_rows", noting)
+    monkeypatch.setattr(batch_pipeline, "default_jobs", lambda: 2)
     text = mixed_rows(60)
-    monkeypatch.setattr(batch_module, "AUTO_JOBS_BYTES", len(text.encode()))
+    monkeypatch.setattr(batch_pipeline, "AUTO_JOBS_BYTES", len(text.encode()))
     run_both(tmp_path, text, "csv", jobs=None)
     assert in_main == list(range(1, 61))  # jobs=1: all here; the default: none
     in_main.clear()
-    monkeypatch.setattr(batch_module, "AUTO_JOBS_BYTES", len(text.encode()) + 1)
+    monkeypatch.setattr(batch_pipeline, "AUTO_JOBS_BYTES", len(text.encode()) + 1)
     run_both(tmp_path, text, "csv", jobs=None)
     assert in_main == list(range(1, 61)) + list(range(1, 11))  # the first AUTO_JOBS_ROWS here
 
@@ -166,13 +168,13 @@ def test_workers_write_their_chunks_in_place(
 ) -> None:
     """The main process never carries a worker's text into a file; the bytes are the same."""
     carried = []
-    real = batch_module._TakingBytes._place
+    real = batch_output.TakingBytes._place
 
     def noting(self: Any, chunk: Any) -> int:
         carried.append(chunk.data is not None)
         return int(real(self, chunk))
 
-    monkeypatch.setattr(batch_module._TakingBytes, "_place", noting)
+    monkeypatch.setattr(batch_output.TakingBytes, "_place", noting)
     run_both(tmp_path, mixed_rows(120), output_format, jobs=2)
     assert carried and not any(carried)  # every chunk placed by a worker
 
@@ -180,12 +182,12 @@ def test_workers_write_their_chunks_in_place(
 def test_a_chunk_a_worker_could_not_place_is_placed_by_the_main_process(tmp_path: Path) -> None:
     path = tmp_path / "out.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
-        taking = batch_module._TakingBytes(handle)
+        taking = batch_output.TakingBytes(handle)
         taking.write("header\n")
         handle.flush()
-        taking.write(batch_module._Placed(7 + 6, 6, b"third\n"))  # out of order, as they come
-        taking.write(batch_module._Placed(7, 6, b"second"))
-        taking.write(batch_module._Placed(7 + 12, 0, None))
+        taking.write(batch_output.Placed(7 + 6, 6, b"third\n"))  # out of order, as they come
+        taking.write(batch_output.Placed(7, 6, b"second"))
+        taking.write(batch_output.Placed(7 + 12, 0, None))
         taking.write("last\n")
     assert path.read_bytes() == b"header\nsecondthird\nlast\n"
 
@@ -193,14 +195,14 @@ def test_a_chunk_a_worker_could_not_place_is_placed_by_the_main_process(tmp_path
 def test_only_a_plain_file_of_its_own_is_written_by_workers(tmp_path: Path) -> None:
     plain = tmp_path / "plain.csv"
     with plain.open("w") as handle:
-        found = batch_module._OutputFile.of(handle)
+        found = batch_output.OutputFile.of(handle)
         assert (found is not None) == HAS_PROC_FDS
     with (tmp_path / "log.csv").open("a") as appending:
-        assert batch_module._OutputFile.of(appending) is None  # O_APPEND ignores offsets
-    assert batch_module._OutputFile.of(io.StringIO()) is None
+        assert batch_output.OutputFile.of(appending) is None  # O_APPEND ignores offsets
+    assert batch_output.OutputFile.of(io.StringIO()) is None
     reading, writing = os.pipe()
     with os.fdopen(writing, "w") as pipe:
-        assert batch_module._OutputFile.of(pipe) is None
+        assert batch_output.OutputFile.of(pipe) is None
     os.close(reading)
 
 
@@ -208,7 +210,7 @@ def test_a_worker_does_not_write_into_another_file_of_the_same_name(tmp_path: Pa
     path = tmp_path / "out.csv"
     with path.open("w") as held:  # as the main process holds its output open
         status = os.fstat(held.fileno())
-        places = batch_module._Places(str(path), status.st_dev, status.st_ino, 0)
+        places = batch_output.Places(str(path), status.st_dev, status.st_ino, 0)
         fd = places.open()
         assert fd is not None
         os.close(fd)
@@ -275,26 +277,26 @@ def test_jobs_are_capped_at_the_usable_cores(
 ) -> None:
     """More processes than cores would only share the same cores (--jobs 1000 on two)."""
     started = []
-    real = batch_module._Workers.__init__
+    real = batch_workers.Workers.__init__
 
     def counting(self: object, *args: object) -> None:
         started.append(args[0])
         real(self, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(batch_module._Workers, "__init__", counting)
-    monkeypatch.setattr(batch_module, "default_jobs", lambda: 2)
+    monkeypatch.setattr(batch_workers.Workers, "__init__", counting)
+    monkeypatch.setattr(batch_pipeline, "default_jobs", lambda: 2)
     run_both(tmp_path, mixed_rows(60), "csv", jobs=1000)
     assert started == [2]
     started.clear()
-    monkeypatch.setattr(batch_module, "default_jobs", lambda: 1)
+    monkeypatch.setattr(batch_pipeline, "default_jobs", lambda: 1)
     run_both(tmp_path, mixed_rows(60), "csv", jobs=1000)  # one core: no worker at all
     assert started == []
 
 
 def test_the_usable_cores_are_those_this_process_may_run_on() -> None:
     if hasattr(os, "sched_getaffinity"):
-        assert batch_module.default_jobs() == len(os.sched_getaffinity(0))
-    assert batch_module.default_jobs() >= 1
+        assert batch_workers.default_jobs() == len(os.sched_getaffinity(0))
+    assert batch_workers.default_jobs() >= 1
 
 
 def test_jobs_help_says_it_is_capped() -> None:
@@ -311,7 +313,7 @@ def test_chunks_end_at_the_row_limit_or_the_size_limit() -> None:
     from hipback.formats.csv import RowError
 
     def sizes(rows: list[Any], max_rows: int, max_chars: int) -> list[int]:
-        return [len(c) for c in batch_module._chunks(iter(rows), max_rows, max_chars)]
+        return [len(c) for c in batch_workers._chunks(iter(rows), max_rows, max_chars)]
 
     short = [["a", "bc"]] * 10  # 3 characters a row
     assert sizes(short, 4, 1000) == [4, 4, 2]
@@ -322,16 +324,16 @@ def test_chunks_end_at_the_row_limit_or_the_size_limit() -> None:
     assert sizes([["x" * (2 << 20)], ["y"], ["z"]], 1000, 1 << 20) == [1, 2]  # never empty
     errors = [RowError(3, "x" * 50), ["ok"], RowError(4, "y" * 50)]
     assert sizes(errors, 10, 52) == [2, 1]  # an unreadable part counts by its message
-    chunks = list(batch_module._chunks(iter(short + long), 1000, 1 << 20))
+    chunks = list(batch_workers._chunks(iter(short + long), 1000, 1 << 20))
     assert [row for chunk in chunks for row in chunk] == short + long  # nothing lost, in order
 
 
 def test_the_default_chunks_of_long_rows_stay_small() -> None:
     """Rows of 300 KB: a chunk holds a few of them, not CHUNK_ROWS (which was 300 MB)."""
     rows = ([f"P{n}", "x" * 300_000] for n in range(5000))
-    first = next(batch_module._chunks(rows, batch_module.CHUNK_ROWS, batch_module.CHUNK_CHARS))
-    assert sum(len(cell) for row in first for cell in row) < 2 * batch_module.CHUNK_CHARS
-    assert batch_module.CHUNK_CHARS <= 4 << 20
+    first = next(batch_workers._chunks(rows, batch_workers.CHUNK_ROWS, batch_workers.CHUNK_CHARS))
+    assert sum(len(cell) for row in first for cell in row) < 2 * batch_workers.CHUNK_CHARS
+    assert batch_workers.CHUNK_CHARS <= 4 << 20
 
 
 def test_jobs_must_be_positive(tmp_path: Path) -> None:
@@ -436,7 +438,7 @@ def workers_writing(process: subprocess.Popen[bytes], folder: Path) -> set[int]:
 
 
 needs_two_cores = pytest.mark.skipif(
-    not Path("/proc/self/stat").exists() or batch_module.default_jobs() < 2,
+    not Path("/proc/self/stat").exists() or batch_workers.default_jobs() < 2,
     reason="needs /proc and two usable cores (--jobs is capped at the usable cores)",
 )
 
@@ -585,7 +587,10 @@ def test_the_command_line_output_is_the_same_with_two_jobs(tmp_path: Path) -> No
 @pytest.mark.slow
 def test_watchers_see_every_row_in_order(tmp_path: Path, tiny_chunks: None) -> None:
     """A progress bar or the picture watches rows one by one, whichever process assessed them."""
-    from hipback.batch import Summary, prepare, write_output
+    from hipback.batch.pipeline import write_output
+    from hipback.batch.tally import Tally
+    from hipback.formats.csv_results import prepare
+    from hipback.formats.summary_text import closing_lines
 
     source = tmp_path / "in.csv"
     source.write_text(mixed_rows(80), encoding="utf-8")
@@ -608,11 +613,11 @@ def test_watchers_see_every_row_in_order(tmp_path: Path, tiny_chunks: None) -> N
                 )
                 yield row
 
-        summary = Summary()
+        summary = Tally()
         with source.open("rb") as binary:
             prepared = prepare(BANK, binary, "in.csv")
             write_output(BANK, prepared, io.StringIO(), "csv", summary, watch, jobs)
-        seen[jobs], summaries[jobs] = rows, summary.lines()
+        seen[jobs], summaries[jobs] = rows, closing_lines(summary)
     assert seen[1] == seen[2]
     assert [row[0] for row in seen[1]] == list(range(1, 81))
     assert summaries[1] == summaries[2]
@@ -623,7 +628,9 @@ def test_watchers_see_every_row_in_order(tmp_path: Path, tiny_chunks: None) -> N
 def test_watched_rows_into_a_file_in_chunks_larger_than_a_pipe_holds(tmp_path: Path) -> None:
     """Workers placing their chunks and sending every row back in brief (a progress bar):
     both ways, messages larger than a pipe holds, and nothing waits on the other for ever."""
-    from hipback.batch import Summary, prepare, write_output
+    from hipback.batch.pipeline import write_output
+    from hipback.batch.tally import Tally
+    from hipback.formats.csv_results import prepare
 
     source = tmp_path / "in.csv"
     source.write_text(mixed_rows(6000), encoding="utf-8")
@@ -639,7 +646,7 @@ def test_watched_rows_into_a_file_in_chunks_larger_than_a_pipe_holds(tmp_path: P
         out = tmp_path / f"out{jobs}.csv"
         with source.open("rb") as binary, out.open("w", encoding="utf-8", newline="") as handle:
             prepared = prepare(BANK, binary, "in.csv")
-            write_output(BANK, prepared, handle, "csv", Summary(), watch, jobs, placeable=True)
+            write_output(BANK, prepared, handle, "csv", Tally(), watch, jobs, placeable=True)
         assert seen == list(range(1, 6001))
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
@@ -649,7 +656,7 @@ def test_reports_are_written_on_one_process(
     tmp_path: Path, tiny_chunks: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[object] = []
-    monkeypatch.setattr(batch_module, "_Workers", lambda *args: started.append(args))
+    monkeypatch.setattr(batch_pipeline, "Workers", lambda *args: started.append(args))
     source = tmp_path / "in.csv"
     source.write_text(mixed_rows(30), encoding="utf-8")
     reports = tmp_path / "reports"

@@ -12,7 +12,8 @@ import pytest
 
 import hipback
 from hipback import assess, assess_records, load_bank
-from hipback.batch import RESULT_FIELDS, run_batch
+from hipback.batch import run_batch
+from hipback.results import RESULT_FIELDS
 
 BANK = load_bank()
 DATA = Path(__file__).parent / "data"

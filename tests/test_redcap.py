@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 
 from hipback import assess, load_bank
 from hipback.answers import parse_answers
-from hipback.batch import RESULT_FIELDS
 from hipback.cli import app
 from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_OK, HipbackError
 from hipback.formats.redcap import DICTIONARY_COLUMNS, check_names, data_dictionary
+from hipback.results import RESULT_FIELDS
 
 BANK = load_bank()
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
@@ -139,7 +139,7 @@ def test_a_bank_redcap_cannot_name_is_refused() -> None:
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_formula_like_bank_text_is_quoted_in_the_dictionary(start: str) -> None:
-    from hipback.batch import is_formula
+    from hipback.formats.cells import is_formula
 
     first = BANK.sections[0]
     question = first.questions[0]

@@ -18,16 +18,10 @@ from pathlib import Path
 import pytest
 
 from hipback import assess, load_bank
+from hipback.batch.tally import Tally, band_of
 from hipback.errors import HipbackError
-from hipback.summary import (
-    Tally,
-    band_of,
-    bin_verdict,
-    markdown,
-    plain_lines,
-    rich_picture,
-    summarise,
-)
+from hipback.formats.summary_text import bin_verdict, markdown, plain_lines, rich_picture
+from hipback.summary import summarise
 
 DATA = Path(__file__).parent / "data"
 HEADER = [

@@ -22,10 +22,11 @@ import xlsxwriter
 from typer.testing import CliRunner
 
 from hipback import assess, load_bank
-from hipback.batch import RESULT_FIELDS, Layout, plan_columns
+from hipback.batch import Layout, plan_columns
 from hipback.cli import app
 from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_OK, EXIT_USAGE, HipbackError
 from hipback.formats.xlsx import TypedRow, cell_text, encode_rows, write_workbook
+from hipback.results import RESULT_FIELDS
 
 BANK = load_bank()
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
@@ -261,7 +262,7 @@ def test_a_workbook_is_never_written_to_a_terminal() -> None:
 
 def test_the_lean_reader_reads_exactly_what_openpyxl_reads(tmp_path: Path) -> None:
     """Shared strings on disk and emptied rows dropped (flat memory) change no value."""
-    from hipback.formats.xlsx import read_sheet
+    from hipback.formats.xlsx_reading import read_sheet
 
     path = tmp_path / "mixed.xlsx"
     book = xlsxwriter.Workbook(str(path))
@@ -456,7 +457,7 @@ def test_damaged_packed_sheet_data_is_a_message_and_no_output(tmp_path: Path) ->
 
 
 def test_a_cell_longer_than_the_reading_limit_is_a_row_error(tmp_path: Path) -> None:
-    from hipback.formats.xlsx import CELL_READ_MAX_CHARS
+    from hipback.formats.xlsx_reading import CELL_READ_MAX_CHARS
 
     long = "x" * (CELL_READ_MAX_CHARS + 1)
     rows = [header_row(), patient_row(2, "Anna", text_cell("B2", long), "saddle_numbness")]
@@ -482,7 +483,7 @@ def test_a_zip_bomb_is_refused_from_the_zip_directory(tmp_path: Path) -> None:
 
 
 def test_a_part_read_whole_over_its_limit_is_refused(tmp_path: Path) -> None:
-    from hipback.formats.xlsx import PART_MAX_BYTES
+    from hipback.formats.xlsx_reading import PART_MAX_BYTES
 
     styles = b"<!-- " + os.urandom(PART_MAX_BYTES // 2).hex().encode() + b" -->"
     rows = [header_row(), patient_row(2, "Anna", '<c r="B2"><v>54</v></c>')]
@@ -495,7 +496,7 @@ def test_a_part_read_whole_over_its_limit_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_huge_tag_is_refused_before_it_fills_memory(tmp_path: Path) -> None:
-    from hipback.formats.xlsx import TOKEN_MAX_BYTES
+    from hipback.formats.xlsx_reading import TOKEN_MAX_BYTES
 
     attribute = os.urandom(TOKEN_MAX_BYTES).hex()
     rows = [header_row(), f'<row r="2" x="{attribute}"></row>']

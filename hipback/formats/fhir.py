@@ -14,21 +14,17 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any
 
 from hipback import __version__
 from hipback.bank.model import Answers, Bank, Condition, Question, Requirement
 from hipback.errors import HipbackError
-from hipback.formats.csv import RowError, normalise
+from hipback.formats.csv import normalise
 from hipback.messages import folded, quoted, shortened
 from hipback.scoring.engine import Assessment, RedFlagStatus
-
-if TYPE_CHECKING:
-    from hipback.batch import Layout, Prepared, RowResult
 
 CANONICAL_BASE = "urn:hipback:fhir"
 QUESTIONNAIRE_URL = f"{CANONICAL_BASE}:Questionnaire:hipback"
@@ -229,7 +225,7 @@ def _fhirpath(groups: Sequence[Sequence[Mapping[str, Any]]]) -> str:
 MAX_ITEM_DEPTH = 32
 
 
-class _Repeated(dict[str, Any]):
+class Repeated(dict[str, Any]):
     """A JSON object that gives a key more than once: the last value (as :mod:`json`
     keeps it), and in ``every`` each repeated key's values in order."""
 
@@ -245,10 +241,10 @@ class _Repeated(dict[str, Any]):
 
 def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
-    return result if len(result) == len(pairs) else _Repeated(pairs)
+    return result if len(result) == len(pairs) else Repeated(pairs)
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_json_object)
+DECODER = json.JSONDecoder(object_pairs_hook=_json_object)
 
 
 def parse_json(text: str) -> Any:
@@ -257,24 +253,24 @@ def parse_json(text: str) -> Any:
     Raises ValueError for text that is not JSON and RecursionError for
     nesting deeper than Python's json module can follow.
     """
-    return _DECODER.decode(text)
+    return DECODER.decode(text)
 
 
 def _every(data: Mapping[str, Any], key: str) -> list[Any]:
     """Every value ``data`` gives ``key`` (several when the key is repeated), None left out."""
-    if type(data) is _Repeated and key in data.every:
+    if type(data) is Repeated and key in data.every:
         return [value for value in data.every[key] if value is not None]
     value = data.get(key)
     return [] if value is None else [value]
 
 
 def _twice(data: Mapping[str, Any]) -> list[str]:
-    if type(data) is _Repeated:
+    if type(data) is Repeated:
         return [f"{quoted(key)} given twice in one object" for key in data.every]
     return []
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, dict):
@@ -324,14 +320,14 @@ def _coding_texts(question: Question, coding: Any) -> list[str]:
     if not isinstance(coding, dict):
         if isinstance(coding, str) and coding.strip():
             return [coding, "a valueCoding that is text (not a coding)"]
-        return [f"a valueCoding that is {_kind(coding)}"]
+        return [f"a valueCoding that is {kind_of(coding)}"]
     texts = _twice(coding)
     systems = [s for s in _every(coding, "system") if s != code_system(question.id)]
     system = str(systems[0]) if systems and not isinstance(systems[0], (dict, list)) else ""
     codes = _every(coding, "code")
     for code in codes:
         if isinstance(code, (dict, list)):
-            texts.append(f"a coding whose code is {_kind(code)}")
+            texts.append(f"a coding whose code is {kind_of(code)}")
         elif not str(code).strip():
             texts.append("a coding with an empty code")
         else:
@@ -353,8 +349,8 @@ def _answer_texts(question: Question, answer: Any) -> list[str]:
     """
     if not isinstance(answer, dict):
         if isinstance(answer, list) or answer is None:
-            return [f"an answer that is {_kind(answer)}"]
-        return [str(answer), f"an answer that is {_kind(answer)} (not an object)"]
+            return [f"an answer that is {kind_of(answer)}"]
+        return [str(answer), f"an answer that is {kind_of(answer)} (not an object)"]
     texts = _twice(answer)
     keys = [key for key in answer if key.startswith("value")]
     if len(keys) != 1:
@@ -372,7 +368,7 @@ def _value_texts(question: Question, key: str, value: Any) -> list[str]:
     if key == "valueCoding":
         return _coding_texts(question, value)
     if isinstance(value, (dict, list)):
-        return [f"a {key} that is {_kind(value)}"]
+        return [f"a {key} that is {kind_of(value)}"]
     if key == "valueBoolean":
         if value is True or value == "true":
             return ["yes"]
@@ -409,13 +405,13 @@ class _Reading:
             self.loose.append("an 'item' that is one object (not a list of them)")
             items = [items]
         elif not isinstance(items, list):
-            self.loose.append(f"an 'item' that is {_kind(items)} (not a list of items)")
+            self.loose.append(f"an 'item' that is {kind_of(items)} (not a list of items)")
             return
         for item in items:
             if isinstance(item, dict):
                 self.item(item, depth)
             else:
-                self.loose.append(f"an item that is {_kind(item)} (not a JSON object)")
+                self.loose.append(f"an item that is {kind_of(item)} (not a JSON object)")
 
     def item(self, item: Mapping[str, Any], depth: int) -> None:
         problems = _twice(item)
@@ -423,7 +419,7 @@ class _Reading:
         links = _every(item, "linkId")
         for link in links:
             if not isinstance(link, str):
-                problems.append(f"a linkId that is {_kind(link)}")
+                problems.append(f"a linkId that is {kind_of(link)}")
                 continue
             question = self.questions.get(link)
             if question is None:
@@ -440,7 +436,7 @@ class _Reading:
             if isinstance(value, list):
                 answers += value
             else:
-                problems.append(f"an 'answer' that is {_kind(value)} (not a list)")
+                problems.append(f"an 'answer' that is {kind_of(value)} (not a list)")
                 answers.append(value)
         if questions:
             for question in questions:
@@ -718,257 +714,3 @@ def bundle_responses(resource: Any) -> Iterator[Any]:
         raise FhirError("the Bundle's 'entry' is not a list")
     for entry in entries:
         yield entry.get("resource") if isinstance(entry, Mapping) else entry
-
-
-#: The columns a batch of responses gets before the answers: the response's id and subject.
-RESPONSE_COLUMNS = ("id", "subject")
-#: The largest JSON document (a Bundle) read; NDJSON is read line by line.
-MAX_DOCUMENT_BYTES = 100 << 20
-_PEEK = 1 << 16
-_SPACE = re.compile(r"[ \t\n\r]*")
-
-
-class _Prefixed:
-    """A byte stream with its first bytes already read (to tell NDJSON from a document)."""
-
-    def __init__(self, first: bytes, rest: BinaryIO) -> None:
-        self._first = first
-        self._rest = rest
-        self.bytes_read = 0
-
-    def read(self, size: int = -1) -> bytes:
-        if self._first:
-            data = self._first if size < 0 else self._first[:size]
-            self._first = self._first[len(data) :]
-            return data
-        return self._rest.read(size)
-
-    def read1(self, size: int = -1) -> bytes:
-        return self.read(size)
-
-
-def looks_like_json(first: bytes) -> bool:
-    """Whether the start of an input is JSON (a resource or NDJSON), not CSV."""
-    return first.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"["))
-
-
-def read_responses(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf-8") -> Prepared:
-    """The FHIR reader for ``hipback batch``: NDJSON of QuestionnaireResponses (read line
-    by line, memory flat), or one JSON document (a Bundle of them, or one response).
-
-    One row per response: ``id``, ``subject`` and the answers. A line or entry
-    that is not a readable QuestionnaireResponse is an error row, never left out.
-    """
-    from hipback.batch import prepared_from
-
-    del encoding  # JSON is UTF-8
-    first = b""
-    while len(first) < _PEEK:
-        chunk = binary.read(_PEEK - len(first))
-        if not chunk:
-            break
-        first += chunk
-    line_end = first.find(b"\n")
-    head = first if line_end < 0 else first[:line_end]
-    try:
-        json.loads(head.decode("utf-8-sig"))
-        ndjson = line_end >= 0 or len(first) < _PEEK
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        ndjson = False
-    names = [*RESPONSE_COLUMNS, *(q.id for q in bank.questions)]
-    stream = _Prefixed(first, binary)
-    rows = _ndjson_rows(bank, stream, name) if ndjson else _document_rows(bank, stream, name)
-    return prepared_from(bank, names, rows, name, stream)
-
-
-def _row(bank: Bank, resource: Any) -> list[str]:
-    raw = response_answers(bank, resource)
-    return [
-        response_id(resource),
-        response_subject(resource),
-        *(raw.get(q.id, "") for q in bank.questions),
-    ]
-
-
-def _entry_rows(bank: Bank, entry: Any, line: int, where: str) -> Iterator[list[str] | RowError]:
-    """The row of one Bundle entry (an error row when it holds no one resource)."""
-    if not isinstance(entry, Mapping):
-        yield RowError(line, f"{where} is {_kind(entry)}, not a Bundle entry")
-    elif isinstance(entry, _Repeated) and "resource" in entry.every:
-        yield RowError(
-            line, f"{where} gives 'resource' twice: keep the one you mean and delete the other"
-        )
-    else:
-        yield from _resource_rows(bank, entry.get("resource"), line, where, nested=True)
-
-
-def _resource_rows(
-    bank: Bank, resource: Any, line: int, where: str, *, nested: bool = False
-) -> Iterator[list[str] | RowError]:
-    """One row per response: a Bundle gives a row per entry (a Bundle inside a line or
-    an entry, with no entries, is an error row: it stands for a row)."""
-    if isinstance(resource, Mapping) and resource.get("resourceType") == "Bundle":
-        entries = resource.get("entry")
-        if isinstance(resource, _Repeated) and "entry" in resource.every:
-            yield RowError(line, f"{where} is a Bundle that gives 'entry' twice")
-        elif entries is not None and not isinstance(entries, list):
-            yield RowError(line, f"{where} is a Bundle whose 'entry' is not a list")
-        elif not entries and nested:
-            yield RowError(line, f"{where} is a Bundle without entries")
-        else:
-            for number, entry in enumerate(entries or (), 1):
-                yield from _entry_rows(bank, entry, line, f"{where}, entry {number} of the Bundle")
-        return
-    try:
-        yield _row(bank, resource)
-    except FhirError as error:
-        yield RowError(line, f"{where} is not a QuestionnaireResponse hipback can read: {error}")
-
-
-def _ndjson_rows(bank: Bank, stream: _Prefixed, name: str) -> Iterator[list[str] | RowError]:
-    from hipback.formats.csv import LineSource
-
-    source = LineSource(stream, name, "utf-8")  # type: ignore[arg-type]
-    for line in source:
-        stream.bytes_read = source.bytes_read
-        if isinstance(line, RowError):
-            yield line
-            continue
-        if not line.strip():
-            continue
-        try:
-            resource = parse_json(line)
-        except ValueError as error:
-            yield RowError(source.line, f"not JSON ({error}); each line holds one resource")
-            continue
-        except RecursionError:
-            yield RowError(source.line, "JSON nested too deeply to read")
-            continue
-        yield from _resource_rows(bank, resource, source.line, "the resource", nested=True)
-        del resource
-
-
-def _checked_object(pairs: list[tuple[str, Any]]) -> None:
-    """Each object dropped as soon as it is read: checking a document costs little memory."""
-    del pairs
-
-
-def _document_rows(bank: Bank, stream: _Prefixed, name: str) -> Iterator[list[str] | RowError]:
-    data = stream.read(MAX_DOCUMENT_BYTES + 1)
-    while len(data) <= MAX_DOCUMENT_BYTES:
-        more = stream.read(MAX_DOCUMENT_BYTES + 1 - len(data))
-        if not more:
-            break
-        data += more
-    stream.bytes_read = len(data)
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise HipbackError(
-            f"{name} is a JSON document over {MAX_DOCUMENT_BYTES >> 20} MB; write the"
-            " responses as NDJSON (one resource per line), which is read line by line"
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise HipbackError(f"{name} is not UTF-8 text, so not FHIR JSON") from None
-    del data
-    try:
-        # The whole document is checked first (no row is written from a broken one),
-        # then a Bundle's entries are read and dropped one at a time.
-        json.JSONDecoder(object_pairs_hook=_checked_object).decode(text)
-        yield from _document_resources(bank, text, name)
-    except ValueError as error:
-        raise HipbackError(
-            f"{name} is neither NDJSON (one resource per line) nor one JSON document: {error}"
-        ) from None
-    except RecursionError:
-        raise HipbackError(
-            f"{name} is JSON nested too deeply to read: a FHIR resource nests a few levels"
-        ) from None
-
-
-def _document_resources(bank: Bank, text: str, name: str) -> Iterator[list[str] | RowError]:
-    """The rows of one valid JSON document, a Bundle's entries parsed one at a time."""
-    decode = _DECODER.raw_decode
-
-    def skip(position: int) -> int:
-        found = _SPACE.match(text, position)
-        return found.end() if found is not None else position
-
-    position = skip(0)
-    if not text.startswith("{", position):
-        yield from _resource_rows(bank, parse_json(text), 1, "the resource")
-        return
-    top: dict[str, Any] = {}
-    streamed = False
-    position = skip(position + 1)
-    while text[position] != "}":
-        key, position = decode(text, position)
-        position = skip(skip(position) + 1)  # past the colon
-        if key in top:
-            raise HipbackError(
-                f"{name} gives {quoted(key)} twice in its top-level object:"
-                " keep the one you mean and delete the other"
-            )
-        if key == "entry" and top.get("resourceType") == "Bundle" and text[position] == "[":
-            top[key] = None
-            streamed = True
-            position = skip(position + 1)
-            line, last, number = 1, 0, 0
-            while text[position] != "]":
-                line += text.count("\n", last, position)
-                last = position
-                entry, position = decode(text, position)
-                number += 1
-                yield from _entry_rows(bank, entry, line, f"entry {number} of the Bundle")
-                del entry
-                position = skip(position)
-                if text[position] == ",":
-                    position = skip(position + 1)
-            position += 1  # past the closing bracket
-        else:
-            top[key], position = decode(text, position)
-        position = skip(position)
-        if text[position] == ",":
-            position = skip(position + 1)
-    if streamed:
-        return
-    if top.get("resourceType") not in ("Bundle", "QuestionnaireResponse"):
-        raise HipbackError(
-            f"{name} holds a {quoted(str(top.get('resourceType')))} resource;"
-            " expected a Bundle of QuestionnaireResponses, or NDJSON of them"
-        )
-    yield from _resource_rows(bank, top, 1, "the resource")
-
-
-def encode_risk_assessments(
-    bank: Bank, layout: Layout, results: Iterable[RowResult]
-) -> Iterator[str]:
-    """``batch --format fhir``: one RiskAssessment per row, as NDJSON lines.
-
-    When the input was FHIR responses (its first columns are ``id`` and
-    ``subject``), ``basis`` points at the response and ``subject`` is its
-    subject; otherwise the subject is named by the row's first pass-through
-    cell (or its number).
-    """
-    columns = layout.columns
-    from_responses = columns.names[: len(RESPONSE_COLUMNS)] == RESPONSE_COLUMNS
-    label = columns.label
-    for row in results:
-        cells = row.cells
-        basis = subject = display = ""
-        if from_responses:
-            if cells[0]:
-                basis = f"QuestionnaireResponse/{cells[0]}"
-            subject = cells[1]
-        elif label is not None and cells[label].strip():
-            display = cells[label].strip()
-        resource = risk_assessment(
-            bank,
-            row.assessment,
-            flags=row.flags,
-            error=row.error,
-            basis=basis or None,
-            subject=subject,
-            subject_display=display or f"row {row.number}",
-        )
-        yield dumps(resource) + "\n"

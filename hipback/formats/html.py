@@ -49,13 +49,14 @@ from hipback.formats.body_map import (
     marked_areas,
     where_it_hurts,
 )
+from hipback.formats.cells import unneutralise
 from hipback.messages import quoted
 from hipback.scoring.engine import Assessment, RedFlagStatus
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-    from hipback.batch import Columns, RowResult
+    from hipback.batch.rows import Columns, RowResult
 
 #: The first step when there is urgent advice: on the page it is at the top.
 URGENT_FIRST_STEP = "First, follow the urgent advice at the top of this page."
@@ -636,8 +637,6 @@ class ReportsWriter:
             yield row
 
     def write(self, row: RowResult) -> Path:
-        from hipback.batch import _unneutralise
-
         cells = row.cells
         fields = [(key, cells[i]) for key, i in self._passing]
         label = self.columns.label
@@ -645,7 +644,7 @@ class ReportsWriter:
         for position, qid, _ in self.columns.questions:
             cell = cells[position]
             if cell:
-                raw[qid] = _unneutralise(cell) if cell[0] == "'" else cell
+                raw[qid] = unneutralise(cell) if cell[0] == "'" else cell
         fields.insert(0, ("row", str(row.number)))
         if row.assessment is not None:
             answers = _parsed(self.bank, raw)

@@ -1,15 +1,23 @@
-"""Listings of the bank for people and tools: questions, CSV template, evidence."""
+"""Listings of the bank for people and tools: questions, CSV template, evidence.
+
+The ``show_*`` functions write one listing on standard output: the listings of
+``hipback questions`` and ``hipback evidence`` (:mod:`hipback.formats`).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import sys
 from typing import Any
 
+from rich.console import Console
 from rich.table import Table
 
 from hipback.bank.model import Bank, Finding, Question, Rule
+from hipback.formats.fhir import dumps, questionnaire
+from hipback.formats.redcap import data_dictionary
 from hipback.scoring.combinations import COMBINATIONS, implied_likelihood_ratio
 
 
@@ -204,3 +212,38 @@ def evidence_markdown(bank: Bank) -> str:
         f" ratio of at least {settings.mixed_pattern_min_lr:g}.",
     ]
     return "\n".join(lines) + "\n"
+
+
+# --- shown on standard output ------------------------------------------------------------
+
+
+def show_questions_table(bank: Bank) -> None:
+    Console().print(questions_table(bank))
+
+
+def show_csv_template(bank: Bank) -> None:
+    sys.stdout.write(csv_template(bank))
+
+
+def show_questions_json(bank: Bank) -> None:
+    print(questions_json(bank))
+
+
+def show_questionnaire(bank: Bank) -> None:
+    print(dumps(questionnaire(bank), indent=2))
+
+
+def show_data_dictionary(bank: Bank) -> None:
+    sys.stdout.write(data_dictionary(bank))
+
+
+def show_evidence_tables(bank: Bank) -> None:
+    console = Console()
+    console.print(evidence_table(bank))
+    console.print(rules_table(bank))
+    console.print(combinations_table(bank))
+
+
+def show_evidence_markdown(bank: Bank) -> None:
+    sys.stdout.write(evidence_markdown(bank))
+    sys.stdout.write("\n" + combinations_markdown(bank))

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from hipback.bank.model import Bank, Question, Requirement
 from hipback.errors import HipbackError
+from hipback.formats.cells import neutralise
 from hipback.formats.csv import RowError, normalise
 from hipback.messages import quoted
 
@@ -125,8 +126,6 @@ def branching_logic(bank: Bank, question: Question) -> str:
 
 
 def _field_row(bank: Bank, question: Question, section_header: str) -> list[str]:
-    from hipback.batch import neutralise  # batch imports this module
-
     field_type = {"single": "radio", "multi": "checkbox", "yesno": "yesno", "integer": "text"}
     row = dict.fromkeys(DICTIONARY_COLUMNS, "")
     row.update(
