@@ -35,8 +35,7 @@ import argparse
 import time
 from typing import Any
 
-from hipback import assess_records
-from hipback.batch import RESULT_FIELDS
+from hipback import RESULT_FIELDS, assess_records
 from hipback.formats.csv import normalise
 
 

@@ -26,6 +26,7 @@ _EXPORTS = {
     "Finding": "bank.model",
     "assess": "scoring.engine",
     "assess_records": "records",
+    "RESULT_FIELDS": "results",
     "Assessment": "scoring.engine",
     "parse_answers": "answers",
     "parse_answer": "answers",
@@ -35,6 +36,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "RESULT_FIELDS",
     "AnswerError",
     "Assessment",
     "Bank",
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
     from hipback.bank.model import Bank, Finding, Question
     from hipback.errors import AnswerError, BankError, HipbackError
     from hipback.records import assess_records
+    from hipback.results import RESULT_FIELDS
     from hipback.scoring.engine import Assessment, assess
 
 
