@@ -116,7 +116,7 @@ def bank_version(bank: Bank) -> tuple[str, str]:
     count = len(files)
     return (
         digest.hexdigest()[:12],
-        f"SHA-256 of its {count} file{'s' if count != 1 else ''} (the bank has no version number)",
+        f"SHA-256 of its {count} file{'s' if count != 1 else ''}; no version number",
     )
 
 
