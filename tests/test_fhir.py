@@ -31,14 +31,19 @@ from hipback.formats.fhir import (
     MIN_VALUE,
     OPTION_EXCLUSIVE,
     QUESTIONNAIRE_URL,
-    RESULT_SYSTEM,
-    SOURCE_SYSTEM,
     code_system,
     questionnaire,
     questionnaire_response,
     response_answers,
 )
-from hipback.results import RESULT_FIELDS
+from hipback.formats.fhir_risk import (
+    RESULT_SYSTEM,
+    SOURCE_SYSTEM,
+    URGENCY_SYSTEM,
+    VERDICT_SYSTEM,
+    read_result,
+)
+from hipback.results import RESULT_FIELDS, ResultRecord, result_record
 
 BANK = load_bank()
 VIGNETTES = Path(__file__).parent / "data" / "public_vignettes.csv"
@@ -328,19 +333,28 @@ def _prediction(resource: Mapping[str, Any], code: str, system: str = RESULT_SYS
 def _check_assessment(resource: Mapping[str, Any], expected: Any) -> None:
     assert resource["status"] == "final"
     assert resource["method"]["coding"][0]["version"] == __version__
+    assert all("qualitativeRisk" not in p for p in resource["prediction"])
     spine = _prediction(resource, "spine")
     assert spine["probabilityDecimal"] == expected.spine_probability
-    assert spine["qualitativeRisk"]["coding"][0]["code"] == expected.verdict
     assert _prediction(resource, "hip")["probabilityDecimal"] == expected.hip_probability
+    assert "probabilityDecimal" not in _prediction(resource, expected.verdict, VERDICT_SYSTEM)
     likely = _prediction(resource, expected.likely_source, SOURCE_SYSTEM)
     share = expected.source_shares.get(expected.likely_source)
     assert likely.get("probabilityDecimal") == (None if share is None else round(share, 3))
-    flags = _prediction(resource, "warning_signs")
-    assert flags["qualitativeRisk"]["coding"][0]["code"] == expected.urgency
-    assert flags.get("rationale", "") == ";".join(expected.red_flags_present)
+    _prediction(resource, expected.urgency, URGENCY_SYSTEM)
+    _check_read_back(resource, result_record(expected))
     notes = [n["text"] for n in resource.get("note", [])]
     for flag in expected.red_flag_advice:
         assert any(flag.advice in note for note in notes)
+
+
+def _check_read_back(resource: Mapping[str, Any], expected: ResultRecord) -> None:
+    """Every result field but the texts (reasons, notes) is read back from the resource."""
+    read = read_result(resource)
+    assert set(read) == set(RESULT_FIELDS) - {"reasons", "notes"}
+    for field in read:
+        want = getattr(expected, field)
+        assert read[field] == (list(want) if isinstance(want, tuple) else want), field
 
 
 # --- batch: NDJSON or a Bundle of responses in, RiskAssessments out -----------------------------
@@ -446,9 +460,12 @@ def test_batch_format_fhir_writes_a_valid_risk_assessment_per_row(tmp_path: Path
     RiskAssessment.model_validate(last)
     assert last["status"] == "preliminary"
     assert not any("probabilityDecimal" in p for p in last["prediction"])
-    assert _prediction(last, "warning_signs")["qualitativeRisk"]["coding"][0]["code"] == (
-        "emergency"
-    )
+    _prediction(last, "emergency", URGENCY_SYSTEM)
+    read = read_result(last)
+    assert read["urgency"] == "emergency"
+    assert read["red_flags_present"] == ["saddle_numbness"]
+    assert read["verdict"] is read["spine_probability"] is read["likely_source"] is None
+    assert read["error"].startswith("age: '7'")
     assert any(n["text"].startswith("Not assessed: age: '7'") for n in last["note"])
 
 

@@ -258,3 +258,62 @@ def test_batch_risk_assessments_of_bad_csv_rows_are_valid(
     assert [r["status"] for r in resources] == ["final", "preliminary", "preliminary"]
     for resource in resources:
         check(validator, resource, "RiskAssessment")
+
+
+# --- what round 2 added: itemControl, narratives, identity, status ---------------------------
+
+
+def test_ask_bundle_keeping_a_responses_identity_is_valid(
+    validator: Validator, tmp_path: Path
+) -> None:
+    response = vignette_response(vignettes()[0])
+    response.update(
+        id="qr-1",
+        subject={"reference": "Patient/p-1"},
+        authored="2026-12-02T09:30:00+01:00",
+        status="amended",
+    )
+    path = tmp_path / "response.json"
+    path.write_text(json.dumps(response), encoding="utf-8")
+    data = _ask_bundle(validator, path)
+    written, assessment = (entry["resource"] for entry in data["entry"])
+    assert (written["id"], written["status"]) == ("qr-1", "amended")
+    assert assessment["occurrenceDateTime"] == "2026-12-02T09:30:00+01:00"
+    for resource in (written, assessment):
+        check(validator, resource, resource["resourceType"])
+        assert resource["text"]["status"] == "generated"
+
+
+def test_ask_bundle_of_a_response_in_progress_is_valid(validator: Validator) -> None:
+    data = _ask_bundle(validator, LHCFORMS / "partial_in_progress.json")
+    assert [e["resource"]["status"] for e in data["entry"]] == ["in-progress", "preliminary"]
+
+
+def test_batch_risk_assessments_of_every_status_and_hostile_text_are_valid(
+    validator: Validator, tmp_path: Path
+) -> None:
+    row = vignettes()[0]
+    hostile = 'A&B <b>"x"</b> \x07'
+    responses = [
+        {**vignette_response(row), "status": status, "authored": "2026-12"}
+        for status in ("completed", "amended", "in-progress", "stopped", "entered-in-error")
+    ]
+    responses.append({**vignette_response(row), "questionnaire": "http://loinc.org/q/44249-1"})
+    responses.append({**vignette_response(row), "id": "bad id", "subject": {"reference": hostile}})
+    source = tmp_path / "in.ndjson"
+    source.write_text("".join(json.dumps(r) + "\n" for r in responses), encoding="utf-8")
+    out = tmp_path / "out.ndjson"
+    result = runner.invoke(app, ["batch", str(source), "-o", str(out), "--format", "fhir", "-q"])
+    assert result.exit_code == EXIT_INVALID_ENTRIES, result.output
+    resources = list(ndjson_resources(out))
+    assert [r["status"] for r in resources] == [
+        "final",
+        "final",
+        "preliminary",
+        "preliminary",
+        "preliminary",  # entered in error: not assessed
+        "preliminary",  # another questionnaire: not assessed
+        "final",
+    ]
+    for resource in resources:
+        check(validator, resource, "RiskAssessment")

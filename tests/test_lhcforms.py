@@ -130,31 +130,52 @@ def test_a_warning_sign_given_with_none_of_these_is_still_reported(tmp_path: Pat
 
 
 # --- a response in progress ----------------------------------------------------------------
-# TODAY's behaviour, pinned so a change is seen. Issue 23 will change it: a response in
-# progress (status "in-progress", or too few answers) is to give a "preliminary"
-# assessment. The lead adapts these two tests then.
+# partial.json says "completed" (LHC-Forms always does); partial_in_progress.json says
+# "in-progress": a preliminary result, said so first among its notes, nothing asked.
 
 
 @pytest.mark.parametrize("name", PARTIAL)
-def test_batch_today_assesses_a_partial_response_as_too_few_answers(
-    tmp_path: Path, name: str
-) -> None:
-    assert fixture(name)["status"] == (
-        "in-progress" if name.endswith("in_progress") else "completed"
-    )
+def test_batch_assesses_a_partial_response_as_too_few_answers(tmp_path: Path, name: str) -> None:
+    in_progress = name.endswith("in_progress")
+    assert fixture(name)["status"] == ("in-progress" if in_progress else "completed")
     row = batch_row(tmp_path, name)
-    assert row["verdict"] == "too_few_answers"  # issue 23: a "preliminary" assessment
+    assert row["verdict"] == "too_few_answers"
     assert row["answered"] == 4
     assert row["spine_probability"] == row["hip_probability"] == 0.5
     assert row["urgency"] == "none"  # red_flags was answered "none"
+    assert row["notes"][0].startswith("Preliminary: the response is still in progress") is (
+        in_progress
+    )
 
 
-@pytest.mark.parametrize("name", PARTIAL)
-def test_ask_today_refuses_a_partial_response_without_a_terminal(name: str) -> None:
-    result = ask_result(name)
-    assert result.exit_code == EXIT_USAGE  # issue 23: a "preliminary" assessment
+def test_batch_fhir_makes_the_in_progress_response_preliminary(tmp_path: Path) -> None:
+    statuses = {}
+    for name in PARTIAL:
+        out = tmp_path / f"{name}.ndjson"
+        source = FIXTURES / f"{name}.json"
+        result = runner.invoke(app, ["batch", str(source), "-o", str(out), "--format", "fhir"])
+        assert result.exit_code == EXIT_OK, result.output
+        (resource,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert "basis" not in resource  # LHC-Forms exports carry no id
+        statuses[name] = resource["status"]
+    assert statuses == {"partial": "final", "partial_in_progress": "preliminary"}
+
+
+def test_ask_refuses_a_completed_partial_response_without_a_terminal() -> None:
+    result = ask_result("partial")
+    assert result.exit_code == EXIT_USAGE
     assert "questions are not answered (risk_factors, pain_areas" in result.stderr
     assert "standard input is not a terminal" in result.stderr
+
+
+def test_ask_gives_a_preliminary_result_for_the_in_progress_response(tmp_path: Path) -> None:
+    result = ask_result("partial_in_progress")
+    assert result.exit_code == EXIT_OK, result.output
+    data = json.loads(result.stdout)
+    assert data["notes"][0].startswith("Preliminary: the response is still in progress")
+    row = batch_row(tmp_path, "partial_in_progress")
+    for field in ("verdict", "spine_probability", "answered", "urgency", "notes"):
+        assert data[field] == row[field], field
 
 
 # --- remaking the fixtures (a browser, and tests/lhcforms/node_modules) ---------------------

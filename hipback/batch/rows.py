@@ -9,8 +9,8 @@ Formats import this module without importing the pipeline.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import BinaryIO, NamedTuple, Protocol
 
 from hipback.bank.model import Bank
@@ -43,6 +43,9 @@ class Columns:
         keys: the JSON name of every kept column: the name as written, ``column_N``
             for a blank one, made unique with ``_2``, ``_3``... when names repeat.
         label: position of the first pass-through column (the summary names rows by it).
+        cell_notes: (position, text, note): an assessed row whose cell at ``position``
+            is ``text`` gets ``note`` first among its notes (a reader's remark, such as
+            a FHIR response still in progress: see :func:`prepared_from`).
     """
 
     names: tuple[str, ...]
@@ -50,6 +53,7 @@ class Columns:
     questions: tuple[tuple[int, str, str], ...]
     keys: tuple[str, ...]
     label: int | None = None
+    cell_notes: tuple[tuple[int, str, str], ...] = ()
 
     @property
     def width(self) -> int:
@@ -195,6 +199,7 @@ def assess_rows(
         for position, qid, _ in sorted(questions, key=lambda q: order[q[1]])
     )
     assess_row = RowAssessor(bank, pairs, unneutralise)
+    cell_notes = columns.cell_notes
     blank_row = [""] * width
     for number, cells in enumerate(rows, first):
         if isinstance(cells, RowError):
@@ -232,6 +237,10 @@ def assess_rows(
             flags = _read_flags(bank, _raw_answers(questions, cells))
             yield RowResult(number, cells, None, message, flags, where)
             continue
+        if cell_notes:
+            noted = tuple(note for at, text, note in cell_notes if cells[at] == text)
+            if noted:
+                result = result._replace(notes=(*noted, *result.notes))
         yield RowResult(number, cells, result, None)
 
 
@@ -292,8 +301,13 @@ def prepared_from(
     rows: Iterable[list[str] | RowError],
     name: str,
     source: ProgressSource | None = None,
+    *,
+    notes: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Prepared:
     """A :class:`Prepared` from a header and rows of text cells (a reader for another format).
+
+    ``notes``: column name -> {cell text: note}: an assessed row with that text in
+    that column gets the note (:attr:`Columns.cell_notes`).
 
     Raises :class:`HipbackError` (exit 2) when no column is a question id.
     Reading errors inside ``rows`` should be :class:`HipbackError` (the whole
@@ -301,4 +315,11 @@ def prepared_from(
     """
     names, rows = redcap_gathered(bank, tuple(names), rows)  # a REDCap export's boxes
     columns = plan_columns(bank, names, name)
+    if notes:
+        cell_notes = tuple(
+            (position, text, note)
+            for position, column in enumerate(columns.names)
+            for text, note in notes.get(column, {}).items()
+        )
+        columns = replace(columns, cell_notes=cell_notes)
     return Prepared(columns, ",", False, iter(rows), source)

@@ -43,7 +43,8 @@ from importlib import import_module
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, TypeVar, cast
 
-from hipback.errors import reading_errors
+from hipback.errors import HipbackError, reading_errors
+from hipback.messages import printable
 
 if TYPE_CHECKING:
     from hipback.bank.model import Bank
@@ -148,7 +149,7 @@ FORMATS: tuple[Format, ...] = (
     ),
     _format(
         "fhir",
-        "one FHIR RiskAssessment per line",
+        "FHIR R4 RiskAssessments as NDJSON: one per line, no Bundle",
         reader=f"{_FORMATS}.fhir_batch:read_responses",
         writer=(f"{_FORMATS}.fhir_batch:encode_risk_assessments", f"{_FORMATS}.jsonl:write"),
     ),
@@ -179,9 +180,20 @@ def input_format(path: str, binary: BinaryIO) -> str:
 
 
 def output_format_for(output: str | None) -> str:
-    """The format a run writes when ``--format`` is not given: from ``-o``'s extension, else csv."""
+    """The format a run writes when ``--format`` is not given: from ``-o``'s extension, else csv.
+
+    ``.json`` is refused (:class:`HipbackError`): no format writes one JSON document,
+    and CSV in a file named ``.json`` would surprise.
+    """
     if output:
         suffix = Path(output).suffix.lower()
+        if suffix == ".json":
+            raise HipbackError(
+                f"cannot tell what to write to {printable(output)}: hipback batch writes no"
+                " single JSON document; give --format jsonl (one JSON object per line) or"
+                " --format fhir"
+                " (FHIR RiskAssessments, one per line), or name the file .jsonl"
+            )
         for name, kind in WRITERS.items():
             if suffix in kind.extensions:
                 return name

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -20,6 +20,9 @@ from hipback.bank.loader import YamlNode, YamlRefused, read_at_most, read_yaml_t
 from hipback.bank.model import AnswerValue, Bank
 from hipback.errors import AnswerError, HipbackError
 from hipback.messages import printable, quoted, shortened
+
+if TYPE_CHECKING:
+    from hipback.formats.fhir import ResponseInfo
 
 #: The largest answers file read; a file ``--save`` writes is a few kilobytes.
 ANSWERS_FILE_MAX_BYTES = 1 << 20
@@ -33,13 +36,23 @@ _STR_TAGS = (None, "!", "tag:yaml.org,2002:str")
 
 
 def read_answers_file(bank: Bank, path: Path) -> tuple[dict[str, AnswerValue], frozenset[str]]:
+    """:func:`read_answers_and_response`'s answers and questions left blank."""
+    answers, left_blank, _ = read_answers_and_response(bank, path)
+    return answers, left_blank
+
+
+def read_answers_and_response(
+    bank: Bank, path: Path
+) -> tuple[dict[str, AnswerValue], frozenset[str], ResponseInfo | None]:
     """Answers given up front: a YAML or JSON mapping of question ids to answers,
     or a FHIR QuestionnaireResponse (JSON with ``resourceType``).
 
     Returns the parsed answers and the ids of the questions the file leaves
     blank on purpose (present with an empty value): those are not asked.
     A file written by ``--save`` is read too (its ``answers``). Every problem
-    is reported at once, with the file's name.
+    is reported at once, with the file's name. The third value: what a
+    QuestionnaireResponse says about itself (its id, subject, authored and
+    status), None for other files.
     """
     where = f"the answers file {printable(str(path))}"
     data = _mapping(where, _read_tree(where, path))
@@ -51,8 +64,9 @@ def read_answers_file(bank: Bank, path: Path) -> tuple[dict[str, AnswerValue], f
     ):
         _refuse_mixed(where, data)
         data = saved
+    response = None
     if "resourceType" in data.value and "resourceType" not in bank.questions_by_id:
-        raw = _fhir_answers(bank, where, _plain(data))
+        response, raw = _fhir_answers(bank, where, _plain(data))
     else:
         raw = {key: _plain(node) for key, node in data.value.items()}
     try:
@@ -65,7 +79,7 @@ def read_answers_file(bank: Bank, path: Path) -> tuple[dict[str, AnswerValue], f
         )
         raise HipbackError(f"{where}: {shown}{_urgent_despite(bank, raw)}") from error
     questions = bank.questions_by_id
-    return answers, frozenset(k for k in raw if k in questions and k not in answers)
+    return answers, frozenset(k for k in raw if k in questions and k not in answers), response
 
 
 def _urgent_despite(bank: Bank, raw: dict[str, Any]) -> str:
@@ -80,12 +94,16 @@ def _urgent_despite(bank: Bank, raw: dict[str, Any]) -> str:
     return f"\nhipback: URGENT ({status.urgency}), whatever the mistake above: {advice}"
 
 
-def _fhir_answers(bank: Bank, where: str, resource: Any) -> dict[str, Any]:
-    """A FHIR QuestionnaireResponse's answers, as the raw answers a CSV row gives."""
-    from hipback.formats.fhir import FhirError, response_answers
+def _fhir_answers(bank: Bank, where: str, resource: Any) -> tuple[ResponseInfo, dict[str, Any]]:
+    """A FHIR QuestionnaireResponse's answers, as the raw answers a CSV row gives, and
+    what it says about itself."""
+    from hipback.formats.fhir import FhirError, NotAssessed, read_response
 
     try:
-        return dict(response_answers(bank, resource))
+        info, raw = read_response(bank, resource)
+        return info, dict(raw)
+    except NotAssessed as error:
+        raise HipbackError(f"{where}: the response {error}") from error
     except FhirError as error:
         raise HipbackError(f"{where} is FHIR JSON, but {error}") from error
 

@@ -1,4 +1,7 @@
-"""HL7 FHIR R4: the bank as a Questionnaire, responses as answers, results as RiskAssessments.
+"""HL7 FHIR R4: the bank as a Questionnaire, QuestionnaireResponses read as answers and written.
+
+Results as RiskAssessments: :mod:`hipback.formats.fhir_risk`; ``hipback
+batch``'s reading and writing: :mod:`hipback.formats.fhir_batch`.
 
 hipback has no web address of its own, so its canonical URLs and code
 systems are URNs (``urn:hipback:fhir:...``): stable names, not addresses.
@@ -14,27 +17,21 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import unicodedata
-import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from hipback import __version__
 from hipback.bank.model import Answers, Bank, Condition, Question, Requirement
 from hipback.errors import HipbackError
 from hipback.formats.csv import normalise
+from hipback.formats.fhir_narrative import bullets, narrative, paragraph
 from hipback.messages import folded, quoted, shortened
-from hipback.scoring.engine import Assessment, RedFlagStatus
 
 CANONICAL_BASE = "urn:hipback:fhir"
 QUESTIONNAIRE_URL = f"{CANONICAL_BASE}:Questionnaire:hipback"
-#: The outcomes hipback predicts: ``spine``, ``hip`` and ``warning_signs``.
-RESULT_SYSTEM = f"{CANONICAL_BASE}:CodeSystem:result"
-#: The contract's ``verdict``, ``likely_source`` and ``urgency`` codes.
-VERDICT_SYSTEM = f"{CANONICAL_BASE}:CodeSystem:verdict"
-SOURCE_SYSTEM = f"{CANONICAL_BASE}:CodeSystem:likely_source"
-URGENCY_SYSTEM = f"{CANONICAL_BASE}:CodeSystem:urgency"
-METHOD_SYSTEM = f"{CANONICAL_BASE}:CodeSystem:method"
 _EXT = "http://hl7.org/fhir/StructureDefinition"
 ITEM_CONTROL = f"{_EXT}/questionnaire-itemControl"
 ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
@@ -46,10 +43,12 @@ ENABLE_WHEN_EXPRESSION = (
     "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
 )
 _SECTION_PREFIX = "section/"
-_OUTCOMES = {
-    "spine": "pain referred by the lumbar spine",
-    "hip": "pain from the hip joint",
-    "warning_signs": "warning signs that need urgent care",
+#: How a renderer shows each type of question (itemControl): a list of boxes to tick for
+#: several choices, round buttons for one (never a drop-down that hides the warning signs).
+_CONTROLS = {
+    "multi": ("check-box", "Check-box"),
+    "single": ("radio-button", "Radio Button"),
+    "yesno": ("radio-button", "Radio Button"),
 }
 
 
@@ -91,16 +90,38 @@ def questionnaire(bank: Bank) -> dict[str, Any]:
         "title": "hipback: hip joint or lumbar spine?",
         "status": "active",
         "subjectType": ["Patient"],
-        "description": (
-            "Symptoms that help tell pain from the hip joint from pain referred by the lumbar"
-            " spine. It informs; it does not diagnose."
-        ),
+        "description": _DESCRIPTION,
+        "text": _questionnaire_text(bank),
         "item": items,
     }
 
 
+_DESCRIPTION = (
+    "Symptoms that help tell pain from the hip joint from pain referred by the lumbar"
+    " spine. It informs; it does not diagnose."
+)
+
+
+def _questionnaire_text(bank: Bank) -> dict[str, Any]:
+    return narrative(
+        paragraph(
+            f"hipback {bank_version(bank)}: hip joint or lumbar spine?", bold="Questionnaire:"
+        ),
+        paragraph(_DESCRIPTION),
+        *(bullets((q.prompt for q in s.questions), heading=s.title) for s in bank.sections),
+    )
+
+
+def _item_control(code: str, display: str) -> dict[str, Any]:
+    coding = {"system": ITEM_CONTROL_SYSTEM, "code": code, "display": display}
+    return {"url": ITEM_CONTROL, "valueCodeableConcept": {"coding": [coding]}}
+
+
 def _question_item(bank: Bank, question: Question) -> dict[str, Any]:
     item: dict[str, Any] = {"linkId": question.id, "text": question.prompt}
+    control = _CONTROLS.get(question.type)
+    if control is not None:
+        item["extension"] = [_item_control(*control)]
     if question.type == "yesno":
         item["type"] = "boolean"
     elif question.type == "integer":
@@ -120,23 +141,17 @@ def _question_item(bank: Bank, question: Question) -> dict[str, Any]:
     if question.has_red_flags:
         item["required"] = True
     if question.ask_when is not None:
-        item.update(_enable_when(bank, question.ask_when))
+        condition = _enable_when(bank, question.ask_when)
+        if "extension" in condition:  # beside the itemControl, not instead of it
+            item["extension"] = [*item.get("extension", ()), *condition.pop("extension")]
+        item.update(condition)
     if question.help:
         item["item"] = [
             {
                 "linkId": f"{question.id}.help",
                 "text": question.help,
                 "type": "display",
-                "extension": [
-                    {
-                        "url": ITEM_CONTROL,
-                        "valueCodeableConcept": {
-                            "coding": [
-                                {"system": ITEM_CONTROL_SYSTEM, "code": "help", "display": "Help"}
-                            ]
-                        },
-                    }
-                ],
+                "extension": [_item_control("help", "Help")],
             }
         ]
     return item
@@ -475,8 +490,15 @@ def response_answers(bank: Bank, resource: Any) -> dict[str, str]:
     reports it (and still sees every warning sign). A problem that belongs to
     no question is added to the first warning-sign question's answer: the
     response was damaged where a warning sign may have been. Raises
-    :class:`FhirError` when the resource is not a QuestionnaireResponse.
+    :class:`FhirError` when the resource is not a QuestionnaireResponse, and
+    :class:`NotAssessed` for one never to be assessed (:func:`response_info`).
     """
+    return read_response(bank, resource)[1]
+
+
+def read_response(bank: Bank, resource: Any) -> tuple[ResponseInfo, dict[str, str]]:
+    """:func:`response_answers`, and what the response says about itself (:func:`response_info`:
+    raises :class:`NotAssessed` for a response never to be assessed)."""
     if not isinstance(resource, Mapping):
         raise FhirError("it is not a JSON object")
     kind = resource.get("resourceType")
@@ -486,6 +508,7 @@ def response_answers(bank: Bank, resource: Any) -> dict[str, str]:
             if kind is not None
             else "it has no resourceType (expected a QuestionnaireResponse)"
         )
+    info = response_info(resource)
     reading = _Reading(bank)
     reading.loose += _twice(resource)
     for items in _every(resource, "item"):
@@ -495,22 +518,119 @@ def response_answers(bank: Bank, resource: Any) -> dict[str, str]:
         reading.found.setdefault(carrier.id, []).extend(
             f"the response has {problem}" for problem in dict.fromkeys(reading.loose)
         )
-    return {qid: ";".join(texts) for qid, texts in reading.found.items()}
+    return info, {qid: ";".join(texts) for qid, texts in reading.found.items()}
 
 
-def response_id(resource: Mapping[str, Any]) -> str:
-    value = resource.get("id")
+# --- what a response says about itself ---------------------------------------------------
+
+#: Response statuses assessed as usual; in progress or stopped: a preliminary result;
+#: ``entered-in-error`` (a response made by mistake) is never assessed.
+FINAL_STATUSES = ("completed", "amended")
+PRELIMINARY_STATUSES = ("in-progress", "stopped")
+ENTERED_IN_ERROR = "entered-in-error"
+_PRELIMINARY_NOTES = {
+    "in-progress": "Preliminary: the response is still in progress (status in-progress),"
+    " so the result may change once it is completed.",
+    "stopped": "Preliminary: the response was stopped before it was completed (status"
+    " stopped), so the result rests on part of the answers.",
+}
+#: R4's patterns of an ``id`` and a ``dateTime``.
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_DATE_TIME = re.compile(
+    r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]"
+    r"|3[0-1])(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]"
+    r"|1[0-3]):[0-5][0-9]|14:00)))?)?)?"
+)
+
+
+class NotAssessed(FhirError):
+    """A response read but never assessed: entered in error, or answering another
+    questionnaire. The message follows "the response" ("was entered in error ...")."""
+
+
+@dataclass(frozen=True)
+class ResponseInfo:
+    """What a QuestionnaireResponse says about itself, kept beside its answers: its ``id``,
+    its subject's reference, when it was ``authored`` and its ``status`` (each as given,
+    "" when absent or not text)."""
+
+    id: str = ""
+    subject: str = ""
+    authored: str = ""
+    status: str = ""
+
+    @property
+    def preliminary(self) -> bool:
+        """In progress or stopped: its result is preliminary."""
+        return self.status in PRELIMINARY_STATUSES
+
+
+def fhir_id(value: str) -> str:
+    """``value`` when it is a FHIR id (letters, digits, ``-``, ``.``; 64 at most), else ""."""
+    return value if _FHIR_ID.fullmatch(value) else ""
+
+
+def fhir_date_time(value: str) -> str:
+    """``value`` when it is a FHIR dateTime (``2026-12-02T16:41:42.626Z``, ``2026-12``), else ""."""
+    return value if _DATE_TIME.fullmatch(value) else ""
+
+
+def preliminary_note(status: str) -> str | None:
+    """The note a result gets from its response's ``status`` (None: a final result)."""
+    return _PRELIMINARY_NOTES.get(status)
+
+
+def _text(resource: Mapping[str, Any], key: str) -> str:
+    value = resource.get(key)
     return value if isinstance(value, str) else ""
 
 
-def response_subject(resource: Mapping[str, Any]) -> str:
-    """The response's subject reference (``Patient/123``), or empty."""
+def response_info(resource: Mapping[str, Any]) -> ResponseInfo:
+    """What ``resource`` says about itself; raises :class:`NotAssessed` for a response
+    entered in error or answering another questionnaire, :class:`FhirError` for a status
+    R4 does not have. A response without a status or a questionnaire is read as today."""
+    status = resource.get("status")
+    if status is not None and status not in (
+        *FINAL_STATUSES,
+        *PRELIMINARY_STATUSES,
+        ENTERED_IN_ERROR,
+    ):
+        raise FhirError(
+            f"its status {quoted(str(status)) if isinstance(status, str) else kind_of(status)}"
+            " is none of in-progress, completed, amended, entered-in-error or stopped"
+        )
+    if status == ENTERED_IN_ERROR:
+        raise NotAssessed(
+            "was entered in error (its status is entered-in-error), so it is not assessed"
+        )
+    _check_questionnaire(resource.get("questionnaire"))
     subject = resource.get("subject")
-    if isinstance(subject, Mapping):
-        reference = subject.get("reference")
-        if isinstance(reference, str):
-            return reference
-    return ""
+    reference = subject.get("reference") if isinstance(subject, Mapping) else None
+    return ResponseInfo(
+        _text(resource, "id"),
+        reference if isinstance(reference, str) else "",
+        _text(resource, "authored"),
+        status or "",
+    )
+
+
+def _check_questionnaire(canonical: Any) -> None:
+    """A response's ``questionnaire`` must name hipback's (any version), if it names one:
+    its canonical URL, or a reference to a server's ``Questionnaire/hipback``."""
+    if canonical is None:
+        return
+    if not isinstance(canonical, str):
+        raise NotAssessed(
+            f"names its questionnaire with {kind_of(canonical)}, not a canonical URL,"
+            " so it is not assessed"
+        )
+    url = canonical.split("|", 1)[0].strip()
+    if url == QUESTIONNAIRE_URL or url.endswith("Questionnaire/hipback"):
+        return
+    raise NotAssessed(
+        f"answers another questionnaire ({quoted(shortened(canonical, 120))}), not hipback's"
+        f" ({QUESTIONNAIRE_URL}), so it is not assessed"
+    )
 
 
 # --- answers -> QuestionnaireResponse -------------------------------------------------
@@ -522,13 +642,18 @@ def questionnaire_response(
     *,
     resource_id: str | None = None,
     left_blank: Iterable[str] = (),
+    kept: ResponseInfo | None = None,
 ) -> dict[str, Any]:
-    """Checked answers as a completed QuestionnaireResponse, grouped like the Questionnaire.
+    """Checked answers as a QuestionnaireResponse, grouped like the Questionnaire.
 
     ``left_blank``: questions shown and not answered (an item without an answer).
+    ``kept``: what the response the answers were read from said about itself: its
+    id (unless ``resource_id``), subject, authored and status are kept (an id or a
+    date FHIR does not allow is left out); otherwise the status is ``completed``.
     """
     blank = frozenset(left_blank)
     groups = []
+    lines = []
     for section in bank.sections:
         items = []
         for question in section.questions:
@@ -536,20 +661,43 @@ def questionnaire_response(
             item: dict[str, Any] = {"linkId": question.id, "text": question.prompt}
             if value is not None:
                 item["answer"] = _answer_values(question, value)
-            elif question.id not in blank:
+                lines.append(f"{question.prompt} Answer: {_answer_words(question, value)}")
+            elif question.id in blank:
+                lines.append(f"{question.prompt} (left blank)")
+            else:
                 continue
             items.append(item)
         if items:
             groups.append(
                 {"linkId": f"{_SECTION_PREFIX}{section.id}", "text": section.title, "item": items}
             )
+    info = kept or ResponseInfo()
+    status = info.status if info.status in (*FINAL_STATUSES, *PRELIMINARY_STATUSES) else ""
     response: dict[str, Any] = {"resourceType": "QuestionnaireResponse"}
-    if resource_id is not None:
-        response["id"] = resource_id
-    response.update(
-        questionnaire=f"{QUESTIONNAIRE_URL}|{bank_version(bank)}", status="completed", item=groups
+    identity = resource_id if resource_id is not None else fhir_id(info.id)
+    if identity:
+        response["id"] = identity
+    response["text"] = narrative(
+        paragraph(f"answers to hipback {bank_version(bank)}", bold="Questionnaire response:"),
+        paragraph(status or "completed", bold="Status:"),
+        bullets(lines, heading="Answers"),
     )
+    response.update(
+        questionnaire=f"{QUESTIONNAIRE_URL}|{bank_version(bank)}", status=status or "completed"
+    )
+    if info.subject:
+        response["subject"] = {"reference": info.subject}
+    if fhir_date_time(info.authored):
+        response["authored"] = info.authored
+    response["item"] = groups
     return response
+
+
+def _answer_words(question: Question, value: Any) -> str:
+    if question.type in ("yesno", "integer"):
+        return str(value)
+    chosen = value if isinstance(value, frozenset) else frozenset([value])
+    return "; ".join(c.label for c in question.choices if c.code in chosen)
 
 
 def _answer_values(question: Question, value: Any) -> list[dict[str, Any]]:
@@ -559,142 +707,6 @@ def _answer_values(question: Question, value: Any) -> list[dict[str, Any]]:
         return [{"valueInteger": int(value)}]
     chosen = value if isinstance(value, frozenset) else frozenset([value])
     return [{"valueCoding": _coding(question, code)} for code in question.codes if code in chosen]
-
-
-# --- results as a RiskAssessment ---------------------------------------------------------
-
-
-def _result_coding(
-    code: str, display: str | None = None, system: str = RESULT_SYSTEM
-) -> dict[str, Any]:
-    coding = {"system": system, "code": code}
-    if display:
-        coding["display"] = display
-    return {"coding": [coding], "text": display or code}
-
-
-def risk_assessment(
-    bank: Bank,
-    assessment: Assessment | None,
-    *,
-    flags: RedFlagStatus | Assessment | None = None,
-    error: str | None = None,
-    basis: str | None = None,
-    subject: str = "",
-    subject_display: str = "",
-) -> dict[str, Any]:
-    """One patient's result as a FHIR R4 RiskAssessment.
-
-    Predictions (outcome codes): ``spine`` (its ``qualitativeRisk`` is the
-    verdict), ``hip`` (the hip joint), the likely specific source (a code of
-    :data:`SOURCE_SYSTEM`, its share as the probability), and
-    ``warning_signs`` (the urgency as ``qualitativeRisk``, the codes present
-    as ``rationale``). A row with an error is ``preliminary``: no
-    likelihoods, the error as a note, and the warning signs when they could
-    be read (a mistake elsewhere never hides them).
-    """
-    status_of_flags = assessment if assessment is not None else flags
-    resource: dict[str, Any] = {
-        "resourceType": "RiskAssessment",
-        "status": "final" if assessment is not None else "preliminary",
-        "method": {
-            "coding": [
-                {
-                    "system": METHOD_SYSTEM,
-                    "code": "hipback",
-                    "version": __version__,
-                    "display": f"hipback {__version__}",
-                }
-            ],
-            "text": f"hipback {__version__} symptom questionnaire",
-        },
-    }
-    if subject:
-        resource["subject"] = {"reference": subject}
-    else:
-        resource["subject"] = {"display": subject_display or "unidentified patient"}
-    if basis:
-        resource["basis"] = [{"reference": basis}]
-    predictions: list[dict[str, Any]] = []
-    notes: list[str] = []
-    if assessment is not None:
-        settings = bank.settings.sources
-        predictions.append(
-            {
-                "outcome": _result_coding("spine", _OUTCOMES["spine"]),
-                "probabilityDecimal": assessment.spine_probability,
-                "qualitativeRisk": _result_coding(assessment.verdict, system=VERDICT_SYSTEM),
-                "rationale": " | ".join(r.text for r in assessment.reasons if r.toward == "spine")
-                or None,
-            }
-        )
-        predictions.append(
-            {
-                "outcome": _result_coding("hip", _OUTCOMES["hip"]),
-                "probabilityDecimal": assessment.hip_probability,
-                "rationale": " | ".join(r.text for r in assessment.reasons if r.toward == "hip")
-                or None,
-            }
-        )
-        source = assessment.likely_source
-        info = settings.get(source)
-        likely: dict[str, Any] = {
-            "outcome": _result_coding(
-                source, info.name if info is not None else None, SOURCE_SYSTEM
-            ),
-            "rationale": "the most likely specific source of the pain (likely_source)",
-        }
-        share = assessment.source_shares.get(source)
-        if share is not None:
-            likely["probabilityDecimal"] = round(share, 3)
-        predictions.append(likely)
-        if assessment.mixed_pattern:
-            notes.append("Mixed pattern: strong features of both the spine and the hip joint.")
-        notes.extend(assessment.notes)
-    if error:
-        notes.append(f"Not assessed: {error}")
-    if status_of_flags is not None:
-        predictions.append(
-            {
-                "outcome": _result_coding("warning_signs", _OUTCOMES["warning_signs"]),
-                "qualitativeRisk": _result_coding(status_of_flags.urgency, system=URGENCY_SYSTEM),
-                "rationale": ";".join(status_of_flags.red_flags_present) or None,
-            }
-        )
-        notes[:0] = [
-            f"Urgent ({f.urgency}, {f.code}): {f.advice}" for f in status_of_flags.red_flag_advice
-        ]
-    if predictions:
-        resource["prediction"] = [_without_none(p) for p in predictions]
-    if notes:
-        resource["note"] = [{"text": text} for text in notes]
-    return resource
-
-
-def _without_none(data: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in data.items() if value is not None}
-
-
-def bundle(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """A collection Bundle; each entry gets a ``urn:uuid`` fullUrl, and a RiskAssessment's
-    ``basis`` pointing at ``QuestionnaireResponse`` (no id) points at the response's entry."""
-    urls = [f"urn:uuid:{uuid.uuid4()}" for _ in entries]
-    kinds = [entry.get("resourceType") for entry in entries]
-    response_url = next(
-        (u for u, k in zip(urls, kinds, strict=True) if k == "QuestionnaireResponse"), None
-    )
-    items = []
-    for url, resource in zip(urls, entries, strict=True):
-        if resource.get("resourceType") == "RiskAssessment" and response_url is not None:
-            resource = {**resource, "basis": [{"reference": response_url}]}
-        items.append({"fullUrl": url, "resource": resource})
-    return {"resourceType": "Bundle", "type": "collection", "entry": items}
-
-
-def ask_bundle(bank: Bank, answers: Answers, assessment: Assessment) -> dict[str, Any]:
-    """What ``ask --format fhir`` writes: the response and its RiskAssessment."""
-    response = questionnaire_response(bank, answers)
-    return bundle([response, risk_assessment(bank, assessment)])
 
 
 def dumps(resource: Mapping[str, Any], *, indent: int | None = None) -> str:

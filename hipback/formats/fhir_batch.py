@@ -3,7 +3,12 @@
 Reading (:func:`read_responses`): NDJSON of QuestionnaireResponses, read line by
 line (memory flat), or one JSON document (a Bundle of them, or one response);
 one row per response, read into raw answers by :mod:`hipback.formats.fhir`.
-Writing (:func:`encode_risk_assessments`): one RiskAssessment per row, as NDJSON.
+A response's ``id``, ``subject``, ``authored`` and ``status`` are the first
+columns of its row (passed through to CSV and JSON lines). A response entered in
+error, or answering another questionnaire, is an error row; one in progress (or
+stopped) is assessed with a note that the result is preliminary.
+Writing (:func:`encode_risk_assessments`): one RiskAssessment per row, as NDJSON
+(:mod:`hipback.formats.fhir_risk`).
 """
 
 from __future__ import annotations
@@ -19,19 +24,22 @@ from hipback.errors import HipbackError
 from hipback.formats.csv import LineSource, RowError
 from hipback.formats.fhir import (
     DECODER,
+    PRELIMINARY_STATUSES,
     FhirError,
+    NotAssessed,
     Repeated,
     dumps,
     kind_of,
     parse_json,
-    response_answers,
-    response_id,
-    response_subject,
-    risk_assessment,
+    preliminary_note,
+    read_response,
 )
+from hipback.formats.fhir_risk import basis_of, risk_assessment
 from hipback.messages import quoted
 
-RESPONSE_COLUMNS = ("id", "subject")
+RESPONSE_COLUMNS = ("id", "subject", "authored", "status")
+#: A response in progress: the note its row's result gets (by the ``status`` cell).
+_STATUS_NOTES = {"status": {s: preliminary_note(s) or "" for s in PRELIMINARY_STATUSES}}
 #: The largest JSON document (a Bundle) read; NDJSON is read line by line.
 MAX_DOCUMENT_BYTES = 100 << 20
 _PEEK = 1 << 16
@@ -87,14 +95,16 @@ def read_responses(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf
     names = [*RESPONSE_COLUMNS, *(q.id for q in bank.questions)]
     stream = _Prefixed(first, binary)
     rows = _ndjson_rows(bank, stream, name) if ndjson else _document_rows(bank, stream, name)
-    return prepared_from(bank, names, rows, name, stream)
+    return prepared_from(bank, names, rows, name, stream, notes=_STATUS_NOTES)
 
 
 def _row(bank: Bank, resource: Any) -> list[str]:
-    raw = response_answers(bank, resource)
+    info, raw = read_response(bank, resource)
     return [
-        response_id(resource),
-        response_subject(resource),
+        info.id,
+        info.subject,
+        info.authored,
+        info.status,
         *(raw.get(q.id, "") for q in bank.questions),
     ]
 
@@ -130,6 +140,8 @@ def _resource_rows(
         return
     try:
         yield _row(bank, resource)
+    except NotAssessed as error:
+        yield RowError(line, f"{where} {error}")
     except FhirError as error:
         yield RowError(line, f"{where} is not a QuestionnaireResponse hipback can read: {error}")
 
@@ -251,23 +263,26 @@ def _document_resources(bank: Bank, text: str, name: str) -> Iterator[list[str] 
 def encode_risk_assessments(
     bank: Bank, layout: Layout, results: Iterable[RowResult]
 ) -> Iterator[str]:
-    """``batch --format fhir``: one RiskAssessment per row, as NDJSON lines.
+    """``batch --format fhir``: one RiskAssessment per row, as NDJSON lines (no Bundle).
 
-    When the input was FHIR responses (its first columns are ``id`` and
-    ``subject``), ``basis`` points at the response and ``subject`` is its
-    subject; otherwise the subject is named by the row's first pass-through
-    cell (or its number).
+    When the input was FHIR responses (its first columns are
+    :data:`RESPONSE_COLUMNS`), ``basis`` points at the response (when it has an
+    id), and the subject, date and status come from it: a response in progress
+    gives a preliminary RiskAssessment. Otherwise the subject is named by the
+    row's first pass-through cell (or its number).
     """
     columns = layout.columns
     from_responses = columns.names[: len(RESPONSE_COLUMNS)] == RESPONSE_COLUMNS
     label = columns.label
     for row in results:
         cells = row.cells
-        basis = subject = display = ""
+        basis = None
+        subject = display = occurrence = ""
+        preliminary = False
         if from_responses:
-            if cells[0]:
-                basis = f"QuestionnaireResponse/{cells[0]}"
-            subject = cells[1]
+            basis = basis_of(cells[0])
+            subject, occurrence = cells[1], cells[2]
+            preliminary = preliminary_note(cells[3]) is not None
         elif label is not None and cells[label].strip():
             display = cells[label].strip()
         resource = risk_assessment(
@@ -275,8 +290,10 @@ def encode_risk_assessments(
             row.assessment,
             flags=row.flags,
             error=row.error,
-            basis=basis or None,
+            basis=basis,
             subject=subject,
             subject_display=display or f"row {row.number}",
+            occurrence=occurrence,
+            preliminary=preliminary,
         )
         yield dumps(resource) + "\n"

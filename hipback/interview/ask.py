@@ -22,7 +22,7 @@ from hipback.bank.model import AnswerValue, Bank, Question
 from hipback.errors import EXIT_OK, EXIT_USAGE, HipbackError, exit_code_for_signal
 from hipback.files import private_atomic_writer
 from hipback.formats import terminal as report
-from hipback.formats.answers_file import read_answers_file, same_file
+from hipback.formats.answers_file import read_answers_and_response, same_file
 from hipback.interview.prompts import (
     Interview,
     prompts_on,
@@ -96,12 +96,17 @@ def run_ask(
     QuestionnaireResponse and its RiskAssessment instead of hipback's JSON.
 
     ``report_file``: where to write the printable HTML report (:mod:`hipback.formats.html`).
+
+    A FHIR QuestionnaireResponse still in progress (or stopped) is assessed as it
+    is, nothing asked: its result is preliminary, and says so first among its notes.
     """
     bank = load_bank(bank_path)
     answers: dict[str, AnswerValue] = {}
     left_blank: frozenset[str] = frozenset()
+    response = None
     if answers_file is not None:
-        answers, left_blank = read_answers_file(bank, answers_file)
+        answers, left_blank, response = read_answers_and_response(bank, answers_file)
+    preliminary = response is not None and response.preliminary
     if save is not None:
         _check_save_target(save, answers_file)
     if report_file is not None:
@@ -109,7 +114,7 @@ def run_ask(
     carried_on = True
     asked = False
     skipped = left_blank
-    left = questions_to_ask(bank, answers, left_blank=left_blank)
+    left = [] if preliminary else questions_to_ask(bank, answers, left_blank=left_blank)
     with ExitStack() as stack:
         screen = _screen(stack, as_json=as_json)
         # The person's console: prompts, panels, the review. The report goes to standard output.
@@ -131,6 +136,8 @@ def run_ask(
             answers, carried_on, asked = outcome.answers, outcome.carried_on, True
             skipped = outcome.skipped
         assessment = assess(bank, answers)
+        if response is not None and preliminary:
+            assessment = _preliminary(assessment, response.status)
         save_problem: HipbackError | None = None
         if save is not None:
             try:
@@ -151,9 +158,9 @@ def run_ask(
             person.print(Text(reported + _not_saved_as_a_file(save)))
         if as_json:
             if as_fhir:
-                from hipback.formats.fhir import ask_bundle
+                from hipback.formats.fhir_risk import ask_bundle
 
-                data = ask_bundle(bank, answers, assessment)
+                data = ask_bundle(bank, answers, assessment, kept=response)
             else:
                 data = assessment.as_dict()
             sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -182,6 +189,14 @@ def run_ask(
         if save_problem is not None:
             raise save_problem
     return EXIT_OK
+
+
+def _preliminary(assessment: Assessment, status: str) -> Assessment:
+    """The result of a response in progress: its note first among the notes."""
+    from hipback.formats.fhir import preliminary_note
+
+    note = preliminary_note(status)
+    return assessment._replace(notes=(note, *assessment.notes)) if note else assessment
 
 
 @contextmanager

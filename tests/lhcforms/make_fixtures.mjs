@@ -12,7 +12,7 @@
 // What it does: serves lforms' built files from node_modules on 127.0.0.1 (every other
 // request of the page is refused), renders hipback's Questionnaire with
 // LForms.Util.addFormToPage, fills each case through the rendered form as a person would
-// (clicking the options of the answer lists, the Yes/No buttons, typing the age), then
+// (ticking the check-boxes, pressing the radio and Yes/No buttons, typing the age), then
 // exports it with LForms.Util.getFormFHIRData('QuestionnaireResponse', 'R4', element).
 // Each export is checked against the answers the case meant to give before it is written.
 //
@@ -181,24 +181,24 @@ function serve() {
 
 const byId = (id) => `[id="${id}"]`;
 
-async function choose(page, linkId, codes) {
+// Choice items carry itemControl check-box (several choices) or radio-button (one):
+// LHC-Forms shows every option as a labelled box or button, the label's id
+// `${linkId}/1/1|${system}|${code}`. Each is checked to read the option's display first.
+function optionId(linkId, code) {
   const item = ITEMS.get(linkId);
-  const input = page.locator(byId(`${linkId}/1/1`));
-  const list = page.locator('#lhc-tools-searchResults');
-  // Moving on from the previous field may have opened another field's list: close it first.
-  if (await list.isVisible()) await page.keyboard.press('Escape');
-  await list.waitFor({ state: 'hidden' });
+  const option = item.answerOption.find((o) => o.valueCoding.code === code);
+  if (!option) throw new Error(`${linkId}: no option ${code}`);
+  return [`${linkId}/1/1|${option.valueCoding.system}|${code}`, option.valueCoding.display];
+}
+
+async function choose(page, linkId, codes) {
   for (const code of codes) {
-    const index = item.answerOption.findIndex((o) => o.valueCoding.code === code);
-    if (index < 0) throw new Error(`${linkId}: no option ${code}`);
-    if (!(await list.isVisible())) await input.click();
-    const option = list.locator(`li[autocomprawlistindex="${index}"]`);
-    const display = item.answerOption[index].valueCoding.display;
-    const text = (await option.innerText()).replace(/\s+/g, ' ').trim();
-    if (!text.endsWith(display)) throw new Error(`${linkId}: option ${index} reads ${text}`);
-    await option.click();
+    const [id, display] = optionId(linkId, code);
+    const label = page.locator(byId(id));
+    const text = (await label.innerText()).replace(/\s+/g, ' ').trim();
+    if (!text.endsWith(display)) throw new Error(`${linkId}: option ${code} reads ${text}`);
+    await label.click();
   }
-  await input.press('Tab');
 }
 
 async function fill(page, [linkId, value]) {
@@ -280,7 +280,7 @@ try {
       (questionnaire) => LForms.Util.addFormToPage(questionnaire, 'form'),
       QUESTIONNAIRE,
     );
-    await page.locator(byId('red_flags/1/1')).waitFor();
+    await page.locator(byId(optionId('red_flags', 'none')[0])).waitFor();
     for (const answer of answers) await fill(page, answer);
     const response = await page.evaluate(() =>
       LForms.Util.getFormFHIRData('QuestionnaireResponse', 'R4', document.getElementById('form')),
