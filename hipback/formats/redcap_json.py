@@ -135,17 +135,16 @@ class _ArrayItems:
             try:
                 value, end = _DECODER.raw_decode(self._text, self._at)
             except json.JSONDecodeError as error:
-                cut = error.pos >= len(self._text) - _NEAR_END or error.msg.startswith(
-                    "Unterminated string"
-                )
-                if cut and len(self._text) - self._at <= MAX_RECORD_CHARS and self._more():
+                cut = error.msg.startswith("Unterminated string")
+                if (cut or error.pos >= len(self._text) - _NEAR_END) and not self._eof:
+                    if len(self._text) - self._at > MAX_RECORD_CHARS:
+                        raise HipbackError(
+                            f"{self._name}, line {self.line}: record {number} is longer than"
+                            f" {MAX_RECORD_CHARS >> 20} MB or not JSON; {_ADVICE}"
+                        ) from None
+                    self._more()  # the record may end in what is not read yet
                     continue
-                if len(self._text) - self._at > MAX_RECORD_CHARS:
-                    raise HipbackError(
-                        f"{self._name}, line {self.line}: record {number} is longer than"
-                        f" {MAX_RECORD_CHARS >> 20} MB or not JSON; {_ADVICE}"
-                    ) from None
-                if cut:
+                if cut or error.pos >= len(self._text.rstrip()):
                     raise HipbackError(
                         f"{self._name} ends inside record {number} (line {self.line}):"
                         " the export is cut short; export it again"
@@ -176,6 +175,7 @@ class _ArrayItems:
         else:
             while True:
                 number += 1
+                self._next_char()
                 self.line = self._line_here()
                 yield self._value(number)
                 following = self._next_char()
@@ -216,7 +216,7 @@ def _header(first: Any, name: str) -> tuple[str, ...]:
     """The first record's keys, once it is sure that the array holds REDCap records."""
     if not isinstance(first, dict):
         raise HipbackError(
-            f"{name} is a JSON array of {_kind_of(first)}s, not of records; {_ADVICE}"
+            f"{name} is a JSON array whose first item is {_kind_of(first)}, not a record; {_ADVICE}"
         )
     if "resourceType" in first:
         raise HipbackError(
