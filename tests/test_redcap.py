@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from redcap_exports import RECORDS, exports
 from typer.testing import CliRunner
 
 from hipback import assess, load_bank
-from hipback.answers import parse_answers
+from hipback.answers import parse_answer, parse_answers
 from hipback.cli import app
-from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_OK, HipbackError
+from hipback.errors import EXIT_INVALID_ENTRIES, EXIT_OK, AnswerError, HipbackError
+from hipback.formats import redcap_json
 from hipback.formats.redcap import DICTIONARY_COLUMNS, check_names, data_dictionary
+from hipback.formats.redcap_json import read_records
 from hipback.results import RESULT_FIELDS
 
 BANK = load_bank()
@@ -338,3 +342,276 @@ def test_an_export_with_every_warning_sign_box_gives_no_such_warning(tmp_path: P
     assert out[0]["red_flags"] == "none"
     assert out[0]["urgency"] == "none"
     assert "warning:" not in result.stderr
+
+
+# --- every shape of export: the same answers and assessments as the raw CSV --------------
+
+EXPORTS = Path(__file__).parent / "data" / "redcap"
+#: The forms of tests/data/redcap (see tests/redcap_exports.py), each against the raw CSV.
+FORMS = [
+    "export_labels.csv",
+    "export_checkbox_labels.csv",
+    "export_raw.json",
+    "export_labels.json",
+]
+
+
+def _batch(source: Path, tmp_path: Path) -> tuple[Any, list[dict[str, str]]]:
+    out = tmp_path / f"{source.stem}.{source.suffix[1:]}.out.csv"
+    result = runner.invoke(app, ["batch", str(source), "-o", str(out), "-q"])
+    assert out.exists(), result.output
+    with out.open(encoding="utf-8") as handle:
+        return result, list(csv.DictReader(handle))
+
+
+def _answers(row: dict[str, str]) -> dict[str, Any]:
+    """A row's answers as read (a value that cannot be read: as written)."""
+    answers: dict[str, Any] = {}
+    for question in BANK.questions:
+        try:
+            answers[question.id] = parse_answer(question, row[question.id])
+        except AnswerError:
+            answers[question.id] = row[question.id]
+    return answers
+
+
+def test_the_fixtures_are_what_the_dictionary_gives_today() -> None:
+    # If this fails, the bank's wording changed: run tests/redcap_exports.py again.
+    for name, text in exports().items():
+        assert (EXPORTS / name).read_text(encoding="utf-8") == text, name
+
+
+def test_the_raw_export_gives_what_its_records_say(tmp_path: Path) -> None:
+    result, out = _batch(EXPORTS / "export_raw.csv", tmp_path)
+    assert result.exit_code == EXIT_INVALID_ENTRIES  # record 4's age
+    assert len(out) == len(RECORDS)
+    assert [r["urgency"] for r in out] == [
+        "none",  # "None of these" ticked
+        "emergency",  # saddle numbness ticked
+        "not_checked",  # every warning-sign box unticked
+        "same_day",  # fever ticked, on a row with an error
+        "none",
+        "emergency",
+    ]
+    assert [r["red_flags"] for r in out] == [
+        "none",
+        "saddle_numbness",
+        "",
+        "fever",
+        "none",
+        "bladder_bowel;progressive_weakness",
+    ]
+    assert out[3]["error"].startswith("age: 'sixty' is not allowed")
+    for record, row in zip(RECORDS, out, strict=True):
+        if record["record_id"] == "4":
+            continue
+        given = {k: v for k, v in record.items() if k in BANK.questions_by_id}
+        expected = assess(BANK, given)
+        assert row["error"] == ""
+        assert row["spine_probability"] == f"{expected.spine_probability:.3f}"
+        assert (row["verdict"], row["urgency"]) == (expected.verdict, expected.urgency)
+    assert [r["redcap_repeat_instance"] for r in out] == ["", "", "", "", "1", "2"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_each_form_gives_the_answers_and_results_of_the_raw_csv(tmp_path: Path, form: str) -> None:
+    raw_result, raw = _batch(EXPORTS / "export_raw.csv", tmp_path)
+    result, out = _batch(EXPORTS / form, tmp_path)
+    assert result.exit_code == raw_result.exit_code == EXIT_INVALID_ENTRIES, result.output
+    assert "warning" not in result.stderr
+    assert len(out) == len(raw) == len(RECORDS)
+    for number, (got, expected) in enumerate(zip(out, raw, strict=True), 1):
+        assert {f: got[f] for f in RESULT_FIELDS} == {f: expected[f] for f in RESULT_FIELDS}, (
+            f"row {number}"
+        )
+        assert _answers(got) == _answers(expected), f"row {number}"
+        assert got["record_id"] == expected["record_id"]
+        assert got["redcap_repeat_instance"] == expected["redcap_repeat_instance"]
+    # A label header is written back as the variable names, boxes gathered.
+    header = list(out[0])
+    assert header[:4] == ["record_id", *(list(raw[0])[1:4])]
+    assert [n for n in header if n in BANK.questions_by_id] == list(BANK.questions_by_id)
+    assert not any("___" in n or "(choice=" in n for n in header)
+
+
+def _without_box(source: Path, target: Path, box: str) -> Path:
+    """``source`` with the column (key) of one box taken out, as an export of an older
+    instrument without that option would be."""
+    if source.suffix == ".json":
+        records = json.loads(source.read_text(encoding="utf-8"))
+        for record in records:
+            del record[box]
+        target.write_text(json.dumps(records), encoding="utf-8")
+        return target
+    rows = list(csv.reader(io.StringIO(source.read_text(encoding="utf-8"))))
+    raw_names = next(csv.reader(io.StringIO(exports()["export_raw.csv"])))
+    dropped = raw_names.index(box)
+    assert len(rows[0]) == len(raw_names)
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([c for i, c in enumerate(row) if i != dropped] for row in rows)
+    return target
+
+
+@pytest.mark.parametrize("form", ["export_raw.csv", *FORMS])
+def test_a_missing_warning_sign_box_is_read_as_in_the_raw_csv(tmp_path: Path, form: str) -> None:
+    box = "red_flags___progressive_weakness"
+    raw_source = _without_box(EXPORTS / "export_raw.csv", tmp_path / "raw.csv", box)
+    source = _without_box(EXPORTS / form, tmp_path / f"less_{form}", box)
+    raw_result, raw = _batch(raw_source, tmp_path)
+    result, out = _batch(source, tmp_path)
+    # None of these ticked, but one sign had no box: to be checked by hand, never none.
+    # A sign ticked (fever) beside a missing box: the row is to be checked by hand too.
+    assert [r["urgency"] for r in raw] == [
+        "check_by_hand",
+        "emergency",
+        "not_checked",
+        "check_by_hand",
+        "check_by_hand",
+        "emergency",
+    ]
+    # The sign that had no box is not read; the other sign ticked beside it still is.
+    assert raw[5]["red_flags"].startswith("bladder_bowel;(no box for progressive_weakness")
+    for got, expected in zip(out, raw, strict=True):
+        assert {f: got[f] for f in RESULT_FIELDS} == {f: expected[f] for f in RESULT_FIELDS}
+        assert _answers(got) == _answers(expected)
+    for run in (raw_result, result):
+        warnings = [line for line in run.stderr.splitlines() if "warning:" in line]
+        assert len(warnings) == 1 and f"no {box} column" in warnings[0], run.stderr
+
+
+def test_a_label_export_box_of_an_option_the_bank_has_not_is_an_error_when_ticked(
+    tmp_path: Path,
+) -> None:
+    prompt = BANK.question("pain_areas").prompt
+    source = tmp_path / "labels.csv"
+    source.write_text(
+        f'"Record ID","{prompt} (choice=The groin)","{prompt} (choice=The elbow)"\n'
+        "1,Checked,Unchecked\n2,Checked,Checked\n",
+        encoding="utf-8",
+    )
+    result, out = _batch(source, tmp_path)
+    assert result.exit_code == EXIT_INVALID_ENTRIES
+    assert out[0]["pain_areas"] == "groin"
+    assert out[0]["error"] == ""
+    assert "the elbow" in out[1]["error"].lower()
+
+
+def test_a_ticked_box_holding_another_options_label_is_an_error(tmp_path: Path) -> None:
+    codes = BANK.question("red_flags").codes
+    source = tmp_path / "export.csv"
+    cells = {f"red_flags___{c}": "" for c in codes}
+    cells["red_flags___fever"] = "You have had cancer"
+    _export(source, [{"record_id": "1", **cells}])
+    result, out = _batch(source, tmp_path)
+    assert result.exit_code == EXIT_INVALID_ENTRIES
+    assert "red_flags___fever=You have had cancer" in out[0]["error"]
+
+
+# --- the JSON export ------------------------------------------------------------------------
+
+
+def test_a_json_export_is_read_one_record_at_a_time(tmp_path: Path) -> None:
+    """Rows come while the file is still being read; a record split across reads is whole."""
+    one = json.loads((EXPORTS / "export_raw.json").read_text(encoding="utf-8"))[1]
+    records = []
+    for number in range(3000):
+        records.append({**one, "record_id": str(number)})
+    data = json.dumps(records, indent=1).encode("utf-8")
+
+    class Trickle(io.BytesIO):
+        def read1(self, size: int = -1) -> bytes:
+            return super().read1(min(size, 7777) if size > 0 else 7777)
+
+    stream = Trickle(data)
+    prepared = read_records(BANK, stream, "export.json")
+    rows = iter(prepared.rows)
+    first = next(rows)
+    assert isinstance(first, list)
+    assert stream.tell() < len(data) // 10  # not the whole file
+    rest = list(rows)
+    assert len(rest) == 2999
+    assert all(isinstance(r, list) and r[0] == str(n) for n, r in enumerate(rest, 1))
+    assert stream.tell() == len(data)
+
+
+def test_a_json_record_over_the_ceiling_stops_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redcap_json, "MAX_RECORD_CHARS", 5000)
+    source = tmp_path / "export.json"
+    source.write_text(json.dumps([{"record_id": "1", "age": "9" * 100_000}]), encoding="utf-8")
+    result = runner.invoke(app, ["batch", str(source), "-q"])
+    assert result.exit_code == 2
+    assert "record 1 is longer than" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('[{"resourceType": "QuestionnaireResponse"}]', "array of FHIR resources"),
+        ("[1, 2, 3]", "first item is a number, not a record"),
+        ('[{"Name": "Ann", "age": "40"}]', "'Name', which is no REDCap variable name"),
+        ('[{"record_id": "1", "age": "40"}', "without the array's closing ']'"),
+        ('[{"record_id": "1", "age": "4', "ends inside record 1"),
+        ('[{"record_id": "1", "age": "40"}] x', "text after the JSON array"),
+        ('[{"record_id": "1" "age": "40"}]', "record 1 is not JSON"),
+    ],
+)
+def test_a_json_array_that_is_no_redcap_export_is_a_one_line_error(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    source = tmp_path / "export.json"
+    source.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["batch", str(source), "-q"])
+    assert result.exit_code == 2, result.output
+    assert said in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "warning:" not in line]
+    assert len(errors) == 1, result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_json_records_that_are_not_like_the_first_are_error_rows(tmp_path: Path) -> None:
+    records = [
+        {"record_id": "1", "worst_site": "groin", "limp": "1"},
+        {"record_id": "2", "worst_site": "groin"},
+        {"record_id": "3", "worst_site": "groin", "limp": "1", "red_flags___fever": "1"},
+        {"record_id": "4", "worst_site": ["groin"], "limp": "1"},
+        "a text",
+        {"record_id": "6", "worst_site": "groin", "limp": 1},
+    ]
+    text = json.dumps(records)
+    text = text.replace('{"record_id": "1", ', '{"record_id": "1", "limp": "0", ', 0)
+    text = text.replace('"record_id": "6"', '"record_id": "6", "record_id": "7"')
+    source = tmp_path / "export.json"
+    source.write_text(text, encoding="utf-8")
+    result, out = _batch(source, tmp_path)
+    assert result.exit_code == EXIT_INVALID_ENTRIES
+    errors = [r["error"] for r in out]
+    assert errors[0] == ""
+    assert "record 2 lacks 'limp'" in errors[1]
+    assert "record 3 has 'red_flags___fever'" in errors[2]
+    assert "record 4 worst_site holds a list" in errors[3]
+    assert "record 5 is text, not a record" in errors[4]
+    assert "record 6 gives 'record_id' twice" in errors[5]
+
+
+def test_a_json_number_is_read_as_its_text_and_an_empty_export_as_no_rows(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "export.json"
+    source.write_text('[{"record_id": 1, "age": 67, "limp": "1"}]', encoding="utf-8")
+    result, out = _batch(source, tmp_path)
+    assert result.exit_code == EXIT_OK, result.output
+    assert (out[0]["record_id"], out[0]["age"], out[0]["answered"]) == ("1", "67", "2")
+    source.write_text(" [ ] \n", encoding="utf-8")
+    result, out = _batch(source, tmp_path)
+    assert result.exit_code == EXIT_OK, result.output
+    assert out == []
+
+
+def test_a_csv_whose_header_starts_with_a_bracket_is_still_csv(tmp_path: Path) -> None:
+    source = tmp_path / "plain.csv"
+    source.write_text("[name],limp\nAnn,yes\n", encoding="utf-8")
+    result, out = _batch(source, tmp_path)
+    assert result.exit_code == EXIT_OK, result.output
+    assert out[0]["[name]"] == "Ann"

@@ -37,6 +37,7 @@ either way (:mod:`hipback.files`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib import import_module
@@ -153,6 +154,7 @@ FORMATS: tuple[Format, ...] = (
         reader=f"{_FORMATS}.fhir_batch:read_responses",
         writer=(f"{_FORMATS}.fhir_batch:encode_risk_assessments", f"{_FORMATS}.jsonl:write"),
     ),
+    Format("redcap-json", "", cast("Reader", _later(f"{_FORMATS}.redcap_json:read_records"))),
 )
 
 #: Input formats by name; see the module's documentation.
@@ -161,9 +163,14 @@ READERS: dict[str, Reader] = {f.name: f.reader for f in FORMATS if f.reader is n
 WRITERS: dict[str, OutputFormat] = {f.name: f.writer for f in FORMATS if f.writer is not None}
 
 
+#: The start of a JSON array (not of a CSV header such as ``[id],...``).
+_JSON_ARRAY = re.compile(rb"\[[ \t\r\n]*(?:[\[{\]\"0-9-]|$)")
+
+
 def input_format(path: str, binary: BinaryIO) -> str:
     """The name of the reader for ``path`` (``-``: standard input) in :data:`READERS`,
-    from the first bytes: a zip file is a workbook, JSON is FHIR, anything else CSV."""
+    from the first bytes: a zip file is a workbook, a JSON object (or NDJSON) FHIR, a JSON
+    array a REDCap export, anything else CSV."""
     del path
     with reading_errors("the input"):
         if binary.seekable():
@@ -174,8 +181,11 @@ def input_format(path: str, binary: BinaryIO) -> str:
             first = peek(64)[:64] if peek is not None else b""
     if first.startswith(b"PK\x03\x04"):
         return "xlsx"
-    if first.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+    start = first.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if start.startswith(b"{"):
         return "fhir"
+    if _JSON_ARRAY.match(start):
+        return "redcap-json"
     return "csv"
 
 

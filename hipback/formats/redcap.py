@@ -1,12 +1,18 @@
 """REDCap: the bank as a data dictionary (an instrument), and REDCap exports read as answers.
 
 A REDCap export writes a multiple-choice (checkbox) question as one column
-per option, ``pain_areas___groin``, holding ``1``/``0`` (raw export) or
-``Checked``/``Unchecked`` (label export). :func:`gathered` turns such a
+per option, ``pain_areas___groin``, holding ``1``/``0`` (raw export),
+``Checked``/``Unchecked`` (label export), or the option's label and a blank
+(an API export with ``exportCheckboxLabel``). :func:`gathered` turns such a
 header and its rows into the header and rows of text cells that a hipback CSV
 has (one ``pain_areas`` column, codes separated by ``;``), so that they go
 through the one answer-parsing path. In a REDCap export, a choice given by
 its label (a label export) is read as its code.
+
+A header of labels ("CSV (labels)": each column headed by its field label,
+a box by ``Field label (choice=Option label)``, REDCap's own columns by
+``Record ID``, ``Event Name``, ...) is read as the header of variable names
+it stands for (:func:`raw_names`); the output is headed by those names.
 
 REDCap rules this follows: variable names are lower-case letters, digits and
 underscores, starting with a letter; checkbox codes are letters, digits and
@@ -25,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 
-from hipback.bank.model import Bank, Question, Requirement
+from hipback.bank.model import Bank, Question, Requirement, spelling
 from hipback.errors import HipbackError
 from hipback.formats.cells import neutralise
 from hipback.formats.csv import RowError, normalise
@@ -65,6 +71,19 @@ _UNTICKED = frozenset({"0", "unchecked", ""})
 _REDCAP_COLUMNS = frozenset(
     {"redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance"}
 )
+#: A box's header in a label export: ``Field label (choice=Option label)``.
+_CHOICE_HEADER = re.compile(r"(?P<field>.*?)\s*\(choice=(?P<choice>.*)\)\s*", re.DOTALL)
+#: REDCap's own columns as a label export heads them.
+_REDCAP_LABELS = {
+    "record_id": RECORD_ID,
+    "event_name": "redcap_event_name",
+    "repeat_instrument": "redcap_repeat_instrument",
+    "repeat_instance": "redcap_repeat_instance",
+    "data_access_group": "redcap_data_access_group",
+    "survey_identifier": "redcap_survey_identifier",
+}
+#: An instrument's status column as a label export heads it (one per instrument).
+_COMPLETE_LABEL = "complete?"
 
 
 # --- the data dictionary --------------------------------------------------------------
@@ -191,6 +210,17 @@ class _Checkbox:
     position: int
     code: str
     column: str
+    #: What a ticked box may hold besides ``1``/``Checked``: its option's label (an
+    #: ``exportCheckboxLabel`` export) or code, as :func:`spelling` compares them.
+    words: frozenset[str] = frozenset()
+
+
+def _box_words(question: Question, code: str) -> frozenset[str]:
+    words = {spelling(code)}
+    for choice in question.choices:
+        if choice.code == code:
+            words |= _label_spellings(choice.label)
+    return frozenset(words)
 
 
 @dataclass(frozen=True)
@@ -222,6 +252,54 @@ class Gathering:
         ]
 
 
+def _label_spellings(label: str) -> set[str]:
+    """How a bank label may read in an export: as written, or as the dictionary wrote it
+    (``|`` as ``/``, a formula-like text quoted); compared as :func:`spelling` compares."""
+    return {spelling(label), spelling(label.replace("|", "/")), spelling(neutralise(label))}
+
+
+def raw_names(bank: Bank, names: Sequence[str]) -> tuple[str, ...] | None:
+    """A label export's header as the variable names it stands for; None when no
+    column is headed by a question's label.
+
+    A question's label becomes its id; ``Label (choice=Option)`` a box,
+    ``id___code`` (an option the bank has not: ``id___Option``, so that a row
+    ticking it is an error, as an unknown code is); ``Record ID``, ``Event Name``,
+    ``Repeat Instrument``, ``Repeat Instance``, ``Data Access Group`` and
+    ``Survey Identifier`` REDCap's names. Any other column keeps its name.
+    """
+    by_label: dict[str, Question] = {}
+    for asked in bank.questions:
+        for key in _label_spellings(asked.prompt):
+            by_label.setdefault(key, asked)
+    renamed = list(names)
+    found = False
+    for position, name in enumerate(names):
+        labelled = by_label.get(spelling(name))
+        if labelled is not None:
+            renamed[position] = labelled.id
+            found = True
+            continue
+        box = _CHOICE_HEADER.fullmatch(name)
+        question = by_label.get(spelling(box["field"])) if box is not None else None
+        if box is None or question is None or question.type != "multi":
+            continue
+        choice = spelling(box["choice"])
+        code = next(
+            (c.code for c in question.choices if choice in _label_spellings(c.label)),
+            box["choice"].strip(),
+        )
+        renamed[position] = f"{question.id}___{code}"
+        found = True
+    if not found:
+        return None
+    for position, name in enumerate(names):
+        own = _REDCAP_LABELS.get(spelling(name))
+        if own is not None and renamed[position] == name:
+            renamed[position] = own
+    return tuple(renamed)
+
+
 def is_redcap_export(bank: Bank, names: Sequence[str]) -> bool:
     """Whether a header is a REDCap export's: checkbox columns of a multi question,
     REDCap's own columns, or an instrument's ``*_complete`` column."""
@@ -229,8 +307,11 @@ def is_redcap_export(bank: Bank, names: Sequence[str]) -> bool:
 
 
 def plan_gathering(bank: Bank, names: Sequence[str]) -> Gathering | None:
-    """The :class:`Gathering` for a REDCap export's header; None for any other header."""
+    """The :class:`Gathering` for a REDCap export's header (of variable names or of
+    labels); None for any other header."""
     ids = bank.questions_by_id
+    relabelled = raw_names(bank, names)
+    names = relabelled if relabelled is not None else names
     boxes: dict[str, list[_Checkbox]] = {}
     first: dict[str, int] = {}
     for position, name in enumerate(names):
@@ -241,13 +322,16 @@ def plan_gathering(bank: Bank, names: Sequence[str]) -> Gathering | None:
         question = ids.get(qid)
         if question is None or question.type != "multi":
             continue
+        code = match["code"].strip().lower()
         boxes.setdefault(qid, []).append(
-            _Checkbox(position, match["code"].strip().lower(), name.strip())
+            _Checkbox(position, code, name.strip(), _box_words(question, code))
         )
         first.setdefault(qid, position)
     lowered = [n.strip().lower() for n in names]
-    marked = any(n in _REDCAP_COLUMNS or n.endswith("_complete") for n in lowered)
-    if not boxes and not marked:
+    marked = any(
+        n in _REDCAP_COLUMNS or n.endswith("_complete") or n == _COMPLETE_LABEL for n in lowered
+    )
+    if not boxes and not marked and relabelled is None:
         return None
     gathered_at = {position: qid for qid, position in first.items()}
     in_boxes = {box.position for group in boxes.values() for box in group}
@@ -264,7 +348,11 @@ def plan_gathering(bank: Bank, names: Sequence[str]) -> Gathering | None:
     for out_position, name in enumerate(out_names):
         question = ids.get(normalise(name))
         if question is not None and question.type in ("single", "multi"):
-            labels[out_position] = {c.label.strip().lower(): c.code for c in question.choices}
+            labels[out_position] = {
+                label.strip().lower(): c.code
+                for c in question.choices
+                for label in (c.label, c.label.replace("|", "/"))
+            }
     unboxed: dict[str, tuple[str, ...]] = {}
     for qid, group in boxes.items():
         question = ids[qid]
@@ -289,6 +377,9 @@ def _gather_boxes(
 ) -> str:
     """The codes ticked, ``;``-separated; blank when none is (the question unanswered).
 
+    A box is ticked by ``1``, ``Checked``, or its option's label or code; it is
+    unticked by ``0``, ``Unchecked`` or a blank.
+
     A cell that is neither ticked nor unticked becomes ``column=value`` in the
     answer, so that the row's error names the column and what it held. When
     warning signs have no box (``unboxed``), a ticked answer ends with
@@ -300,7 +391,7 @@ def _gather_boxes(
     for box in boxes:
         cell = cells[box.position] if box.position < width else ""
         mark = cell.strip().lower()
-        if mark in _TICKED:
+        if mark in _TICKED or (mark not in _UNTICKED and spelling(mark) in box.words):
             chosen.append(box.code)
         elif mark not in _UNTICKED:
             chosen.append(f"{box.column}={cell.strip()}")
