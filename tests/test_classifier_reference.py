@@ -9,7 +9,9 @@ a bank used before and after pickling.
 
 from __future__ import annotations
 
+import gc
 import pickle
+import weakref
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from hypothesis import strategies as st
 from test_classifier import ANSWERS, BANK
 
 from hipback import Bank, assess, load_bank
-from hipback.scoring.engine import assess_red_flags
+from hipback.scoring.engine import RowAssessor, assess_red_flags
 from hipback.scoring.method import assess_plainly
 
 
@@ -121,7 +123,6 @@ def test_rows_of_cells_give_what_assess_gives(batch: list[dict[str, Any]], rng: 
     with a cell now and then that is not an answer (an AnswerError, as read_answers gives)."""
     from hipback import AnswerError
     from hipback.answers import read_answers
-    from hipback.scoring.engine import RowAssessor
 
     bank = load_bank()
     columns = list(enumerate(bank.questions))
@@ -142,3 +143,16 @@ def test_rows_of_cells_give_what_assess_gives(batch: list[dict[str, Any]], rng: 
                 read_answers(bank, raw)
             continue
         assert row_of(cells) == expected
+
+
+def test_a_bank_no_longer_used_is_freed_with_what_was_remembered_of_it() -> None:
+    """The memos are kept beside the bank by identity: none may keep it alive."""
+    bank = load_bank()
+    assess(bank, {"worst_site": "groin", "limp": "yes", "rotation_pain": "yes"})
+    RowAssessor(bank, list(enumerate(bank.questions)))([""] * len(bank.questions))
+    question = weakref.ref(bank.questions[0])
+    gone = weakref.ref(bank)
+    del bank
+    gc.collect()
+    assert gone() is None
+    assert question() is None

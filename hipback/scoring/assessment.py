@@ -135,7 +135,7 @@ def reason_data(reason: Reason) -> dict[str, Any]:
 
 
 class Assessment(NamedTuple):
-    """The result of :func:`assess`; names follow the contract.
+    """The result of :func:`hipback.assess`; names follow the contract.
 
     Immutable (a named tuple: it is built once per CSV row, so cheaply).
 
