@@ -7,12 +7,45 @@ from typing import Any
 
 from hipback.bank.model import Answers, AnswerValue, Bank, Question, Selection, spelling
 from hipback.errors import AnswerError, AnswerProblem
+from hipback.memos import ByIdentity
 from hipback.messages import nearest, quoted
 
-#: Distinct text answers remembered per question (CSV columns repeat their values).
+#: Distinct text answers (and answers) remembered per question (CSV columns repeat
+#: their values).
 _MEMO_SIZE = 4096
 #: Longest text answer remembered (a long cell is parsed each time, never kept).
 _MEMO_TEXT_MAX = 200
+
+
+class Remembered:
+    """What the parsing path remembers of one question: text answers already checked,
+    with what they select, and what each answer selects (one :class:`Selection`
+    object per answer, so the classifier may know it again by identity)."""
+
+    __slots__ = ("selections", "texts")
+
+    def __init__(self) -> None:
+        self.texts: dict[str, tuple[AnswerValue, Selection]] = {}
+        self.selections: dict[AnswerValue, Selection] = {}
+
+
+#: :class:`Remembered` for each question met.
+remembered: ByIdentity[Question, Remembered] = ByIdentity(lambda _: Remembered())
+#: Each question of a bank with its remembered texts, in bank order (the per-row path).
+_bank_texts: ByIdentity[
+    Bank, tuple[tuple[Question, dict[str, tuple[AnswerValue, Selection]]], ...]
+] = ByIdentity(lambda bank: tuple((q, remembered(q).texts) for q in bank.questions))
+
+
+def selection(question: Question, value: AnswerValue) -> Selection:
+    """:meth:`Question.selection`, remembered: the same object for the same answer."""
+    memo = remembered(question).selections
+    found = memo.get(value)
+    if found is None:
+        found = question.selection(value)
+        if len(memo) < _MEMO_SIZE:
+            memo[value] = found
+    return found
 
 
 def _shown(raw: Any) -> str:
@@ -40,13 +73,13 @@ def parse_answer(question: Question, raw: Any) -> AnswerValue | None:
     Raises :class:`AnswerError` naming the question, the value and what is allowed.
     """
     if isinstance(raw, str):
-        memo = question.parsed_text
+        memo = remembered(question).texts
         known = memo.get(raw)
         if known is not None:
             return known[0]
         parsed = _parse_text(question, raw)
         if parsed is not None and len(memo) < _MEMO_SIZE and len(raw) <= _MEMO_TEXT_MAX:
-            memo[raw] = (parsed, question.selection(parsed))
+            memo[raw] = (parsed, selection(question, parsed))
         return parsed
     if raw is None:
         return None
@@ -233,11 +266,11 @@ def read_answers(
     answers: dict[str, AnswerValue] = {}
     selections: list[Selection] = []
     problems: list[AnswerProblem] = []
-    for question in bank.questions:  # bank order, whatever the order of the input
+    for question, texts in _bank_texts(bank):  # bank order, whatever the order of the input
         value = raw.get(question.id)
         if value is None:
             continue
-        known = question.parsed_text.get(value) if type(value) is str else None
+        known = texts.get(value) if type(value) is str else None
         if known is None:
             try:
                 known = _read(question, value)
@@ -265,7 +298,7 @@ def read_answers(
 def _read(question: Question, raw: Any) -> tuple[AnswerValue, Selection] | None:
     """One answer checked, with what it selects; None when it is not an answer (blank)."""
     parsed = parse_answer(question, raw)
-    return None if parsed is None else (parsed, question.selection(parsed))
+    return None if parsed is None else (parsed, selection(question, parsed))
 
 
 def read_cells(
@@ -288,7 +321,7 @@ def read_cells(
         cell = cells[position]
         if not cell:
             continue
-        known = question.parsed_text.get(cell)
+        known = remembered(question).texts.get(cell)
         if known is None:
             try:
                 known = _read(question, clean(cell) if clean is not None else cell)

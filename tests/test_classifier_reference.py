@@ -1,16 +1,17 @@
-"""The fast classifier gives exactly what the documented rules give, written plainly.
+"""The fast engine gives exactly what the documented method gives, written plainly.
 
-:func:`plain_assessment` follows the steps of ``hipback.scoring.engine``'s module
-documentation (and the README's "How hipback decides") one by one, with no
-memo, no bit sets and no shortcut. The fast path is checked against it on
+:func:`hipback.scoring.method.assess_plainly` follows the method's steps (and the
+README's "How hipback decides") one by one, with no memo, no bit sets and no
+shortcut. The fast path (:mod:`hipback.scoring.engine`) is checked against it on
 many answer sets, including ones that repeat (its memos) and ones given to
 a bank used before and after pickling.
 """
 
 from __future__ import annotations
 
-import math
+import gc
 import pickle
+import weakref
 from typing import Any
 
 import pytest
@@ -18,160 +19,40 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_classifier import ANSWERS, BANK
 
-from hipback import Bank, Finding, assess, load_bank
-from hipback.answers import parse_answers
-from hipback.bank.model import SPINAL_SOURCES
-from hipback.scoring.engine import assess_red_flags
-
-
-def plain_assessment(bank: Bank, answers: dict[str, Any]) -> dict[str, Any]:
-    settings_ = bank.settings
-    parsed = parse_answers(bank, answers)
-
-    # Findings that count, in the order they are met: by question, and within an
-    # answer the unconditional ones first (so that between equals the first is kept).
-    met: list[Finding] = []
-    for question in bank.questions:
-        if question.id not in parsed:
-            continue
-        found = [f for c in question.chosen(parsed[question.id]) for f in c.findings]
-        met += [f for f in found if not f.conditional]
-        met += [f for f in found if f.conditional and f.counts(parsed)]
-
-    # Step 1: one finding per group and side, the strongest.
-    kept: dict[tuple[str, str], Finding] = {}
-    for finding in met:
-        held = kept.get((finding.group, finding.toward))
-        if held is None or finding.likelihood_ratio > held.likelihood_ratio:
-            kept[(finding.group, finding.toward)] = finding
-
-    # Step 2: within a domain and side, strongest first, each further one decayed.
-    raw: list[tuple[Finding, float, int, list[Finding]]] = []
-    domains: dict[tuple[str, str], list[Finding]] = {}
-    for finding in kept.values():
-        domains.setdefault((finding.domain, finding.toward), []).append(finding)
-    for members in domains.values():
-        members.sort(key=lambda f: (-math.log(f.likelihood_ratio), f.question_id, f.code))
-        for rank, finding in enumerate(members):
-            weight = math.log(finding.likelihood_ratio) * settings_.domain_decay**rank
-            raw.append((finding, weight, rank, [m for m in members if m is not finding]))
-    spine = sum(w for f, w, _, _ in raw if f.toward == "spine")
-    hip = sum(w for f, w, _, _ in raw if f.toward == "hip")
-
-    # Step 3: the sum saturates toward the bound left by the prior.
-    evidence = spine - hip
-    prior = math.log(settings_.prior_spine / (1 - settings_.prior_spine))
-    bound = math.log(settings_.most_certain / (1 - settings_.most_certain))
-    room = bound - prior if evidence > 0 else bound + prior
-    shift = room * math.tanh(evidence / room) if evidence else 0.0
-    scale = shift / evidence if evidence else 1.0
-    exact = 1 / (1 + math.exp(-(prior + shift)))
-    probability = round(exact, 3)
-
-    # Step 4: reasons strongest first, each with its share of the shift.
-    raw.sort(key=lambda entry: (-entry[1], entry[0].question_id, entry[0].code))
-
-    if probability >= settings_.spine_at_least:
-        verdict = "spine"
-    elif probability >= settings_.leaning_spine_at_least:
-        verdict = "leaning_spine"
-    elif probability <= settings_.hip_at_most:
-        verdict = "hip"
-    elif probability <= settings_.leaning_hip_at_most:
-        verdict = "leaning_hip"
-    else:
-        verdict = "uncertain"
-
-    # The spine's probability shared by the findings that fit each spinal source.
-    scores = {
-        source: sum(w * scale for f, w, _, _ in raw if f.toward == "spine" and source in f.sources)
-        for source in SPINAL_SOURCES
-    }
-    top = max(scores.values())
-    total = sum(math.exp(s - top) for s in scores.values())
-    shares = {"hip_joint": 1 - exact}
-    shares.update({s: exact * math.exp(v - top) / total for s, v in scores.items()})
-    if verdict in ("hip", "leaning_hip"):
-        likely = "hip_joint"
-    elif verdict == "uncertain":
-        likely = "unclear"
-    else:
-        # Between equal shares (to 9 decimals: sums in another order differ in the
-        # last bits), the first source in order.
-        best = max(SPINAL_SOURCES, key=lambda s: round(shares[s], 9))
-        spine_share = sum(shares[s] for s in SPINAL_SOURCES)
-        likely = (
-            best if shares[best] >= settings_.source_share_at_least * spine_share else "unclear"
-        )
-
-    # Too few answers that carry evidence: no side, no source (contract, 2026-12).
-    evidential = [
-        q for q in bank.questions if q.id in parsed and any(c.findings for c in q.choices)
-    ]
-    mixed = min(spine, hip) >= math.log(settings_.mixed_pattern_min_lr)
-    if len(evidential) < settings_.fewest_answers:
-        verdict, likely, mixed = "too_few_answers", "unclear", False
-    # A warning sign comes first, and stenosis is not named under 50.
-    urgency = assess_red_flags(bank, answers).urgency
-    if urgency in ("emergency", "same_day", "check_by_hand"):
-        likely = "unclear"
-    age = parsed.get("age")
-    if (
-        likely == "spinal_stenosis"
-        and isinstance(age, int)
-        and age < settings_.stenosis_named_from_age
-    ):
-        likely = "unclear"
-
-    notes: list[str] = []
-    for q in bank.questions:
-        if q.id not in parsed:
-            continue
-        chosen = q.chosen(parsed[q.id])
-        notes += [c.note for c in chosen if c.note is not None]
-        alone = [c for c in chosen if c.exclusive]
-        if alone and len(chosen) > len(alone):
-            notes.append(q.given_beside(alone[0]))
-    return {
-        "notes": tuple(dict.fromkeys(notes)),
-        "spine_probability": probability,
-        "verdict": verdict,
-        "likely_source": likely,
-        "source_shares": {s: round(v, 3) for s, v in shares.items()},
-        "mixed_pattern": mixed,
-        "answered": len(parsed),
-        "reasons": [(f, w * scale, rank, others) for f, w, rank, others in raw],
-        "spine_weight": spine * scale,
-        "hip_weight": hip * scale,
-    }
+from hipback import Bank, assess, load_bank
+from hipback.scoring.engine import RowAssessor, assess_red_flags
+from hipback.scoring.method import assess_plainly
 
 
 def assert_same(bank: Bank, answers: dict[str, Any]) -> None:
     fast = assess(bank, answers)
-    plain = plain_assessment(bank, answers)
-    assert fast.spine_probability == plain["spine_probability"]
-    assert fast.verdict == plain["verdict"]
-    assert fast.likely_source == plain["likely_source"]
-    assert dict(fast.source_shares) == plain["source_shares"]
-    assert fast.mixed_pattern == plain["mixed_pattern"]
-    assert fast.answered == plain["answered"]
-    assert fast.notes == plain["notes"]
+    plain = assess_plainly(bank, answers)
+    assert fast.spine_probability == plain.spine_probability
+    assert fast.hip_probability == plain.hip_probability
+    assert fast.verdict == plain.verdict
+    assert fast.likely_source == plain.likely_source
+    assert dict(fast.source_shares) == dict(plain.source_shares)
+    assert fast.mixed_pattern == plain.mixed_pattern
+    assert fast.answered == plain.answered
+    assert fast.notes == plain.notes
+    assert fast.next_checks == plain.next_checks
     warning_signs = assess_red_flags(bank, answers)
-    assert (fast.urgent, fast.urgency, fast.red_flags_present, fast.red_flag_advice) == (
-        warning_signs.urgent,
-        warning_signs.urgency,
-        warning_signs.red_flags_present,
-        warning_signs.red_flag_advice,
-    )
-    assert fast.also_consider == warning_signs.also_consider
-    assert fast.prior_spine == bank.settings.prior_spine
-    assert [(r.finding, r.rank, list(r.counted_with)) for r in fast.reasons] == [
-        (f, rank, others) for f, _, rank, others in plain["reasons"]
+    for result in (fast, plain):
+        assert (result.urgent, result.urgency, result.red_flags_present) == (
+            warning_signs.urgent,
+            warning_signs.urgency,
+            warning_signs.red_flags_present,
+        )
+        assert result.red_flag_advice == warning_signs.red_flag_advice
+        assert result.also_consider == warning_signs.also_consider
+    assert fast.prior_spine == plain.prior_spine == bank.settings.prior_spine
+    assert [(r.finding, r.rank, r.counted_with) for r in fast.reasons] == [
+        (r.finding, r.rank, r.counted_with) for r in plain.reasons
     ]
-    for reason, (_, weight, _, _) in zip(fast.reasons, plain["reasons"], strict=True):
-        assert reason.weight == pytest.approx(weight, rel=1e-12, abs=1e-15)
-    assert fast.spine_weight == pytest.approx(plain["spine_weight"], rel=1e-12, abs=1e-15)
-    assert fast.hip_weight == pytest.approx(plain["hip_weight"], rel=1e-12, abs=1e-15)
+    for reason, plain_reason in zip(fast.reasons, plain.reasons, strict=True):
+        assert reason.weight == pytest.approx(plain_reason.weight, rel=1e-12, abs=1e-15)
+    for name in ("spine_weight", "hip_weight", "spine_evidence", "hip_evidence"):
+        assert getattr(fast, name) == pytest.approx(getattr(plain, name), rel=1e-12, abs=1e-15)
 
 
 @settings(max_examples=500, deadline=None)
@@ -242,7 +123,6 @@ def test_rows_of_cells_give_what_assess_gives(batch: list[dict[str, Any]], rng: 
     with a cell now and then that is not an answer (an AnswerError, as read_answers gives)."""
     from hipback import AnswerError
     from hipback.answers import read_answers
-    from hipback.scoring.engine import RowAssessor
 
     bank = load_bank()
     columns = list(enumerate(bank.questions))
@@ -263,3 +143,16 @@ def test_rows_of_cells_give_what_assess_gives(batch: list[dict[str, Any]], rng: 
                 read_answers(bank, raw)
             continue
         assert row_of(cells) == expected
+
+
+def test_a_bank_no_longer_used_is_freed_with_what_was_remembered_of_it() -> None:
+    """The memos are kept beside the bank by identity: none may keep it alive."""
+    bank = load_bank()
+    assess(bank, {"worst_site": "groin", "limp": "yes", "rotation_pain": "yes"})
+    RowAssessor(bank, list(enumerate(bank.questions)))([""] * len(bank.questions))
+    question = weakref.ref(bank.questions[0])
+    gone = weakref.ref(bank)
+    del bank
+    gc.collect()
+    assert gone() is None
+    assert question() is None

@@ -11,7 +11,6 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Literal, NamedTuple
 
 QuestionType = Literal["single", "multi", "yesno", "integer"]
@@ -178,23 +177,24 @@ class Finding:
             return False
         return self.unless is None or not self.unless.holds(answers)
 
-    @cached_property
+    @property
     def weight(self) -> float:
         """Natural log of the likelihood ratio: its share of the log-odds."""
         return math.log(self.likelihood_ratio)
 
-    @cached_property
+    @property
     def bucket(self) -> tuple[str, Direction]:
         """Findings counted together with diminishing returns: one domain, one side."""
         return (self.domain, self.toward)
 
-    @cached_property
+    @property
     def slot(self) -> tuple[str, Direction]:
         """Where the overlap rule keeps only the strongest finding."""
         return (self.group, self.toward)
 
-    @cached_property
+    @property
     def conditional(self) -> bool:
+        """Whether other answers decide if it counts (``requires`` or ``unless``)."""
         return self.requires is not None or self.unless is not None
 
 
@@ -268,82 +268,53 @@ class Question:
     minimum: int | None = None
     maximum: int | None = None
     ask_when: Condition | None = None
+    #: The choices' codes, in bank order.
+    codes: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    #: Whether this is a warning-sign question (asked first, never buried).
+    has_red_flags: bool = field(init=False, repr=False, compare=False)
+    #: The codes that stand alone (``none``).
+    exclusive_codes: frozenset[str] = field(init=False, repr=False, compare=False)
+    #: Each :func:`spelling` an answer may be given in, to its code: the code, the
+    #: choice's words, and for yes/no the words of :data:`YES_WORDS` and :data:`NO_WORDS`.
+    words: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def codes(self) -> tuple[str, ...]:
-        return tuple(c.code for c in self.choices)
-
-    @cached_property
-    def has_red_flags(self) -> bool:
-        """Whether this is a warning-sign question (asked first, never buried)."""
-        return any(c.red_flag is not None for c in self.choices)
-
-    @cached_property
-    def exclusive_codes(self) -> frozenset[str]:
-        return frozenset(c.code for c in self.choices if c.exclusive)
-
-    @cached_property
-    def parsed_text(self) -> dict[str, tuple[AnswerValue, Selection]]:
-        """A memo of text answers already checked, with what they select;
-        filled by :mod:`hipback.answers`."""
-        return {}
-
-    @cached_property
-    def words(self) -> Mapping[str, str]:
-        """Each :func:`spelling` an answer may be given in, to its code: the code, the
-        choice's words, and for yes/no the words of :data:`YES_WORDS` and :data:`NO_WORDS`."""
+    def __post_init__(self) -> None:
         words: dict[str, str] = {}
         if self.type == "yesno":
             words.update({**dict.fromkeys(YES_WORDS, "yes"), **dict.fromkeys(NO_WORDS, "no")})
         for choice in self.choices:
             words.setdefault(spelling(choice.label), choice.code)
-        words.update({spelling(code): code for code in self.codes})
-        return words
-
-    @cached_property
-    def _chosen_memo(self) -> dict[AnswerValue, tuple[Choice, ...]]:
-        return {}
+        words.update({spelling(c.code): c.code for c in self.choices})
+        _derive(
+            self,
+            codes=tuple(c.code for c in self.choices),
+            has_red_flags=any(c.red_flag is not None for c in self.choices),
+            exclusive_codes=frozenset(c.code for c in self.choices if c.exclusive),
+            words=words,
+        )
 
     def chosen(self, value: AnswerValue) -> tuple[Choice, ...]:
         """The choices an answer selects, in bank order (none for a number)."""
-        memo = self._chosen_memo
-        found = memo.get(value)
-        if found is None:
-            if isinstance(value, frozenset):
-                found = tuple(c for c in self.choices if c.code in value)
-            elif isinstance(value, str):
-                found = tuple(c for c in self.choices if c.code == value)
-            else:
-                found = ()
-            if len(memo) < 4096:
-                memo[value] = found
-        return found
-
-    @cached_property
-    def selections(self) -> dict[AnswerValue, Selection]:
-        """A memo of :meth:`selection`, read directly on the per-row path."""
-        return {}
+        if isinstance(value, frozenset):
+            return tuple(c for c in self.choices if c.code in value)
+        if isinstance(value, str):
+            return tuple(c for c in self.choices if c.code == value)
+        return ()
 
     def selection(self, value: AnswerValue) -> Selection:
         """What an answer brings to an assessment: findings, red flags and notes."""
-        memo = self.selections
-        found = memo.get(value)
-        if found is None:
-            chosen = self.chosen(value)
-            findings = [f for c in chosen for f in c.findings]
-            notes = [c.note for c in chosen if c.note is not None]
-            alone = [c for c in chosen if c.exclusive]
-            if alone and len(chosen) > len(alone):
-                notes.append(self.given_beside(alone[0]))
-            found = Selection(
-                tuple(f for f in findings if not f.conditional),
-                tuple(f for f in findings if f.conditional),
-                tuple(c.red_flag for c in chosen if c.red_flag is not None),
-                tuple(notes),
-            )
-            if len(memo) < 4096:
-                memo[value] = found
-        return found
+        chosen = self.chosen(value)
+        findings = [f for c in chosen for f in c.findings]
+        notes = [c.note for c in chosen if c.note is not None]
+        alone = [c for c in chosen if c.exclusive]
+        if alone and len(chosen) > len(alone):
+            notes.append(self.given_beside(alone[0]))
+        return Selection(
+            tuple(f for f in findings if not f.conditional),
+            tuple(f for f in findings if f.conditional),
+            tuple(c.red_flag for c in chosen if c.red_flag is not None),
+            tuple(notes),
+        )
 
     def given_beside(self, alone: Choice) -> str:
         """The note for an answer that stands alone given together with other answers."""
@@ -394,24 +365,27 @@ class Rule:
     also_consider: tuple[str, ...] = ()
     advice: str | None = None
     source: str = ""
+    #: The questions it reads.
+    question_ids: frozenset[str] = field(init=False, repr=False, compare=False)
+    #: Its advice as a warning sign's, for the urgent panel (with ``urgency``).
+    red_flag: RedFlag | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        conditions = (*self.when, self.unless) if self.unless else self.when
+        red_flag = None
+        if self.urgency is not None and self.advice is not None:
+            red_flag = RedFlag(self.id, self.urgency, self.advice, self.source)
+        _derive(
+            self,
+            question_ids=frozenset(r.question_id for c in conditions for r in c.requirements),
+            red_flag=red_flag,
+        )
 
     def holds(self, answers: Answers) -> bool:
         for group in self.when:
             if not any(r.holds(answers) is True for r in group.requirements):
                 return False
         return self.unless is None or not self.unless.holds(answers)
-
-    @cached_property
-    def question_ids(self) -> frozenset[str]:
-        conditions = (*self.when, self.unless) if self.unless else self.when
-        return frozenset(r.question_id for c in conditions for r in c.requirements)
-
-    @cached_property
-    def red_flag(self) -> RedFlag | None:
-        """Its advice as a warning sign's, for the urgent panel (with ``urgency``)."""
-        if self.urgency is None or self.advice is None:
-            return None
-        return RedFlag(self.id, self.urgency, self.advice, self.source)
 
 
 @dataclass(frozen=True)
@@ -472,15 +446,15 @@ class Settings:
     #: Below this age ``spinal_stenosis`` is never named.
     stenosis_named_from_age: int = 50
 
-    @cached_property
+    @property
     def mixed_pattern_min_weight(self) -> float:
         return math.log(self.mixed_pattern_min_lr)
 
-    @cached_property
+    @property
     def prior_log_odds(self) -> float:
         return math.log(self.prior_spine / (1.0 - self.prior_spine))
 
-    @cached_property
+    @property
     def log_odds_bound(self) -> float:
         """The log-odds of ``most_certain``: the bound no assessment reaches."""
         return math.log(self.most_certain / (1.0 - self.most_certain))
@@ -494,58 +468,41 @@ class Bank:
     settings: Settings
     origin: str
     rules: tuple[Rule, ...] = ()
+    #: Every question, in the order asked.
+    questions: tuple[Question, ...] = field(init=False, repr=False, compare=False)
+    questions_by_id: Mapping[str, Question] = field(init=False, repr=False, compare=False)
+    #: The warning-sign questions: asked first, read even on a row with errors.
+    red_flag_questions: tuple[Question, ...] = field(init=False, repr=False, compare=False)
+    #: Asked before all others: the warning-sign questions and the rest of their
+    #: sections (the health background that changes what a sign means).
+    first_questions: tuple[Question, ...] = field(init=False, repr=False, compare=False)
+    #: The questions whose answers carry evidence (``too_few_answers`` counts them).
+    evidence_question_ids: frozenset[str] = field(init=False, repr=False, compare=False)
+    #: The questions the warning-sign grade and ``also_consider`` read: read on
+    #: every row, even one whose other answers have mistakes.
+    warning_question_ids: frozenset[str] = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def questions(self) -> tuple[Question, ...]:
-        return tuple(q for s in self.sections for q in s.questions)
-
-    @cached_property
-    def questions_by_id(self) -> Mapping[str, Question]:
-        return {q.id: q for q in self.questions}
+    def __post_init__(self) -> None:
+        questions = tuple(q for s in self.sections for q in s.questions)
+        red_flag_questions = tuple(q for q in questions if q.has_red_flags)
+        first_sections = {q.section for q in red_flag_questions}
+        warning_ids = {q.id for q in red_flag_questions}
+        for rule in self.rules:
+            warning_ids |= rule.question_ids
+        _derive(
+            self,
+            questions=questions,
+            questions_by_id={q.id: q for q in questions},
+            red_flag_questions=red_flag_questions,
+            first_questions=tuple(q for q in questions if q.section in first_sections),
+            evidence_question_ids=frozenset(
+                q.id for q in questions if any(c.findings for c in q.choices)
+            ),
+            warning_question_ids=frozenset(warning_ids),
+        )
 
     def question(self, question_id: str) -> Question:
         return self.questions_by_id[question_id]
-
-    def __reduce__(self) -> tuple[type[Bank], tuple[Any, ...]]:
-        """Pickle the bank itself, not what the classifier remembered by object identity
-        (worker processes, a Spark broadcast)."""
-        return (type(self), (self.sections, self.settings, self.origin, self.rules))
-
-    @cached_property
-    def classifier_memo(self) -> dict[str, Any]:
-        """What :mod:`hipback.scoring.engine` prepared and remembered for this bank."""
-        return {}
-
-    @cached_property
-    def checks_memo(self) -> dict[tuple[str, str, bool], tuple[str, ...]]:
-        """The clinician's checks for each verdict, source and mixed pattern (classifier)."""
-        return {}
-
-    @cached_property
-    def red_flag_questions(self) -> tuple[Question, ...]:
-        """The warning-sign questions: asked first, read even on a row with errors."""
-        return tuple(q for q in self.questions if q.has_red_flags)
-
-    @cached_property
-    def first_questions(self) -> tuple[Question, ...]:
-        """Asked before all others: the warning-sign questions and the rest of their
-        sections (the health background that changes what a sign means)."""
-        sections = {q.section for q in self.red_flag_questions}
-        return tuple(q for q in self.questions if q.section in sections)
-
-    @cached_property
-    def evidence_question_ids(self) -> frozenset[str]:
-        """The questions whose answers carry evidence (``too_few_answers`` counts them)."""
-        return frozenset(q.id for q in self.questions if any(c.findings for c in q.choices))
-
-    @cached_property
-    def warning_question_ids(self) -> frozenset[str]:
-        """The questions the warning-sign grade and ``also_consider`` read: read on
-        every row, even one whose other answers have mistakes."""
-        ids = {q.id for q in self.red_flag_questions}
-        for rule in self.rules:
-            ids |= rule.question_ids
-        return frozenset(ids)
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -556,3 +513,9 @@ class Bank:
         return tuple(
             c.red_flag for q in self.questions for c in q.choices if c.red_flag is not None
         )
+
+
+def _derive(instance: object, **values: Any) -> None:
+    """Set the derived fields of a frozen dataclass, once, while it is being built."""
+    for name, value in values.items():
+        object.__setattr__(instance, name, value)

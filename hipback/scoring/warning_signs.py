@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from hipback.answers import read_leniently
+from hipback.answers import read_leniently, selection
 from hipback.bank.model import (
     ALSO_CONSIDER,
     URGENCY_LEVELS,
@@ -64,7 +64,7 @@ def grade(
         flag
         for question in bank.red_flag_questions
         if (value := answers.get(question.id)) is not None
-        for flag in question.selection(value).red_flags
+        for flag in selection(question, value).red_flags
     ]
     flags.sort(key=_rank)
     checked = unreadable or any(q.id in answers for q in bank.red_flag_questions)
