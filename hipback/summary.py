@@ -1,7 +1,8 @@
 """``hipback summary RESULTS``: the picture of a results file that ``batch`` wrote.
 
 It reads CSV (``,`` ``;`` or tab, decimal commas in ``;`` files, as
-``batch`` writes them) or JSON lines, one row at a time, into the
+``batch`` writes them), JSON lines or the workbook (.xlsx, its first sheet,
+streamed), one row at a time, into the
 :class:`~hipback.batch.tally.Tally` that ``batch`` itself keeps, so memory
 stays flat however long the file; the picture is drawn by
 :mod:`hipback.formats.summary_text`.
@@ -23,6 +24,8 @@ from hipback.batch.tally import ResultRow, Tally
 from hipback.errors import HipbackError
 from hipback.formats import SUMMARY_FORMATS, listing
 from hipback.formats.csv import LineSource, RowError, normalise, read_header, read_rows
+from hipback.formats.xlsx import refuse_old_excel
+from hipback.formats.xlsx_reading import XLS_MAGIC, XLSX_MAGIC, read_sheet
 from hipback.messages import quoted
 from hipback.results import RESULT_FIELDS
 
@@ -77,24 +80,30 @@ def _row(number: int, label: str, cells: dict[str, Any]) -> ResultRow:
     )
 
 
-def is_json_lines(path: str, first: bytes) -> bool:
+def results_kind(path: str, first: bytes) -> str:
+    """``xlsx``, ``jsonl`` or ``csv``: a zip file is a workbook, else by the extension,
+    else by the first bytes."""
+    if first.startswith(XLSX_MAGIC):
+        return "xlsx"
     suffix = Path(path).suffix.lower()
     if suffix in _JSON_SUFFIXES:
-        return True
+        return "jsonl"
     if suffix in _CSV_SUFFIXES:
-        return False
-    return first.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+        return "csv"
+    return "jsonl" if first.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else "csv"
 
 
 def read_results(
-    binary: BinaryIO, name: str, question_ids: frozenset[str], tally: Tally, *, jsonl: bool
+    binary: BinaryIO, name: str, question_ids: frozenset[str], tally: Tally, *, kind: str
 ) -> None:
-    """Feed every row of a results file to ``tally``.
+    """Feed every row of a results file (``kind``: see :func:`results_kind`) to ``tally``.
 
     Raises :class:`HipbackError` (exit 2) when the file is not a results file.
     """
-    if jsonl:
+    if kind == "jsonl":
         _read_jsonl(binary, name, question_ids, tally)
+    elif kind == "xlsx":
+        _read_workbook(binary, name, question_ids, tally)
     else:
         _read_csv(binary, name, question_ids, tally)
 
@@ -108,12 +117,11 @@ def _not_results(name: str, missing: Sequence[str]) -> HipbackError:
     )
 
 
-def _read_csv(binary: BinaryIO, name: str, question_ids: frozenset[str], tally: Tally) -> None:
-
-    source = LineSource(binary, name)
-    lines = iter(source)
-    header = read_header(lines, name, RESULT_COLUMNS | question_ids)
-    keys = [normalise(n) for n in header.names]
+def _columns(
+    names: Sequence[str], name: str, question_ids: frozenset[str]
+) -> tuple[int | None, dict[str, int]]:
+    """The label column (the first pass-through one) and where each result column is."""
+    keys = [normalise(n) for n in names]
     missing = [n for n in NEEDED if n not in keys]
     if missing:
         raise _not_results(name, missing)
@@ -122,19 +130,55 @@ def _read_csv(binary: BinaryIO, name: str, question_ids: frozenset[str], tally: 
         None,
     )
     positions = {k: i for i, k in reversed(list(enumerate(keys))) if k in RESULT_COLUMNS}
+    return label, positions
+
+
+def _add_row(
+    tally: Tally,
+    number: int,
+    cells: Sequence[Any],
+    label: int | None,
+    positions: dict[str, int],
+) -> None:
+    values = {k: cells[i] if i < len(cells) else "" for k, i in positions.items()}
+    shown = str(cells[label]) if label is not None and label < len(cells) else ""
+    try:
+        tally.add(_row(number, shown, values))
+    except ValueError:
+        tally.add_unreadable(
+            f"row {number}: spine_probability {quoted(values['spine_probability'])}"
+            " is not a number from 0 to 1"
+        )
+
+
+def _read_csv(binary: BinaryIO, name: str, question_ids: frozenset[str], tally: Tally) -> None:
+    source = LineSource(binary, name)
+    lines = iter(source)
+    header = read_header(lines, name, RESULT_COLUMNS | question_ids)
+    label, positions = _columns(header.names, name, question_ids)
     for number, cells in enumerate(read_rows(lines, source, name, header.delimiter), 1):
         if isinstance(cells, RowError):
             tally.add_unreadable(f"row {number} (line {cells.line}): {cells.message}")
             continue
-        values = {k: cells[i] if i < len(cells) else "" for k, i in positions.items()}
-        shown = cells[label] if label is not None and label < len(cells) else ""
-        try:
-            tally.add(_row(number, shown, values))
-        except ValueError:
-            tally.add_unreadable(
-                f"row {number}: spine_probability {quoted(values['spine_probability'])}"
-                " is not a number from 0 to 1"
-            )
+        _add_row(tally, number, cells, label, positions)
+
+
+def _read_workbook(binary: BinaryIO, name: str, question_ids: frozenset[str], tally: Tally) -> None:
+    """The first sheet of the workbook ``batch`` wrote, streamed (its probabilities numbers)."""
+    sheet = read_sheet(binary, name)
+    label, positions = _columns(sheet.names, name, question_ids)
+    probability = positions["spine_probability"]
+    for number, cells in enumerate(sheet.rows, 1):
+        if isinstance(cells, RowError):
+            tally.add_unreadable(f"row {number}: {cells.message}")
+            continue
+        shown: list[Any] = list(cells)
+        typed = getattr(cells, "values", None)
+        if typed is not None and probability < len(typed):
+            value = typed[probability]
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                shown[probability] = value
+        _add_row(tally, number, shown, label, positions)
 
 
 def _lines(binary: BinaryIO) -> Iterator[bytes | None]:
@@ -235,17 +279,27 @@ def summarise(path: str, question_ids: frozenset[str]) -> Tally:
                 raise HipbackError(f"cannot read {path}: it is a folder, not a results file")
         peek = getattr(binary, "peek", None)
         first = peek(64)[:64] if peek is not None else b""
+        if first.startswith(XLS_MAGIC):
+            raise refuse_old_excel(name)
         try:
-            read_results(binary, name, question_ids, tally, jsonl=is_json_lines(path, first))
+            read_results(binary, name, question_ids, tally, kind=results_kind(path, first))
         except OSError as error:
             raise HipbackError(f"cannot read {name}: {error.strerror or error}") from None
     return tally
 
 
-def run_summary(path: str, output_format: str = "text", bank_path: Path | None = None) -> int:
-    """Print the picture of a results file; returns the exit code."""
+def run_summary(
+    path: str,
+    output_format: str = "text",
+    bank_path: Path | None = None,
+    charts: bool | None = None,
+) -> int:
+    """Print the picture of a results file; returns the exit code.
+
+    ``charts``: the text picture's charts (None: at a terminal no, in a file or pipe yes).
+    """
     bank = load_bank(bank_path)
     name = "standard input" if path == "-" else path
     tally = summarise(path, frozenset(bank.questions_by_id))
-    listing(SUMMARY_FORMATS, output_format).show(tally, name)
+    listing(SUMMARY_FORMATS, output_format).show(tally, name, charts=charts)
     return tally.exit_code

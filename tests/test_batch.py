@@ -125,15 +125,15 @@ def test_summary_on_stderr_names_urgent_rows_most_pressing_first(tmp_path: Path)
         for n, (row, a) in enumerate(cases, 1)
         if a.urgency == "not_checked"
     ]
-    expected = [
+    expected = [  # the urgent rows last: the last lines on a screen
+        f"{len(cases)} rows read: {len(cases)} assessed, 0 with errors, {len(urgent)} urgent",
+        "verdicts: " + ", ".join(f"{v} {verdicts.count(v)}" for v in VERDICTS),
+        f"warning signs never checked: {len(unchecked)} rows ({', '.join(unchecked)})",
         f"urgent: {len(urgent)} rows with warning signs, most pressing first:",
         *(
             f"  row {n} ({case}): {a.urgency} ({', '.join(a.red_flags_present)})"
             for _, n, case, a in urgent
         ),
-        f"warning signs never checked: {len(unchecked)} rows ({', '.join(unchecked)})",
-        f"{len(cases)} rows read: {len(cases)} assessed, 0 with errors, {len(urgent)} urgent",
-        "verdicts: " + ", ".join(f"{v} {verdicts.count(v)}" for v in VERDICTS),
     ]
     assert unchecked  # the public set has rows whose warning signs were left blank
     assert len(urgent) >= 2  # the public set has urgent cases of different levels

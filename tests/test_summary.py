@@ -124,7 +124,8 @@ def picture(path, ids):
 def test_plain_snapshot(tmp_path, ids, snapshot):
     lines = picture(write_csv(tmp_path / "r.csv"), ids)
     assert "\n".join(lines) + "\n" == snapshot
-    assert max(len(line) for line in lines) <= 80
+    tally = summarise(str(tmp_path / "r.csv"), ids)
+    assert max(len(line) for line in plain_lines(tally, "results", width=80)) <= 80
 
 
 @pytest.mark.parametrize(
@@ -232,10 +233,10 @@ def test_rich_picture_without_colour_is_the_plain_picture(tmp_path, ids):
     tally = summarise(str(write_csv(tmp_path / "r.csv")), ids)
     buffer = io.StringIO()
     console = Console(file=buffer, width=80, no_color=True, force_terminal=True)
-    console.print(rich_picture(tally, "results"))
+    console.print(rich_picture(tally, "results", width=80))
     shown = buffer.getvalue()
     assert "\x1b[3" not in shown  # no colour codes; bold is allowed
-    plain = [line.replace("#", "█") for line in plain_lines(tally, "results")]
+    plain = [line.replace("#", "█") for line in plain_lines(tally, "results", width=80)]
     import re
 
     assert re.sub(r"\x1b\[[0-9;]*m", "", shown).splitlines() == plain
@@ -407,3 +408,123 @@ def test_a_huge_line_to_summary_stays_within_1_gib(tmp_path):
     assert done.returncode == 1, done.stderr[-2000:]
     assert "longer than 8 MiB, not read" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+# --- the workbook batch wrote; the urgent rows last on a screen (issues "Clinic systems,
+# round 2" and "What patients and clinicians see") --------------------------------------------
+
+
+def test_a_workbook_batch_wrote_gives_the_csv_summary_of_the_same_batch(tmp_path, ids):
+    from hipback.batch import run_batch
+
+    source = tmp_path / "clinic.csv"
+    text = (DATA / "public_vignettes.csv").read_text(encoding="utf-8")
+    source.write_text(text + "P99,,,,fever,fifty" + "," * (text.split("\n")[0].count(",") - 5))
+    as_csv, as_workbook = tmp_path / "results.csv", tmp_path / "results.xlsx"
+    for out in (as_csv, as_workbook):
+        assert run_batch(str(source), str(out), None, quiet=True) == 1  # the error row
+    from_csv, from_workbook = summarise(str(as_csv), ids), summarise(str(as_workbook), ids)
+    assert from_workbook.errors == 1 and from_workbook.urgent_count >= 3
+    assert from_workbook == from_csv
+    assert plain_lines(from_workbook, "r") == plain_lines(from_csv, "r")
+    assert markdown(from_workbook, "r") == markdown(from_csv, "r")
+
+
+def test_an_old_excel_file_is_refused_by_summary(tmp_path, ids):
+    old = tmp_path / "results.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0" + bytes(60))
+    with pytest.raises(HipbackError, match="old Excel workbook"):
+        summarise(str(old), ids)
+
+
+def _long_results(tmp_path: Path) -> Path:
+    """Results with an error message and warning signs far wider than 80 columns."""
+    message = "age: 'fifty' is not a whole number; " + "write the age in years as digits " * 4
+    flags = ";".join(["bladder_bowel", "saddle_numbness", "night_pain", "weight_loss"] * 3)
+    rows = [_result_line(f"R{n}", "none") for n in range(1, 30)]
+    rows.append(["E1", "", "", "", "", "", "", "", "yes", "soon", "fever", "", "", "", message])
+    urgent = _result_line("U1", "emergency")
+    urgent[10] = flags
+    rows.append(urgent)
+    return _write(tmp_path / "long.csv", HEADER, rows)
+
+
+def _on_a_terminal(monkeypatch, tally, charts=None):
+    from hipback.formats.summary_text import show_text
+
+    class Screen(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Screen()
+    monkeypatch.setattr(sys, "stdout", screen)
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("LINES", "24")
+    monkeypatch.setenv("NO_COLOR", "1")
+    show_text(tally, "long.csv", charts=charts)
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", screen.getvalue()).splitlines()
+
+
+def test_at_a_terminal_the_urgent_rows_end_the_summary_cut_to_80_columns(
+    tmp_path, ids, monkeypatch
+):
+    tally = summarise(str(_long_results(tmp_path)), ids)
+    lines = _on_a_terminal(monkeypatch, tally)
+    assert max(len(line) for line in lines) <= 80
+    assert not any(line.startswith(("By ", "spine_probability")) for line in lines)  # no charts
+    assert lines[-3] == "Urgent rows (2), most pressing first:"
+    assert lines[-2].startswith("  row 31    U1") and "emergency" in lines[-2]
+    assert lines[-2].endswith("…")  # its warning signs cut to the screen
+    assert lines[-1].startswith("  row 30    E1") and "soon" in lines[-1]
+    assert len(lines) <= 23  # the whole summary on an 80x24 screen, the prompt below
+    error_line = next(line for line in lines if line.startswith("  row 30    E1  "))
+    assert error_line.endswith("…")
+
+
+def test_at_a_terminal_charts_on_request_come_before_the_urgent_rows(tmp_path, ids, monkeypatch):
+    tally = summarise(str(_long_results(tmp_path)), ids)
+    lines = _on_a_terminal(monkeypatch, tally, charts=True)
+    assert "By verdict:" in lines and max(len(line) for line in lines) <= 80
+    assert lines.index("By verdict:") < lines.index("Urgent rows (2), most pressing first:")
+    assert lines[-1].startswith("  row 30    E1")
+
+
+def test_in_a_file_nothing_is_cut_and_the_charts_are_shown(tmp_path, ids, monkeypatch):
+    from hipback.formats.summary_text import show_text
+
+    path = _long_results(tmp_path)
+    tally = summarise(str(path), ids)
+    out = tmp_path / "summary.txt"
+    with out.open("w", encoding="utf-8") as handle:
+        monkeypatch.setattr(sys, "stdout", handle)
+        show_text(tally, "long.csv")
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert "By verdict:" in lines
+    message = "write the age in years as digits " * 4
+    assert any(line.endswith(message.strip()) for line in lines)  # the whole message
+    flags = ";".join(["bladder_bowel", "saddle_numbness", "night_pain", "weight_loss"] * 3)
+    assert any(line.endswith(flags) for line in lines)
+    assert "…" not in "".join(lines)
+    assert lines[-3] == "Urgent rows (2), most pressing first:"
+
+
+def test_markdown_is_the_same_with_or_without_charts(tmp_path, ids, monkeypatch):
+    from hipback.formats.summary_text import show_markdown
+
+    tally = summarise(str(_long_results(tmp_path)), ids)
+    for charts in (None, False, True):
+        shown = io.StringIO()
+        monkeypatch.setattr(sys, "stdout", shown)
+        show_markdown(tally, "long.csv", charts=charts)
+        assert shown.getvalue() == markdown(tally, "long.csv")
+    assert "## By verdict" in markdown(tally, "long.csv")
+
+
+def test_without_charts_the_verdict_counts_are_whole_at_80_columns(tmp_path, ids):
+    tally = summarise(str(write_csv(tmp_path / "r.csv")), ids)
+    lines = plain_lines(tally, "results", charts=False, width=80)
+    counted = " ".join(line.strip() for line in lines if line.startswith(("Verdicts", "  ")))
+    assert all(f"{v} {tally.verdicts[v]}" in counted for v in tally.verdicts)
+    assert "…" not in "".join(lines[:4]) and max(len(line) for line in lines) <= 80

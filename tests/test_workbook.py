@@ -97,7 +97,8 @@ def test_workbook_in_workbook_out(tmp_path: Path) -> None:
     header = [c.value for c in cells[0]]
     inputs = ["case_id", "seen", "note", *(k for k in rows[0] if k in BANK.questions_by_id)]
     assert header == [*inputs, *RESULT_FIELDS]
-    assert sheet.freeze_panes == "A2"
+    assert sheet.freeze_panes == "B2"  # the header and the patient id (case_id)
+    assert sheet.title == "Patients"  # the input sheet's name
     assert len(cells) == len(rows) + 1
     at = {name: i for i, name in enumerate(header)}
     for row, written in zip(rows, cells[1:], strict=True):
@@ -279,7 +280,7 @@ def test_the_lean_reader_reads_exactly_what_openpyxl_reads(tmp_path: Path) -> No
             sheet.write_string(number, 4, "x005F_ & <b>é</b> \u2028 =1+1")
     book.close()
     with path.open("rb") as handle:
-        names, rows, _ = read_sheet(handle, "mixed.xlsx")
+        names, rows, *_ = read_sheet(handle, "mixed.xlsx")
         lean = [list(row) for row in rows if isinstance(row, list)]
     plain_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     plain = [[cell_text(v) for v in row] for row in plain_book.active.iter_rows(values_only=True)]
@@ -581,3 +582,151 @@ def test_a_redcap_export_saved_as_a_workbook_gathers_its_boxes(tmp_path: Path) -
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [r["red_flags"] for r in rows] == ["saddle_numbness", "none"]
     assert [r["urgency"] for r in rows] == ["emergency", "none"]
+
+
+# --- a workbook to read and print (issue "Clinic systems, round 2") ---------------------------
+
+
+def clinic_csv_with_an_error(path: Path) -> Path:
+    """The vignettes as a CSV, with one row whose age is not a number (an error row)."""
+    text = VIGNETTES.read_text(encoding="utf-8")
+    header = text.splitlines()[0].split(",")
+    bad = ["P99" if name == "case_id" else "" for name in header]
+    bad[header.index("age")] = "fifty"
+    bad[header.index("red_flags")] = "fever"
+    path.write_text(text.rstrip("\n") + "\n" + ",".join(bad) + "\n", encoding="utf-8")
+    return path
+
+
+def batch_to_workbook(tmp_path: Path) -> tuple[Any, list[list[Any]], dict[str, int]]:
+    out = tmp_path / "results.xlsx"
+    source = clinic_csv_with_an_error(tmp_path / "clinic.csv")
+    assert run(str(source), "-o", str(out), "-q").exit_code == EXIT_INVALID_ENTRIES
+    sheet, cells = sheet_rows(out)
+    return sheet, cells, {c.value: i for i, c in enumerate(cells[0])}
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+def _width(sheet: Any, index: int) -> float:
+    """A column's width as openpyxl reads it (a run of equal widths is kept under its first)."""
+    for dimension in sheet.column_dimensions.values():
+        if dimension.min <= index + 1 <= dimension.max and dimension.width:
+            return float(dimension.width)
+    raise AssertionError(f"column {_letter(index)} has no width")
+
+
+def test_columns_have_widths_capped_and_long_text_wraps(tmp_path: Path) -> None:
+    from hipback.formats.xlsx import WIDTH_MAX, WIDTH_MIN, WRAPPED_WIDTHS
+
+    sheet, cells, at = batch_to_workbook(tmp_path)
+    for name, index in at.items():
+        width = _width(sheet, index)
+        assert WIDTH_MIN <= width <= WRAPPED_WIDTHS.get(name, WIDTH_MAX) + 1, name
+        assert width >= min(len(name), WIDTH_MAX), name  # the header is not cut
+    longest_reason = max(len(row[at["reasons"]].value or "") for row in cells[1:])
+    assert longest_reason > WRAPPED_WIDTHS["reasons"]  # the vignettes' reasons are long...
+    assert _width(sheet, at["reasons"]) == pytest.approx(WRAPPED_WIDTHS["reasons"], abs=1)
+    assert all(
+        row[at["reasons"]].alignment.wrap_text for row in cells[1:] if row[at["reasons"]].value
+    )
+    assert _width(sheet, at["case_id"]) < _width(sheet, at["pain_areas"])  # each its own
+
+
+def test_header_and_patient_id_frozen_and_sheet_named_results_for_a_csv(tmp_path: Path) -> None:
+    sheet, _, at = batch_to_workbook(tmp_path)
+    assert at["case_id"] == 0
+    assert sheet.freeze_panes == "B2"
+    assert sheet.title == "results"
+
+
+def test_an_error_row_is_marked_and_its_error_shown(tmp_path: Path) -> None:
+    from hipback.formats.xlsx import ERROR_FILL, URGENCY_FILLS
+
+    sheet, cells, at = batch_to_workbook(tmp_path)
+    error_rows = [row for row in cells[1:] if row[at["error"]].value]
+    assert [row[at["case_id"]].value for row in error_rows] == ["P99"]
+    (row,) = error_rows
+    assert "age" in row[at["error"]].value
+    level = row[at["urgency"]].value
+    fill = URGENCY_FILLS[level][0] if level in URGENCY_FILLS else ERROR_FILL[0]
+    assert row[at["case_id"]].fill.fgColor.rgb == "FF" + fill.lstrip("#")
+    error = row[at["error"]]
+    assert error.font.bold
+    assert _width(sheet, at["error"]) >= len(error.value) or error.alignment.wrap_text
+    assert _width(sheet, at["error"]) > 20  # not the default width
+
+
+def test_an_age_from_a_csv_is_a_number_and_probabilities_are_numbers(tmp_path: Path) -> None:
+    _, cells, at = batch_to_workbook(tmp_path)
+    ages = [
+        row[at["age"]]
+        for row in cells[1:]
+        if row[at["case_id"]].value != "P99" and row[at["age"]].value is not None
+    ]
+    assert len(ages) > 10 and all(
+        isinstance(age.value, int) and age.data_type == "n" for age in ages
+    )
+    bad = next(row for row in cells[1:] if row[at["case_id"]].value == "P99")
+    assert bad[at["age"]].value == "fifty"  # not a number: kept as written
+    assert all(row[at["case_id"]].data_type == "s" for row in cells[1:])  # ids stay text
+    spine = [row[at["spine_probability"]].value for row in cells[1:]]
+    assert all(isinstance(value, float) for value in spine if value is not None)
+
+
+def test_only_a_plain_integer_becomes_a_number(tmp_path: Path) -> None:
+    from hipback.batch import RowResult
+
+    layout = Layout(plan_columns(BANK, ["patient", "age"], "clinic.csv"))
+    cells = ["054", "54.0", " 61 ", "1e2", "+7", "1234567890123456"]
+    rows = [RowResult(n, ["P", age], None, "x", None) for n, age in enumerate(cells, 1)]
+    written = [cells[1] for cells, *_ in encode_rows(BANK, layout, rows)]
+    assert written == ["054", "54.0", 61, "1e2", 7, "1234567890123456"]
+
+
+def test_each_urgency_level_has_its_own_fill_and_the_rest_none(tmp_path: Path) -> None:
+    from hipback.formats.xlsx import URGENCY_FILLS
+
+    layout = Layout(plan_columns(BANK, ["patient", "age"], "clinic.csv"))
+    levels = ["emergency", "check_by_hand", "same_day", "soon", "", ""]
+    records = []
+    for number, level in enumerate(levels):
+        result = [""] * len(RESULT_FIELDS)
+        result[RESULT_FIELDS.index("urgency")] = level or "none"
+        records.append(([f"P{number}", 50], level, False))
+        records[-1][0].extend(result)
+    out = tmp_path / "levels.xlsx"
+    with out.open("wb") as handle:
+        write_workbook(BANK, layout, iter(records), handle)
+    _, cells = sheet_rows(out)
+    fills = [row[0].fill.fgColor.rgb for row in cells[1:]]
+    assert fills[:4] == ["FF" + URGENCY_FILLS[level][0].lstrip("#") for level in levels[:4]]
+    assert len(set(fills[:4])) == 4  # told apart
+    assert all(fill in (None, "00000000") for fill in fills[4:])  # none for the rest
+    assert [row[1].fill.fgColor.rgb for row in cells[1:5]] == fills[:4]  # the whole row
+
+
+def test_the_results_print_landscape_one_page_wide_with_the_header_on_every_page(
+    tmp_path: Path,
+) -> None:
+    sheet, _, _ = batch_to_workbook(tmp_path)
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.print_title_rows == "$1:$1"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.page_setup.fitToWidth in (None, 1)  # Excel's default is 1
+    assert sheet.page_setup.fitToHeight == 0  # as many pages down as it takes
+    assert "emergency" in sheet.oddFooter.left.text  # the colours' legend, printed
+
+
+def test_a_sheet_name_excel_refuses_gives_results() -> None:
+    from hipback.formats.xlsx import sheet_name
+
+    columns = plan_columns(BANK, ["patient", "age"], "x")
+    assert sheet_name(Layout(columns, sheet="Clinic 3")) == "Clinic 3"
+    assert sheet_name(Layout(columns, sheet="a/b")) == "results"
+    assert sheet_name(Layout(columns, sheet="x" * 32)) == "results"
+    assert sheet_name(Layout(columns)) == "results"

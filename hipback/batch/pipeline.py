@@ -226,8 +226,12 @@ def run_batch(
     reports: str | None = None,
     sheet: str | None = None,
     jobs: int | None = None,
+    charts: bool = False,
 ) -> int:
     """Assess every row of ``input_path`` ('-': standard input); returns the exit code.
+
+    ``charts``: at a terminal, the counts and the histogram before the closing lines
+    (which end with the urgent rows, so that they stay on the screen).
 
     ``sheet``: the sheet of a workbook input to read (default: the first).
 
@@ -336,12 +340,12 @@ def run_batch(
             silence_stdout()
             return tally.batch_exit_code
     if not quiet:
-        for line in closing_lines(tally):
-            say(line)
+        if picture and charts:
+            _show_picture(tally)
         if reports_writer is not None:
             say(f"reports: {reports_writer.written} written to {quoted(str(reports_folder))}")
-        if picture:
-            _show_picture(tally)
+        for line in closing_lines(tally):
+            say(line)
     return tally.batch_exit_code
 
 

@@ -268,6 +268,8 @@ class Layout:
     columns: Columns
     delimiter: str = ","
     bom: bool = False
+    #: The name of the sheet read, when the input was a workbook (its results sheet keeps it).
+    sheet: str | None = None
 
 
 @dataclass
@@ -277,7 +279,7 @@ class Prepared:
     ``rows``: each data row's text cells (in the header's order), or a
     :class:`RowError` for a part of the input that cannot be read.
     ``source``: where a progress bar reads how far the input is read (None: no bar
-    advances by size). ``delimiter`` and ``bom``: see :class:`Layout`.
+    advances by size). ``delimiter``, ``bom`` and ``sheet``: see :class:`Layout`.
     """
 
     columns: Columns
@@ -285,10 +287,11 @@ class Prepared:
     bom: bool
     rows: Iterator[list[str] | RowError]
     source: ProgressSource | None = None
+    sheet: str | None = None
 
     @property
     def layout(self) -> Layout:
-        return Layout(self.columns, self.delimiter, self.bom)
+        return Layout(self.columns, self.delimiter, self.bom, self.sheet)
 
 
 #: A reader: ``reader(bank, binary, name, encoding)`` -> :class:`Prepared`.

@@ -1,16 +1,20 @@
 """The tally of assessed rows as text: ``batch``'s closing lines, and the picture that
 ``hipback summary`` (and ``batch``, at a terminal) shows.
 
-The picture: how many rows, assessed, with errors; the urgent rows, most
-pressing first; counts by verdict, by ``likely_source`` and by ``urgency``;
-a histogram of ``spine_probability``; the mixed-pattern rows. The bars are
-drawn with characters (``█`` at a terminal, ``#`` in plain text and
+The picture: how many rows, assessed, with errors; the charts (counts by
+verdict, by ``likely_source`` and by ``urgency``, a histogram of
+``spine_probability``: at a terminal only on request); the mixed-pattern
+rows, the rows with errors, those never checked; and last the urgent rows,
+most pressing first, so that they are the last lines on a screen. The bars
+are drawn with characters (``█`` at a terminal, ``#`` in plain text and
 Markdown), in at most 80 columns, so they read the same without colour.
+Names and messages are cut only to fit a terminal.
 """
 
 from __future__ import annotations
 
 import sys
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -56,9 +60,31 @@ def _batch_name(row: ResultRow) -> str:
 
 
 def closing_lines(tally: Tally) -> list[str]:
-    """What ``batch`` says on standard error when it is done (unless --quiet)."""
-    lines = []
+    """What ``batch`` says on standard error when it is done (unless --quiet): the counts,
+    the rows with errors, the rows never checked, and the urgent rows last (the last lines
+    on a screen)."""
     urgent = tally.urgent_count
+    lines = [
+        f"{tally.rows} {_rows_word(tally.rows)} read: {tally.assessed} assessed,"
+        f" {tally.errors} with errors, {urgent} urgent",
+        "verdicts: " + ", ".join(f"{v} {tally.verdicts[v]}" for v in VERDICTS),
+    ]
+    if tally.errors:
+        lines.append(
+            f"errors: {tally.errors} {_rows_word(tally.errors)}; the error column says what is"
+            " wrong in:"
+        )
+        lines += [f"  {_batch_name(row)}: {', '.join(row.where)}" for row in tally.error_rows]
+        if tally.errors > len(tally.error_rows):
+            lines.append(f"  and {tally.errors - len(tally.error_rows)} more")
+    unchecked = tally.never_checked_count
+    if unchecked:
+        shown_names = ", ".join(_batch_name(row) for row in tally.never_checked)
+        more = unchecked - len(tally.never_checked)
+        lines.append(
+            f"warning signs never checked: {unchecked} {_rows_word(unchecked)}"
+            f" ({shown_names}{f' and {more} more' if more else ''})"
+        )
     if urgent:
         shown = tally.urgent_rows()
         lines.append(
@@ -70,27 +96,6 @@ def closing_lines(tally: Tally) -> list[str]:
         ]
         if urgent > len(shown):
             lines.append(f"  and {urgent - len(shown)} more")
-    unchecked = tally.never_checked_count
-    if unchecked:
-        shown_names = ", ".join(_batch_name(row) for row in tally.never_checked)
-        more = unchecked - len(tally.never_checked)
-        lines.append(
-            f"warning signs never checked: {unchecked} {_rows_word(unchecked)}"
-            f" ({shown_names}{f' and {more} more' if more else ''})"
-        )
-    if tally.errors:
-        lines.append(
-            f"errors: {tally.errors} {_rows_word(tally.errors)}; the error column says what is"
-            " wrong in:"
-        )
-        lines += [f"  {_batch_name(row)}: {', '.join(row.where)}" for row in tally.error_rows]
-        if tally.errors > len(tally.error_rows):
-            lines.append(f"  and {tally.errors - len(tally.error_rows)} more")
-    lines += [
-        f"{tally.rows} {_rows_word(tally.rows)} read: {tally.assessed} assessed,"
-        f" {tally.errors} with errors, {urgent} urgent",
-        "verdicts: " + ", ".join(f"{v} {tally.verdicts[v]}" for v in VERDICTS),
-    ]
     return lines
 
 
@@ -105,10 +110,6 @@ def cut(text: str, limit: int) -> str:
     """Printable text of at most ``limit`` characters (``…`` marks a cut)."""
     text = printable(text.strip())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _name(row: ResultRow) -> str:
-    return cut(row.label, LABEL_MAX)
 
 
 def _bar(count: int, most: int, mark: str) -> str:
@@ -147,16 +148,49 @@ def histogram(tally: Tally) -> list[tuple[str, str, int]]:
     return [(bin_label(i), bin_verdict(i), tally.bins[i]) for i in reversed(range(BINS))]
 
 
-def plain_lines(tally: Tally, name: str, *, short: bool = False, mark: str = "#") -> list[str]:
-    """The picture as plain text lines, at most 80 columns.
+def plain_lines(
+    tally: Tally,
+    name: str,
+    *,
+    short: bool = False,
+    charts: bool = True,
+    width: int | None = None,
+    mark: str = "#",
+) -> list[str]:
+    """The picture as plain text lines, the urgent rows last (the last lines on a screen).
 
-    ``short``: without the headline and the named rows (``batch`` prints those itself).
+    ``charts``: the count tables and the histogram (without them, one line of verdicts).
+    ``width``: cut names and messages so that no line is wider (a terminal's width);
+    None: in full (a file or a pipe). The charts always fit in 80 columns.
+    ``short``: the charts only (``batch`` prints the named rows itself).
     """
     lines: list[str] = []
     if not short:
         lines += [headline(tally, name), ""]
-        lines += _urgent_lines(tally)
-        lines += _not_checked_lines(tally)
+    if charts:
+        lines += _chart_lines(tally, mark)
+    elif not short:
+        lines += [*_verdicts_lines(tally, width), ""]
+    if not short:
+        lines += _mixed_lines(tally, width)
+        lines += _error_lines(tally, width)
+        lines += _not_checked_lines(tally, width)
+        lines += _urgent_lines(tally, width)
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _verdicts_lines(tally: Tally, width: int | None) -> list[str]:
+    """The verdict counts in a line, wrapped to ``width``: the counts without the charts."""
+    text = "Verdicts: " + ", ".join(f"{v} {tally.verdicts[v]}" for v in VERDICTS)
+    if width is None:
+        return [text]
+    return textwrap.wrap(text, width, subsequent_indent="  ", break_long_words=False)
+
+
+def _chart_lines(tally: Tally, mark: str) -> list[str]:
+    lines: list[str] = []
     for title, rows in count_tables(tally):
         most = max((count for _, count in rows), default=0)
         lines.append(f"By {title}:")
@@ -171,80 +205,86 @@ def plain_lines(tally: Tally, name: str, *, short: bool = False, mark: str = "#"
         f"  {label}  {band:<14}{count:>7}  {_bar(count, most, mark)}".rstrip()
         for label, band, count in bins
     ]
-    lines.append("  (a value on an edge counts in its verdict's band: 0.2 is hip, 0.8 is spine)")
-    if not short:
-        lines.append("")
-        lines += _mixed_lines(tally)
-        lines += _error_lines(tally)
-    while lines and not lines[-1]:
-        lines.pop()
+    lines += ["  (a value on an edge counts in its verdict's band: 0.2 is hip, 0.8 is spine)", ""]
     return lines
 
 
-def _urgent_lines(tally: Tally) -> list[str]:
+def _fit(text: str, width: int | None, used: int) -> str:
+    """``text`` cut to what is left of ``width`` after ``used`` columns; whole without a width."""
+    return printable(text.strip()) if width is None else cut(text, max(width - used, 8))
+
+
+def _name(row: ResultRow, width: int | None) -> str:
+    return _fit(row.label, None if width is None else LABEL_MAX, 0)
+
+
+def _named_row(row: ResultRow, width: int | None) -> str:
+    return f"  row {row.number:<5} {_name(row, width)}".rstrip()
+
+
+def _urgent_lines(tally: Tally, width: int | None) -> list[str]:
     count = tally.urgent_count
     if not count:
-        return ["Urgent rows: none.", ""]
+        return ["Urgent rows: none."]
     lines = [f"Urgent rows ({count}), most pressing first:"]
     for row in tally.urgent_rows():
-        name = _name(row)
-        lines.append(
-            f"  row {row.number:<5} {name:<{LABEL_MAX}} {row.urgency:<10}"
-            f" {cut(row.red_flags, 78 - 29 - LABEL_MAX)}".rstrip()
-        )
+        start = f"  row {row.number:<5} {_name(row, width):<{LABEL_MAX}} {row.urgency:<10} "
+        lines.append((start + _fit(row.red_flags, width, len(start))).rstrip())
     if count > len(tally.urgent_rows()):
         lines.append(f"  and {count - len(tally.urgent_rows())} more")
-    return [*lines, ""]
+    return lines
 
 
-def _not_checked_lines(tally: Tally) -> list[str]:
+def _not_checked_lines(tally: Tally, width: int | None) -> list[str]:
     count = tally.not_checked_count
     if not count:
         return []
     lines = [f"Warning signs never checked ({count} {_rows_word(count)}):"]
-    lines += [f"  row {row.number:<5} {_name(row)}".rstrip() for row in tally.not_checked]
+    lines += [_named_row(row, width) for row in tally.not_checked]
     if count > len(tally.not_checked):
         lines.append(f"  and {count - len(tally.not_checked)} more")
     return [*lines, ""]
 
 
-def _mixed_lines(tally: Tally) -> list[str]:
+def _mixed_lines(tally: Tally, width: int | None) -> list[str]:
     if not tally.mixed_count:
         return ["Mixed-pattern rows: none.", ""]
     lines = [f"Mixed-pattern rows ({tally.mixed_count}):"]
-    lines += [f"  row {row.number:<5} {_name(row)}".rstrip() for row in tally.mixed]
+    lines += [_named_row(row, width) for row in tally.mixed]
     if tally.mixed_count > len(tally.mixed):
         lines.append(f"  and {tally.mixed_count - len(tally.mixed)} more")
     return [*lines, ""]
 
 
-def _error_lines(tally: Tally) -> list[str]:
+def _error_lines(tally: Tally, width: int | None) -> list[str]:
     lines: list[str] = []
     if tally.errors:
         lines.append(f"Rows with errors ({tally.errors}):")
-        lines += [
-            f"  row {row.number:<5} {_name(row):<{LABEL_MAX}} {cut(row.error, 78 - 13 - LABEL_MAX)}"
-            for row in tally.error_rows
-        ]
+        for row in tally.error_rows:
+            start = f"  row {row.number:<5} {_name(row, width):<{LABEL_MAX}} "
+            lines.append(start + _fit(row.error, width, len(start)))
         if tally.errors > len(tally.error_rows):
             lines.append(f"  and {tally.errors - len(tally.error_rows)} more")
         lines.append("")
     if tally.unreadable:
         lines.append(f"Unreadable rows ({tally.unreadable}):")
-        lines += [f"  {cut(text, 76)}" for text in tally.unreadable_rows]
+        lines += [f"  {_fit(text, width, 2)}" for text in tally.unreadable_rows]
         if tally.unreadable > len(tally.unreadable_rows):
             lines.append(f"  and {tally.unreadable - len(tally.unreadable_rows)} more")
         lines.append("")
     return lines
 
 
-def rich_picture(tally: Tally, name: str, *, short: bool = False) -> RenderableType:
-    """The picture for a terminal: the same lines, with the urgent ones in bold."""
+def rich_picture(
+    tally: Tally, name: str, *, short: bool = False, charts: bool = True, width: int = 80
+) -> RenderableType:
+    """The picture for a terminal ``width`` columns wide: the same lines, cut to fit,
+    with the urgent ones in bold."""
     from rich.console import Group
     from rich.text import Text
 
     parts = []
-    for line in plain_lines(tally, name, short=short, mark="█"):
+    for line in plain_lines(tally, name, short=short, charts=charts, width=width, mark="█"):
         style = ""
         if (
             line.startswith("Urgent rows (")
@@ -323,15 +363,23 @@ def markdown(tally: Tally, name: str) -> str:
 # --- shown on standard output (``hipback summary --format``) -----------------------------
 
 
-def show_text(tally: Tally, name: str) -> None:
-    """The picture: with the urgent lines in bold at a terminal, plain text when piped."""
+def show_text(tally: Tally, name: str, *, charts: bool | None = None) -> None:
+    """The picture, the urgent rows last: at a terminal, cut to its width, the urgent lines
+    in bold, without the charts unless ``charts``; elsewhere (a file, a pipe) plain text
+    in full, with the charts unless ``charts`` is False."""
     if sys.stdout is not None and sys.stdout.isatty():
         from rich.console import Console  # rich loads only for a terminal: a pipe stays quick
 
-        Console().print(rich_picture(tally, printable(name)))
+        console = Console()
+        console.print(
+            rich_picture(tally, printable(name), charts=bool(charts), width=console.width)
+        )
     else:
-        sys.stdout.write("\n".join(plain_lines(tally, printable(name))) + "\n")
+        shown = plain_lines(tally, printable(name), charts=charts is not False)
+        sys.stdout.write("\n".join(shown) + "\n")
 
 
-def show_markdown(tally: Tally, name: str) -> None:
+def show_markdown(tally: Tally, name: str, *, charts: bool | None = None) -> None:
+    """The audit report: always whole, charts included (``charts`` is for the text picture)."""
+    del charts
     sys.stdout.write(markdown(tally, name))

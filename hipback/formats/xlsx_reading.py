@@ -18,7 +18,7 @@ import sys
 import tempfile
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import suppress
-from typing import IO, Any, BinaryIO, overload
+from typing import IO, Any, BinaryIO, NamedTuple, overload
 
 from hipback.bank.model import Bank
 from hipback.batch.rows import Prepared, prepared_from
@@ -536,9 +536,16 @@ class SheetRows(_Stream):
         return number
 
 
-def read_sheet(
-    binary: BinaryIO, name: str, sheet: str | None = None
-) -> tuple[list[str], Iterator[list[str] | RowError], SheetProgress]:
+class Sheet(NamedTuple):
+    """A sheet being read: its header, its data rows, how far it is read, and its name."""
+
+    names: list[str]
+    rows: Iterator[list[str] | RowError]
+    progress: SheetProgress
+    title: str
+
+
+def read_sheet(binary: BinaryIO, name: str, sheet: str | None = None) -> Sheet:
     """The header (first row) and the data rows of a sheet, as text cells with typed values.
 
     Fully empty rows are skipped, as blank lines of a CSV are. Raises
@@ -566,7 +573,8 @@ def read_sheet(
     while names and not names[-1]:
         names.pop()
     progress = SheetProgress()
-    return names, _data_rows(rows, len(names), workbook, temporary, progress, reader), progress
+    data = _data_rows(rows, len(names), workbook, temporary, progress, reader)
+    return Sheet(names, data, progress, str(chosen.title))
 
 
 def _warn_unreadable(name: str, first: str) -> None:
@@ -626,9 +634,10 @@ def read_xlsx(
     """The workbook reader for ``hipback batch`` (see :mod:`hipback.batch`, the seam)."""
 
     del encoding  # a workbook's text is Unicode
-    names, rows, progress = read_sheet(binary, name, sheet)
-    del progress  # rows, not bytes: the bar counts rows without a total
-    return prepared_from(bank, names, rows, name)
+    read = read_sheet(binary, name, sheet)  # its progress: rows, not bytes (the bar has no total)
+    prepared = prepared_from(bank, read.names, read.rows, name)
+    prepared.sheet = read.title
+    return prepared
 
 
 # --- writing -------------------------------------------------------------------------------
