@@ -36,6 +36,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from hipback.bank.loader import load_bank
 from hipback.bank.model import Bank
 from hipback.batch.rows import Columns, assess_rows, plan_columns
 from hipback.errors import HipbackError
@@ -53,8 +54,6 @@ def default_bank() -> Bank:
     """The built-in question bank, loaded once per process."""
     global _default_bank
     if _default_bank is None:
-        from hipback.bank.loader import load_bank
-
         _default_bank = load_bank()
     return _default_bank
 

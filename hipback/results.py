@@ -136,5 +136,8 @@ def typed_cells(record: ResultRecord) -> list[Any]:
     if record.hip_probability is not None:
         cells[1] = record.hip_probability
     if record.answered is not None:
-        cells[RESULT_FIELDS.index("answered")] = record.answered
+        cells[_ANSWERED] = record.answered
     return cells
+
+
+_ANSWERED = RESULT_FIELDS.index("answered")

@@ -100,8 +100,8 @@ def test_an_interrupt_dropped_by_a_finalizer_is_raised_again() -> None:
     there must still stop hipback (a repeated SIGTERM is ignored on purpose)."""
     code = (
         "import sys, time\n"
-        "from hipback import cli\n"
-        "sys.unraisablehook = cli._interrupt_dropped\n"
+        "from hipback import running\n"
+        "sys.unraisablehook = running.interrupt_dropped\n"
         "class Dropper:\n"
         "    def __del__(self):\n"
         "        raise KeyboardInterrupt\n"

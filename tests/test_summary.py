@@ -528,3 +528,30 @@ def test_without_charts_the_verdict_counts_are_whole_at_80_columns(tmp_path, ids
     counted = " ".join(line.strip() for line in lines if line.startswith(("Verdicts", "  ")))
     assert all(f"{v} {tally.verdicts[v]}" in counted for v in tally.verdicts)
     assert "…" not in "".join(lines[:4]) and max(len(line) for line in lines) <= 80
+
+
+def test_batch_counts_its_rows_as_a_results_file_is_counted() -> None:
+    """Tally.count (batch's fast path) and Tally.add (a results file's rows) count alike."""
+    from hipback.batch import assess_rows, plan_columns
+    from hipback.batch.tally import from_batch
+    from hipback.formats.csv import RowError
+
+    bank = load_bank()
+    with (DATA / "public_vignettes.csv").open(newline="", encoding="utf-8") as handle:
+        table = list(csv.reader(handle))
+    columns = plan_columns(bank, table[0], "vignettes")
+    rows: list[list[str] | RowError] = [list(row) for row in table[1:]] * 3
+    for number, row in enumerate(rows):
+        if isinstance(row, list) and number % 4 == 1:
+            row[table[0].index("limp")] = "perhaps"  # an error row
+        if isinstance(row, list) and number % 5 == 2 and "red_flags" in table[0]:
+            row[table[0].index("red_flags")] = ""  # warning signs not checked
+    rows.insert(7, RowError(8, "unreadable"))
+    results = list(assess_rows(bank, columns, rows))
+    counted = Tally(columns.label)
+    assert list(counted.count(iter(results))) == results
+    added = Tally(columns.label)
+    for row in results:
+        added.add(from_batch(row, columns.label))
+    assert counted.errors and counted.assessed and counted.never_checked
+    assert counted == added

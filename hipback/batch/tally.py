@@ -28,6 +28,7 @@ URGENT_LEVELS = ("emergency", "check_by_hand", "same_day", "soon")
 #: Urgencies of rows whose warning signs were never checked: nobody answered the question,
 #: or ("") the row could not be read at all.
 _NEVER_CHECKED = ("not_checked", "")
+_BINS_REMEMBERED = 4096
 
 
 class ResultRow(NamedTuple):
@@ -153,6 +154,9 @@ class Tally:
         """
         label = self.label
         verdicts, sources, urgencies, bins = self.verdicts, self.sources, self.urgencies, self.bins
+        urgent, not_checked, never_checked = self.urgent, self.not_checked, self.never_checked
+        # Rows share few probabilities (the classifier's memo): each one's bin, computed once.
+        bin_of: dict[float, int] = {}
         for row in results:
             self.rows += 1
             result = row.assessment
@@ -166,16 +170,30 @@ class Tally:
                 self.assessed += 1
                 verdicts[result.verdict] += 1
                 sources[result.likely_source or "(blank)"] += 1
-                bins[band_of(result.spine_probability)] += 1
+                probability = result.spine_probability
+                band = bin_of.get(probability)
+                if band is None:
+                    band = band_of(probability)
+                    if len(bin_of) < _BINS_REMEMBERED:
+                        bin_of[probability] = band
+                bins[band] += 1
                 if result.mixed_pattern:
                     self.mixed_count += 1
                     if len(self.mixed) < ROWS_SHOWN:
                         self.mixed.append(from_batch(row, label))
                 urgency = result.urgency
-            if urgency in URGENT_LEVELS or urgency in _NEVER_CHECKED:
-                self._add_urgency(from_batch(row, label), urgency)
-            else:
-                urgencies[urgency] += 1
+            urgencies[urgency or "(blank)"] += 1
+            if urgency in URGENT_LEVELS:
+                kept = urgent.get(urgency)
+                if kept is None:
+                    kept = urgent[urgency] = []
+                if len(kept) < ROWS_SHOWN:
+                    kept.append(from_batch(row, label))
+            elif urgency in _NEVER_CHECKED:
+                if urgency and len(not_checked) < ROWS_SHOWN:
+                    not_checked.append(from_batch(row, label))
+                if len(never_checked) < ROWS_SHOWN:
+                    never_checked.append(from_batch(row, label))
             yield row
 
     def merge(self, later: Tally) -> None:
