@@ -34,12 +34,14 @@ from hipback.formats import (
     listing,
 )
 from hipback.messages import printable
+from hipback.usage import OneLineUsageErrors
 
 app = typer.Typer(
     help="Does the pain around your hip come from your lower back or from the hip joint? "
     "hipback asks about your symptoms and explains which way they point. "
     "It informs; it does not diagnose.",
     no_args_is_help=True,
+    cls=OneLineUsageErrors,
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -191,7 +193,11 @@ def _main(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+            "--version",
+            "-V",
+            callback=_show_version,
+            is_eager=True,
+            help="Print the version and exit.",
         ),
     ] = False,
 ) -> None:
