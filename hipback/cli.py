@@ -222,7 +222,8 @@ def ask(
             "--answers",
             metavar="FILE",
             help="Answers already given, as YAML or JSON (same codes as the CSV) or a FHIR"
-            " QuestionnaireResponse; only the rest are asked.",
+            " QuestionnaireResponse; only the rest are asked. '-' reads them from standard"
+            " input (then nothing can be asked).",
             show_default=False,
         ),
     ] = None,

@@ -10,6 +10,7 @@ aliases) the size of what the text expands into.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,12 @@ def read_answers_file(bank: Bank, path: Path) -> tuple[dict[str, AnswerValue], f
     Returns the parsed answers and the ids of the questions the file leaves
     blank on purpose (present with an empty value): those are not asked.
     A file written by ``--save`` is read too (its ``answers``). Every problem
-    is reported at once, with the file's name.
+    is reported at once, with the file's name. ``-`` reads standard input.
     """
-    where = f"the answers file {printable(str(path))}"
+    if is_standard_input(path):
+        where = "the answers on standard input"
+    else:
+        where = f"the answers file {printable(str(path))}"
     data = _mapping(where, _read_tree(where, path))
     saved = data.value.get("answers")
     if (
@@ -90,6 +94,11 @@ def _fhir_answers(bank: Bank, where: str, resource: Any) -> dict[str, Any]:
         raise HipbackError(f"{where} is FHIR JSON, but {error}") from error
 
 
+def is_standard_input(path: Path) -> bool:
+    """Whether ``--answers`` names standard input (``-``)."""
+    return os.fspath(path) == "-"
+
+
 def same_file(path: Path, answers_file: Path) -> bool:
     """Whether writing ``path`` would overwrite ``answers_file`` (links followed)."""
     try:
@@ -100,7 +109,11 @@ def same_file(path: Path, answers_file: Path) -> bool:
 
 def _read_tree(where: str, path: Path) -> YamlNode | None:
     try:
-        data = read_at_most(path, ANSWERS_FILE_MAX_BYTES)
+        if is_standard_input(path):
+            data = sys.stdin.buffer.read(ANSWERS_FILE_MAX_BYTES + 1)
+            data = data if len(data) <= ANSWERS_FILE_MAX_BYTES else None
+        else:
+            data = read_at_most(path, ANSWERS_FILE_MAX_BYTES)
     except OSError as error:
         raise HipbackError(f"cannot read {where}: {error.strerror or error}") from error
     if data is None:

@@ -22,7 +22,7 @@ from hipback.bank.model import AnswerValue, Bank, Question
 from hipback.errors import EXIT_OK, EXIT_USAGE, HipbackError, exit_code_for_signal
 from hipback.files import private_atomic_writer
 from hipback.formats import terminal as report
-from hipback.formats.answers_file import read_answers_file, same_file
+from hipback.formats.answers_file import is_standard_input, read_answers_file, same_file
 from hipback.interview.prompts import (
     Interview,
     prompts_on,
@@ -67,13 +67,20 @@ def _screen(stack: ExitStack, *, as_json: bool) -> TextIO | None:
         return sys.stderr
 
 
-def not_answered_message(questions: Sequence[Question]) -> str:
+def not_answered_message(questions: Sequence[Question], *, answers_on_stdin: bool = False) -> str:
     """The no-terminal error, naming the questions still to answer."""
     count = len(questions)
     ids = [q.id for q in questions[:_NAMED_AT_MOST]]
     named = ", ".join(ids)
     if count > len(ids):
         named += f" and {count - len(ids)} more"
+    if answers_on_stdin:
+        return (
+            f"{count} question{'s are' if count != 1 else ' is'} not answered ({named}):"
+            " standard input gave the answers, so none can be asked; give every answer"
+            " there (YAML or JSON, the codes 'hipback questions' lists), or give the answers"
+            " with --answers FILE to be asked the rest"
+        )
     return (
         f"{count} question{'s are' if count != 1 else ' is'} not answered ({named}) and"
         " standard input is not a terminal to ask on; give the answers with --answers FILE"
@@ -100,8 +107,11 @@ def run_ask(
     bank = load_bank(bank_path)
     answers: dict[str, AnswerValue] = {}
     left_blank: frozenset[str] = frozenset()
+    answers_on_stdin = answers_file is not None and is_standard_input(answers_file)
     if answers_file is not None:
         answers, left_blank = read_answers_file(bank, answers_file)
+        if answers_on_stdin:
+            answers_file = None  # no file that --save or --report could overwrite
     if save is not None:
         _check_save_target(save, answers_file)
     if report_file is not None:
@@ -115,8 +125,11 @@ def run_ask(
         # The person's console: prompts, panels, the review. The report goes to standard output.
         person = Console(file=screen) if screen is not None else Console()
         if left:
-            if not stdin_is_terminal():
-                raise HipbackError(not_answered_message(left), exit_code=EXIT_USAGE)
+            if answers_on_stdin or not stdin_is_terminal():
+                raise HipbackError(
+                    not_answered_message(left, answers_on_stdin=answers_on_stdin),
+                    exit_code=EXIT_USAGE,
+                )
             interview = start_interview(bank, answers, person, left_blank=left_blank)
             stop_signals: list[int] = []
             try:
