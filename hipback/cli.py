@@ -348,6 +348,16 @@ def batch(
             help="Text encoding of INPUT, for example cp1252 for a plain Windows Excel CSV.",
         ),
     ] = "utf-8",
+    delimiter: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--delimiter",
+            metavar="CHAR",
+            help="The CSV INPUT's delimiter: ',' ';' or tab ('\\t' or 'tab'), instead of"
+            " detecting it from the header row. A CSV output uses the same one.",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Annotated[
         bool,
         typer.Option("-q", "--quiet", help="No progress bar and no summary on standard error."),
@@ -399,6 +409,7 @@ def batch(
             reports=reports,
             sheet=sheet,
             jobs=jobs,
+            delimiter=delimiter,
         )
     )
 

@@ -176,6 +176,42 @@ def test_delimiter_is_detected_and_kept(delimiter: str) -> None:
     assert row["answered"] == "2"
 
 
+def test_a_named_delimiter_reads_what_detection_would_split_wrongly(tmp_path: Path) -> None:
+    """A tab-separated REDCap export: no header name is a question id until its boxes are
+    gathered, and a clinic's column name holds more commas than the header has tabs."""
+    codes = list(load_bank().questions_by_id["previous_surgery"].codes)
+    notes = "Notes, if any: pain, sleep, work, sport, mood"
+    header = ["record_id", *(f"previous_surgery___{code}" for code in codes), notes]
+    row = ["1", *("1" if code == "none" else "0" for code in codes), "fine, thanks"]
+    source = write(tmp_path / "export.tsv", "\t".join(header) + "\n" + "\t".join(row) + "\n")
+
+    detected = batch(str(source), "-q")
+    assert detected.exit_code == EXIT_USAGE
+    assert "no column is a question id" in detected.stderr
+
+    for name in ("tab", "\\t", "\t"):
+        named = batch(str(source), "-q", "--delimiter", name)
+        assert named.exit_code == EXIT_OK, named.stderr
+        (result,) = rows_of(named.stdout, "\t")  # the output keeps the input's delimiter
+        assert result[notes] == "fine, thanks"
+        assert result["previous_surgery"] == "none"
+        assert result["answered"] == "1"
+
+
+def test_a_named_delimiter_is_for_csv_input_only(tmp_path: Path) -> None:
+    source = write(tmp_path / "in.ndjson", '{"resourceType": "QuestionnaireResponse"}\n')
+    result = batch(str(source), "--delimiter", ";")
+    assert result.exit_code == EXIT_USAGE
+    assert result.stderr == f"hipback: --delimiter is for CSV input; {source} is not CSV\n"
+
+
+def test_an_unknown_delimiter_is_a_usage_error() -> None:
+    result = batch("-", "--delimiter", "|", stdin="age|limp\n50|yes\n")
+    assert result.exit_code == EXIT_USAGE
+    assert result.stdout == ""
+    assert result.stderr.startswith("hipback: --delimiter '|' is not one hipback reads")
+
+
 def test_excel_sep_line_is_honoured() -> None:
     result = batch("-", "-q", stdin="sep=;\nworst_site;limp\ngroin;yes\n")
     assert result.exit_code == EXIT_OK

@@ -18,6 +18,7 @@ from hipback.formats.csv import (
     RowError,
     check_decodes,
     check_encoding,
+    delimiter_named,
     normalise,
     read_header,
     read_rows,
@@ -76,6 +77,29 @@ def test_the_delimiter_is_found_from_the_header(data: bytes, delimiter: str) -> 
     header, found = read(data)
     assert header.delimiter == delimiter
     assert found[-1][-1] == "yes"
+
+
+@pytest.mark.parametrize(
+    ("name", "delimiter"),
+    [(",", ","), (";", ";"), ("\t", "\t"), ("\\t", "\t"), ("tab", "\t"), ("TAB", "\t")],
+)
+def test_a_delimiter_is_named_as_people_type_it(name: str, delimiter: str) -> None:
+    assert delimiter_named(name) == delimiter
+
+
+@pytest.mark.parametrize("name", ["|", "", "t", ",;", "space"])
+def test_other_delimiters_are_refused(name: str) -> None:
+    with pytest.raises(HipbackError, match="is not one hipback reads"):
+        delimiter_named(name)
+
+
+def test_a_named_delimiter_overrides_detection_and_the_sep_line() -> None:
+    data = b"sep=,\nrecord_id\tnote, if any, or none\n1\tfine, thanks\n"
+    source = LineSource(io.BytesIO(data), "clinic.csv")
+    lines = iter(source)
+    header = read_header(lines, "clinic.csv", KNOWN, "\t")
+    assert header == Header(("record_id", "note, if any, or none"), "\t")
+    assert list(read_rows(lines, source, "clinic.csv", "\t")) == [["1", "fine, thanks"]]
 
 
 @pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"])

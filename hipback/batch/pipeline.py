@@ -62,6 +62,7 @@ from hipback.formats import (
     input_format,
     output_format_for,
 )
+from hipback.formats.csv import delimiter_named
 from hipback.formats.summary_text import closing_lines, rich_picture
 from hipback.messages import quoted
 
@@ -226,8 +227,13 @@ def run_batch(
     reports: str | None = None,
     sheet: str | None = None,
     jobs: int | None = None,
+    delimiter: str | None = None,
 ) -> int:
     """Assess every row of ``input_path`` ('-': standard input); returns the exit code.
+
+    ``delimiter``: the CSV input's delimiter as ``--delimiter`` names it
+    (:func:`~hipback.formats.csv.delimiter_named`) instead of detecting it; the
+    CSV output uses the input's delimiter, as it does for a detected one.
 
     ``sheet``: the sheet of a workbook input to read (default: the first).
 
@@ -255,6 +261,7 @@ def run_batch(
         )
     if jobs is not None and jobs < 1:
         raise HipbackError(f"--jobs must be 1 or more, not {jobs}")
+    split_on = delimiter_named(delimiter) if delimiter is not None else None
     if output_format is None:
         output_format = output_format_for(output)
     if output_format not in WRITERS:
@@ -293,6 +300,10 @@ def run_batch(
             if input_kind != "xlsx":
                 raise HipbackError(f"--sheet is for Excel workbooks (.xlsx); {name} is not one")
             reader = cast(Reader, functools.partial(cast(Any, reader), sheet=sheet))
+        if split_on is not None:
+            if input_kind != "csv":
+                raise HipbackError(f"--delimiter is for CSV input; {name} is not CSV")
+            reader = cast(Reader, functools.partial(cast(Any, reader), delimiter=split_on))
         prepared = reader(bank, binary, name, encoding)
         for warning in column_warnings(bank, prepared.columns):
             say(f"hipback: warning: {warning}")

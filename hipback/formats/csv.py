@@ -9,7 +9,8 @@ What is accepted:
   silently: a line that does not decode is an error for that line.
 - ``,`` ``;`` or tab between fields, detected from the header line (the one
   under which most header names are known columns; then the one giving most
-  columns; ``,`` on a tie). An Excel ``sep=;`` first line is honoured.
+  columns; ``,`` on a tie). An Excel ``sep=;`` first line is honoured, and a
+  delimiter named by the caller (``batch --delimiter``) overrides both.
 - CRLF, LF or CR-only (old Mac) line ends, quoted fields holding the
   delimiter, quotes or line breaks.
 
@@ -104,6 +105,30 @@ def check_encoding(encoding: str) -> str:
             f" plain ASCII as it is (utf-8, cp1252, latin-1); {_SAVE_AS}"
         )
     return name
+
+
+#: The names ``--delimiter`` accepts for each delimiter.
+_DELIMITER_NAMES = {
+    ",": ",",
+    "comma": ",",
+    ";": ";",
+    "semicolon": ";",
+    "\t": "\t",
+    "\\t": "\t",
+    "tab": "\t",
+}
+
+
+def delimiter_named(name: str) -> str:
+    """The delimiter ``name`` stands for: ``,`` ``;`` or a tab (``\\t``, ``tab`` or a tab
+    itself; ``comma`` and ``semicolon`` too); :class:`HipbackError` for anything else."""
+    found = _DELIMITER_NAMES.get(name.lower() if len(name) > 1 else name)
+    if found is None:
+        raise HipbackError(
+            f"--delimiter {quoted(name)} is not one hipback reads: give ',' ';' or a tab"
+            " ('\\t' or 'tab')"
+        )
+    return found
 
 
 class LineSource:
@@ -309,14 +334,21 @@ def _still_quoted(line: str, delimiters: str, quoted: bool = False) -> tuple[boo
             position = found + 1
 
 
-def read_header(lines: Iterator[str | RowError], name: str, known: Collection[str]) -> Header:
+def read_header(
+    lines: Iterator[str | RowError],
+    name: str,
+    known: Collection[str],
+    delimiter: str | None = None,
+) -> Header:
     """Read the header row (after blank lines and an Excel ``sep=`` line) and its delimiter.
+
+    ``delimiter``: the one to split on, whatever a ``sep=`` line or detection would give.
 
     Raises :class:`HipbackError` (exit 2) when there is no header, it cannot
     be read, or a quote in it is not closed within :data:`MAX_HEADER_LINES` lines.
     """
     text = ""
-    delimiter: str | None = None
+    sep_line_seen = False
     number = 0
     for line in lines:
         number += 1
@@ -325,8 +357,9 @@ def read_header(lines: Iterator[str | RowError], name: str, known: Collection[st
         stripped = line.strip()
         if not stripped:
             continue
-        if delimiter is None and stripped.lower().startswith("sep=") and len(stripped) == 5:
-            delimiter = stripped[4]
+        if not sep_line_seen and stripped.lower().startswith("sep=") and len(stripped) == 5:
+            sep_line_seen = True
+            delimiter = delimiter or stripped[4]
             continue
         text = line
         break
