@@ -212,6 +212,25 @@ def test_an_unknown_delimiter_is_a_usage_error() -> None:
     assert result.stderr.startswith("hipback: --delimiter '|' is not one hipback reads")
 
 
+def test_excel_unicode_text_gives_the_results_of_its_utf8_csv(tmp_path: Path) -> None:
+    """Excel's 'Unicode Text': UTF-16 LE with a byte-order mark, tab-separated, CRLF."""
+    with VIGNETTES.open(newline="", encoding="utf-8") as handle:
+        table = list(csv.reader(handle))
+    as_csv = write(tmp_path / "vignettes.csv", VIGNETTES.read_bytes())
+    as_text = tmp_path / "vignettes.txt"
+    tabbed = "".join("\t".join(row) + "\r\n" for row in table)
+    as_text.write_bytes(b"\xff\xfe" + tabbed.encode("utf-16-le"))
+
+    from_csv = batch(str(as_csv), "-q")
+    from_text = batch(str(as_text), "-q")
+
+    assert from_text.exit_code == from_csv.exit_code
+    assert from_text.stderr == from_csv.stderr.replace(str(as_csv), str(as_text))
+    assert from_text.stdout.startswith("\ufeff")  # Excel then reads the output as UTF-8
+    assert rows_of(from_text.stdout.removeprefix("\ufeff"), "\t") == rows_of(from_csv.stdout)
+    assert len(rows_of(from_csv.stdout)) == len(table) - 1
+
+
 def test_excel_sep_line_is_honoured() -> None:
     result = batch("-", "-q", stdin="sep=;\nworst_site;limp\ngroin;yes\n")
     assert result.exit_code == EXIT_OK
@@ -301,7 +320,7 @@ def test_an_unknown_encoding_is_a_usage_error(tmp_path: Path) -> None:
         (b"", "is empty: expected a header row of question ids"),
         (b"\r\n\n", "is empty: expected a header row of question ids"),
         (b"PK\x03\x04rest", "is a zip file, probably an Excel workbook (.xlsx), not a CSV"),
-        (b"\xff\xfel\x00i\x00m\x00p\x00", "is UTF-16 text (Excel's 'Unicode Text'), not a CSV"),
+        (b"\xff\xfe\x00\x00l\x00\x00\x00", "is UTF-32 text, not a CSV hipback can read"),
         (
             b"name,date\nAnna,today\n",
             "no column is a question id (the header holds 'name', 'date')",
