@@ -259,6 +259,14 @@ def ask(
             show_default=False,
         ),
     ] = None,
+    group_readable: Annotated[
+        bool,
+        typer.Option(
+            "--group-readable",
+            help="Files written (--save, --report) readable by your group too (mode 0640), for a"
+            " clinic's shared folder; default: by you only (0600).",
+        ),
+    ] = False,
 ) -> None:
     """Answer the questionnaire in the terminal, then read the assessment."""
     from hipback.interview.ask import run_ask
@@ -271,6 +279,7 @@ def ask(
             save=save,
             bank_path=bank,
             report_file=report_file,
+            group_readable=group_readable,
         )
     )
 
@@ -394,6 +403,14 @@ def batch(
             show_default=False,
         ),
     ] = None,
+    group_readable: Annotated[
+        bool,
+        typer.Option(
+            "--group-readable",
+            help="Files written (-o, --reports) readable by your group too (mode 0640), for a"
+            " clinic's shared folder; default: by you only (0600).",
+        ),
+    ] = False,
 ) -> None:
     """Assess every row (CSV, .xlsx, REDCap, FHIR); every row is written, bad ones with an error."""
     from hipback.batch import run_batch
@@ -410,6 +427,7 @@ def batch(
             sheet=sheet,
             jobs=jobs,
             delimiter=delimiter,
+            group_readable=group_readable,
         )
     )
 

@@ -307,6 +307,28 @@ def test_save_writes_answers_and_result_readable_by_the_owner_only(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "result.json"]
 
 
+@pytest.mark.parametrize(
+    ("flags", "mode", "who"),
+    [((), 0o600, "you only"), (("--group-readable",), 0o640, "you and your group")],
+)
+def test_save_and_report_are_group_readable_when_asked(
+    tmp_path: Path, flags: tuple[str, ...], mode: int, who: str
+) -> None:
+    saved, page = tmp_path / "result.json", tmp_path / "report.html"
+    before = os.umask(0o077)  # would take the group's read bit away
+    try:
+        result = ask("--answers", write(tmp_path / "a.json", P01), "--save", saved, *flags)
+        reported = ask("--answers", tmp_path / "a.json", "--report", page, *flags)
+    finally:
+        os.umask(before)
+
+    assert result.exit_code == reported.exit_code == 0, result.output + reported.output
+    assert stat.S_IMODE(saved.stat().st_mode) == mode
+    assert stat.S_IMODE(page.stat().st_mode) == mode
+    assert f"(readable by {who})" in " ".join(result.stdout.split())
+    assert f"(readable by {who})" in " ".join(reported.output.split())
+
+
 def test_a_saved_file_can_be_given_back_as_answers(tmp_path: Path) -> None:
     saved = tmp_path / "result.json"
     assert ask("--answers", write(tmp_path / "a.json", P01), "--save", saved).exit_code == 0

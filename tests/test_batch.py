@@ -231,6 +231,44 @@ def test_excel_unicode_text_gives_the_results_of_its_utf8_csv(tmp_path: Path) ->
     assert len(rows_of(from_csv.stdout)) == len(table) - 1
 
 
+@pytest.fixture
+def strict_umask() -> Any:
+    """A umask that would take the group's read bit away: the modes asked for still hold."""
+    before = os.umask(0o077)
+    yield
+    os.umask(before)
+
+
+@pytest.mark.usefixtures("strict_umask")
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".jsonl"])
+@pytest.mark.parametrize(("flags", "mode"), [((), 0o600), (("--group-readable",), 0o640)])
+def test_output_files_are_owner_only_unless_group_readable(
+    tmp_path: Path, suffix: str, flags: tuple[str, ...], mode: int
+) -> None:
+    out = tmp_path / f"out{suffix}"
+    result = batch(str(VIGNETTES), "-o", str(out), "-q", *flags)
+    assert result.exit_code == EXIT_OK, result.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == mode
+
+
+@pytest.mark.usefixtures("strict_umask")
+@pytest.mark.parametrize(
+    ("flags", "folder_mode", "mode"),
+    [((), 0o700, 0o600), (("--group-readable",), 0o750, 0o640)],
+)
+def test_reports_are_owner_only_unless_group_readable(
+    tmp_path: Path, flags: tuple[str, ...], folder_mode: int, mode: int
+) -> None:
+    folder = tmp_path / "reports"
+    text = "id,worst_site,limp\nP01,groin,yes\nP02,buttock,no\n"
+    result = batch("-", "-q", "--reports", str(folder), *flags, stdin=text)
+    assert result.exit_code == EXIT_OK, result.stderr
+    assert stat.S_IMODE(folder.stat().st_mode) == folder_mode
+    pages = sorted(folder.iterdir())
+    assert [p.name for p in pages] == ["P01.html", "P02.html"]
+    assert {stat.S_IMODE(p.stat().st_mode) for p in pages} == {mode}
+
+
 def test_excel_sep_line_is_honoured() -> None:
     result = batch("-", "-q", stdin="sep=;\nworst_site;limp\ngroin;yes\n")
     assert result.exit_code == EXIT_OK

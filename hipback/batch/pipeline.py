@@ -53,7 +53,12 @@ from hipback.batch.workers import (
     default_jobs,
 )
 from hipback.errors import HipbackError
-from hipback.files import output_target, private_atomic_binary_writer, private_atomic_writer
+from hipback.files import (
+    file_mode,
+    output_target,
+    private_atomic_binary_writer,
+    private_atomic_writer,
+)
 from hipback.formats import (
     READERS,
     WRITERS,
@@ -228,12 +233,16 @@ def run_batch(
     sheet: str | None = None,
     jobs: int | None = None,
     delimiter: str | None = None,
+    group_readable: bool = False,
 ) -> int:
     """Assess every row of ``input_path`` ('-': standard input); returns the exit code.
 
     ``delimiter``: the CSV input's delimiter as ``--delimiter`` names it
     (:func:`~hipback.formats.csv.delimiter_named`) instead of detecting it; the
     CSV output uses the input's delimiter, as it does for a detected one.
+
+    ``group_readable``: the output file and the reports are readable by the
+    owner's group too (0640; a new reports folder 0750), else by the owner only.
 
     ``sheet``: the sheet of a workbook input to read (default: the first).
 
@@ -261,6 +270,7 @@ def run_batch(
         )
     if jobs is not None and jobs < 1:
         raise HipbackError(f"--jobs must be 1 or more, not {jobs}")
+    mode = file_mode(group_readable)
     split_on = delimiter_named(delimiter) if delimiter is not None else None
     if output_format is None:
         output_format = output_format_for(output)
@@ -283,7 +293,7 @@ def run_batch(
         # starts quickly without.
         from hipback.formats.html import prepare_reports_folder
 
-        reports_folder = prepare_reports_folder(reports)
+        reports_folder = prepare_reports_folder(reports, mode)
     bank = load_bank(bank_path)
     tally = Tally()
     picture = False
@@ -311,7 +321,7 @@ def run_batch(
         out: IO[Any]
         if to_file and output is not None:
             opener = private_atomic_binary_writer if kind.binary else private_atomic_writer
-            out = stack.enter_context(opener(output))
+            out = stack.enter_context(opener(output, mode=mode))
         elif kind.binary:
             out = binary_stdout(stack)
         else:
@@ -323,7 +333,7 @@ def run_batch(
             from hipback.formats.html import ReportsWriter  # see prepare_reports_folder above
 
             reports_writer = ReportsWriter(
-                bank, reports_folder, prepared.columns, keep=(input_path, output)
+                bank, reports_folder, prepared.columns, keep=(input_path, output), mode=mode
             )
             watchers.append(reports_writer.watch)
         if not quiet and stderr_is_terminal():

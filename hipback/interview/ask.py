@@ -20,7 +20,7 @@ from hipback.answers import answers_as_data
 from hipback.bank.loader import load_bank
 from hipback.bank.model import AnswerValue, Bank, Question
 from hipback.errors import EXIT_OK, EXIT_USAGE, HipbackError, exit_code_for_signal
-from hipback.files import private_atomic_writer
+from hipback.files import OWNER_ONLY, file_mode, private_atomic_writer, readable_by
 from hipback.formats import terminal as report
 from hipback.formats.answers_file import is_standard_input, read_answers_file, same_file
 from hipback.interview.prompts import (
@@ -96,6 +96,7 @@ def run_ask(
     bank_path: Path | None = None,
     report_file: Path | None = None,
     as_fhir: bool = False,
+    group_readable: bool = False,
 ) -> int:
     """Run the command; returns the exit code. Raises :class:`HipbackError` for the user.
 
@@ -103,7 +104,11 @@ def run_ask(
     QuestionnaireResponse and its RiskAssessment instead of hipback's JSON.
 
     ``report_file``: where to write the printable HTML report (:mod:`hipback.formats.html`).
+
+    ``group_readable``: the ``--save`` and ``--report`` files are readable by the
+    owner's group too (0640), for a clinic's shared folder; else by the owner only.
     """
+    mode = file_mode(group_readable)
     bank = load_bank(bank_path)
     answers: dict[str, AnswerValue] = {}
     left_blank: frozenset[str] = frozenset()
@@ -147,7 +152,7 @@ def run_ask(
         save_problem: HipbackError | None = None
         if save is not None:
             try:
-                write_saved(save, bank, answers, assessment, skipped=skipped)
+                write_saved(save, bank, answers, assessment, skipped=skipped, mode=mode)
             except HipbackError as error:
                 save_problem = error
         saved_to = save if save is not None and save_problem is None else None
@@ -156,7 +161,7 @@ def run_ask(
         # the urgent advice at its top.
         if report_file is not None and save_problem is None:
             try:
-                reported = _write_report(report_file, bank, answers, assessment)
+                reported = _write_report(report_file, bank, answers, assessment, mode)
             except HipbackError as error:
                 save_problem = error
         reported_to = report_file if reported is not None else None
@@ -174,7 +179,7 @@ def run_ask(
             if not carried_on:
                 person.print(_stopped_early(assessment, saved_to, reported_to))
             elif saved_to is not None:
-                person.print(Text(report.saved_line(saved_to)))
+                person.print(Text(report.saved_line(saved_to, readable_by(mode))))
         else:
             console = Console()
             if carried_on:
@@ -184,6 +189,7 @@ def run_ask(
                     bank=bank,
                     answers=answers,
                     saved_to=saved_to,
+                    readable_by=readable_by(mode),
                     offer_save=save is None and reported_to is None,
                 )
             else:
@@ -298,14 +304,19 @@ def _check_report_target(path: Path, answers_file: Path | None, save: Path | Non
 
 
 def _write_report(
-    path: Path, bank: Bank, answers: dict[str, AnswerValue], assessment: Assessment
+    path: Path,
+    bank: Bank,
+    answers: dict[str, AnswerValue],
+    assessment: Assessment,
+    mode: int = OWNER_ONLY,
 ) -> str:
     """Write the printable report; returns the line that tells the person where it is."""
     from hipback.formats.html import render_report, write_report
 
-    write_report(path, render_report(bank, answers, assessment))
+    write_report(path, render_report(bank, answers, assessment), mode)
     return (
-        f"Wrote the printable report to {path} (readable by you only): open it in a browser"
+        f"Wrote the printable report to {path} (readable by {readable_by(mode)}): open it in a"
+        " browser"
         " to print it or save it as PDF."
     )
 
@@ -349,12 +360,13 @@ def write_saved(
     assessment: Assessment,
     *,
     skipped: AbstractSet[str] = frozenset(),
+    mode: int = OWNER_ONLY,
 ) -> None:
-    """Write the answers and result atomically, readable by the owner only."""
+    """Write the answers and result atomically, readable by the owner only (or ``mode``)."""
     data = saved_data(bank, answers, assessment, skipped=skipped)
     text = json.dumps(data, indent=2, ensure_ascii=False)
     try:
-        with private_atomic_writer(path) as handle:
+        with private_atomic_writer(path, mode=mode) as handle:
             handle.write(text + "\n")
     except OSError as error:
         raise HipbackError(f"cannot save to {path}: {error.strerror or error}") from error
