@@ -354,7 +354,8 @@ def batch(
         typer.Option(
             "--encoding",
             metavar="NAME",
-            help="Text encoding of INPUT, for example cp1252 for a plain Windows Excel CSV.",
+            help="Text encoding of INPUT, for example cp1252 for a plain Windows Excel CSV,"
+            " or utf-16-le. A byte-order mark (UTF-8, UTF-16) names it whatever is given.",
         ),
     ] = "utf-8",
     delimiter: Annotated[
