@@ -262,7 +262,7 @@ def ask(
     group_readable: Annotated[
         bool,
         typer.Option(
-            "--group-readable",
+            "--shared",
             help="Files written (--save, --report) readable by your group too (mode 0640), for a"
             " clinic's shared folder; default: by you only (0600).",
         ),
@@ -407,7 +407,7 @@ def batch(
     group_readable: Annotated[
         bool,
         typer.Option(
-            "--group-readable",
+            "--shared",
             help="Files written (-o, --reports) readable by your group too (mode 0640), for a"
             " clinic's shared folder; default: by you only (0600).",
         ),

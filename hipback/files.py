@@ -21,7 +21,7 @@ from hipback.errors import HipbackError
 
 #: The mode of a file written: readable by its owner only, unless asked otherwise.
 OWNER_ONLY = 0o600
-#: ``--group-readable``: a clinic's shared folder, where the group reads what hipback writes.
+#: ``--shared``: a clinic's shared folder, where the group reads what hipback writes.
 GROUP_READABLE = 0o640
 
 

@@ -309,7 +309,7 @@ def test_save_writes_answers_and_result_readable_by_the_owner_only(
 
 @pytest.mark.parametrize(
     ("flags", "mode", "who"),
-    [((), 0o600, "you only"), (("--group-readable",), 0o640, "you and your group")],
+    [((), 0o600, "you only"), (("--shared",), 0o640, "you and your group")],
 )
 def test_save_and_report_are_group_readable_when_asked(
     tmp_path: Path, flags: tuple[str, ...], mode: int, who: str

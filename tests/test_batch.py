@@ -241,7 +241,7 @@ def strict_umask() -> Any:
 
 @pytest.mark.usefixtures("strict_umask")
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".jsonl"])
-@pytest.mark.parametrize(("flags", "mode"), [((), 0o600), (("--group-readable",), 0o640)])
+@pytest.mark.parametrize(("flags", "mode"), [((), 0o600), (("--shared",), 0o640)])
 def test_output_files_are_owner_only_unless_group_readable(
     tmp_path: Path, suffix: str, flags: tuple[str, ...], mode: int
 ) -> None:
@@ -254,7 +254,7 @@ def test_output_files_are_owner_only_unless_group_readable(
 @pytest.mark.usefixtures("strict_umask")
 @pytest.mark.parametrize(
     ("flags", "folder_mode", "mode"),
-    [((), 0o700, 0o600), (("--group-readable",), 0o750, 0o640)],
+    [((), 0o700, 0o600), (("--shared",), 0o750, 0o640)],
 )
 def test_reports_are_owner_only_unless_group_readable(
     tmp_path: Path, flags: tuple[str, ...], folder_mode: int, mode: int
