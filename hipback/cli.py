@@ -26,12 +26,14 @@ from hipback.formats import (
     listing,
 )
 from hipback.running import reports_errors, run
+from hipback.usage import OneLineUsageErrors
 
 app = typer.Typer(
     help="Does the pain around your hip come from your lower back or from the hip joint? "
     "hipback asks about your symptoms and explains which way they point. "
     "It informs; it does not diagnose.",
     no_args_is_help=True,
+    cls=OneLineUsageErrors,
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -61,7 +63,11 @@ def _main(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+            "--version",
+            "-V",
+            callback=_show_version,
+            is_eager=True,
+            help="Print the version and exit.",
         ),
     ] = False,
 ) -> None:
@@ -86,7 +92,8 @@ def ask(
             "--answers",
             metavar="FILE",
             help="Answers already given, as YAML or JSON (same codes as the CSV) or a FHIR"
-            " QuestionnaireResponse; only the rest are asked.",
+            " QuestionnaireResponse; only the rest are asked. '-' reads them from standard"
+            " input (then nothing can be asked).",
             show_default=False,
         ),
     ] = None,
@@ -122,6 +129,14 @@ def ask(
             show_default=False,
         ),
     ] = None,
+    group_readable: Annotated[
+        bool,
+        typer.Option(
+            "--shared",
+            help="Files written (--save, --report) readable by your group too (mode 0640), for a"
+            " clinic's shared folder; default: by you only (0600).",
+        ),
+    ] = False,
 ) -> None:
     """Answer the questionnaire in the terminal, then read the assessment."""
     from hipback.interview.ask import run_ask
@@ -134,6 +149,7 @@ def ask(
             save=save,
             bank_path=bank,
             report_file=report_file,
+            group_readable=group_readable,
         )
     )
 
@@ -208,9 +224,20 @@ def batch(
         typer.Option(
             "--encoding",
             metavar="NAME",
-            help="Text encoding of INPUT, for example cp1252 for a plain Windows Excel CSV.",
+            help="Text encoding of INPUT, for example cp1252 for a plain Windows Excel CSV,"
+            " or utf-16-le. A byte-order mark (UTF-8, UTF-16) names it whatever is given.",
         ),
     ] = "utf-8",
+    delimiter: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--delimiter",
+            metavar="CHAR",
+            help="The CSV INPUT's delimiter: ',' ';' or tab ('\\t' or 'tab'), instead of"
+            " detecting it from the header row. A CSV output uses the same one.",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Annotated[
         bool,
         typer.Option("-q", "--quiet", help="No progress bar and no summary on standard error."),
@@ -247,6 +274,22 @@ def batch(
             show_default=False,
         ),
     ] = None,
+    group_readable: Annotated[
+        bool,
+        typer.Option(
+            "--shared",
+            help="Files written (-o, --reports) readable by your group too (mode 0640), for a"
+            " clinic's shared folder; default: by you only (0600).",
+        ),
+    ] = False,
+    charts: Annotated[
+        bool,
+        typer.Option(
+            "--charts",
+            help="At a terminal, show the counts and the spine_probability chart before"
+            " the closing lines.",
+        ),
+    ] = False,
 ) -> None:
     """Assess every row (CSV, .xlsx, REDCap, FHIR); every row is written, bad ones with an error."""
     from hipback.batch import run_batch
@@ -262,6 +305,9 @@ def batch(
             reports=reports,
             sheet=sheet,
             jobs=jobs,
+            delimiter=delimiter,
+            group_readable=group_readable,
+            charts=charts,
         )
     )
 
@@ -344,7 +390,7 @@ def summary(
         str,
         typer.Argument(
             metavar="RESULTS",
-            help="A results file that hipback batch wrote (CSV or JSON lines);"
+            help="A results file that hipback batch wrote (CSV, JSON lines or .xlsx);"
             " '-' reads standard input.",
         ),
     ],
@@ -358,14 +404,24 @@ def summary(
         ),
     ] = SUMMARY_FORMATS[0].name,
     bank: BankOption = None,
+    charts: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option(
+            "--charts/--no-charts",
+            help="Show the count tables and the histogram (default: not at a terminal,"
+            " yes in a file or pipe).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Picture a batch's results: urgent rows, counts, a histogram of spine_probability.
+    """Picture a batch's results: counts, a histogram of spine_probability, urgent rows.
 
-    Urgent rows first, most pressing first; counts by verdict, likely_source and
-    urgency; the histogram; the mixed-pattern rows."""
+    Counts by verdict, likely_source and urgency; the histogram (at a terminal only
+    with --charts); the mixed-pattern and error rows; the urgent rows last, most
+    pressing first, so that they stay on the screen."""
     from hipback.summary import run_summary
 
-    raise typer.Exit(run_summary(results, output_format, bank))
+    raise typer.Exit(run_summary(results, output_format, bank, charts))
 
 
 def main() -> None:

@@ -19,6 +19,21 @@ from typing import IO, Any, NamedTuple, TextIO
 
 from hipback.errors import HipbackError
 
+#: The mode of a file written: readable by its owner only, unless asked otherwise.
+OWNER_ONLY = 0o600
+#: ``--shared``: a clinic's shared folder, where the group reads what hipback writes.
+GROUP_READABLE = 0o640
+
+
+def file_mode(group_readable: bool) -> int:
+    return GROUP_READABLE if group_readable else OWNER_ONLY
+
+
+def readable_by(mode: int) -> str:
+    """Who may read a file of ``mode``, in the words the person is told."""
+    return "you and your group" if mode & 0o040 else "you only"
+
+
 #: Characters of the target's name kept in the temporary name: at most 4 bytes
 #: each in UTF-8, so ".{name}.XXXXXXXX.part" stays far within NAME_MAX (255 bytes).
 _NAME_IN_TEMPORARY = 40
@@ -59,7 +74,9 @@ def output_target(path: str | Path, action: str = "write") -> Target:
 
 
 @contextmanager
-def private_atomic_writer(path: str | Path, action: str = "write") -> Iterator[TextIO]:
+def private_atomic_writer(
+    path: str | Path, action: str = "write", mode: int = OWNER_ONLY
+) -> Iterator[TextIO]:
     """Yield a UTF-8 text handle for ``path``; its content is committed when the block ends well.
 
     A regular file is replaced atomically (see the module's documentation); on
@@ -67,20 +84,23 @@ def private_atomic_writer(path: str | Path, action: str = "write") -> Iterator[T
     as the command line turns them into it) the temporary file is removed and
     an existing file is left as it was. An ``OSError`` while writing (a full
     disk, a file size limit) becomes a :class:`HipbackError` naming ``path``.
+    ``mode``: the new file's mode (:data:`GROUP_READABLE` for a shared folder).
     """
-    with _private_atomic(path, action, binary=False) as handle:
+    with _private_atomic(path, action, binary=False, mode=mode) as handle:
         yield handle
 
 
 @contextmanager
-def private_atomic_binary_writer(path: str | Path, action: str = "write") -> Iterator[IO[bytes]]:
-    """:func:`private_atomic_writer` for bytes (a workbook): same atomicity, same mode 0600."""
-    with _private_atomic(path, action, binary=True) as handle:
+def private_atomic_binary_writer(
+    path: str | Path, action: str = "write", mode: int = OWNER_ONLY
+) -> Iterator[IO[bytes]]:
+    """:func:`private_atomic_writer` for bytes (a workbook): same atomicity, same modes."""
+    with _private_atomic(path, action, binary=True, mode=mode) as handle:
         yield handle
 
 
 @contextmanager
-def _private_atomic(path: str | Path, action: str, binary: bool) -> Iterator[Any]:
+def _private_atomic(path: str | Path, action: str, binary: bool, mode: int) -> Iterator[Any]:
     target = output_target(path, action)
     shown = os.fspath(path)
     if not target.atomic:
@@ -93,6 +113,8 @@ def _private_atomic(path: str | Path, action: str, binary: bool) -> Iterator[Any
     name = target.path.name[:_NAME_IN_TEMPORARY]
     with _reporting_write_errors(shown, action):
         fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=target.path.parent)
+        if mode != OWNER_ONLY:
+            os.fchmod(fd, mode)  # mkstemp's 0600, widened as asked (whatever the umask)
     try:
         with _reporting_write_errors(shown, action):
             with _open(fd, binary) as handle:

@@ -202,6 +202,48 @@ def test_questions_left_and_no_terminal_points_to_answers(tmp_path: Path) -> Non
     )
 
 
+def test_answers_from_standard_input(ask_bank: Bank, tmp_path: Path) -> None:
+    from_a_file = ask("--answers", write(tmp_path / "a.json", P01), "--json")
+    for text in (json.dumps(P01), yaml.safe_dump(P01)):
+        result = CliRunner().invoke(app, ["ask", "--answers", "-", "--json"], input=text)
+
+        assert result.exit_code == 0, result.output
+        assert result.stdout == from_a_file.stdout
+        assert json.loads(result.stdout) == assess(ask_bank, P01).as_dict()
+
+
+def test_answers_from_standard_input_can_be_saved(tmp_path: Path) -> None:
+    saved = tmp_path / "result.json"
+    result = CliRunner().invoke(
+        app, ["ask", "--answers", "-", "--save", str(saved)], input=json.dumps(P01)
+    )
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(saved.read_text())["answers"]["age"] == 67
+
+
+def test_a_bad_answer_on_standard_input_is_named_as_such() -> None:
+    result = CliRunner().invoke(app, ["ask", "--answers", "-"], input="age: old\n")
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("hipback: the answers on standard input: age: 'old'")
+
+
+@pytest.mark.usefixtures("at_a_terminal")
+def test_questions_left_after_answers_on_standard_input_cannot_be_asked() -> None:
+    partial = {k: v for k, v in P01.items() if k not in ("limp", "age")}
+    result = CliRunner().invoke(app, ["ask", "--answers", "-"], input=json.dumps(partial))
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "hipback: 2 questions are not answered (age, limp): standard input gave the answers,"
+        " so none can be asked; give every answer there (YAML or JSON, the codes"
+        " 'hipback questions' lists), or give the answers with --answers FILE to be asked"
+        " the rest\n"
+    )
+
+
 def test_one_question_left_is_named(tmp_path: Path) -> None:
     given = {k: v for k, v in P01.items() if k != "sides"}
     result = ask("--answers", write(tmp_path / "a.json", given), "--json")
@@ -263,6 +305,28 @@ def test_save_writes_answers_and_result_readable_by_the_owner_only(
     assert body["answers"]["age"] == 67
     assert body["result"] == assess(ask_bank, P01).as_dict()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "result.json"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "mode", "who"),
+    [((), 0o600, "you only"), (("--shared",), 0o640, "you and your group")],
+)
+def test_save_and_report_are_group_readable_when_asked(
+    tmp_path: Path, flags: tuple[str, ...], mode: int, who: str
+) -> None:
+    saved, page = tmp_path / "result.json", tmp_path / "report.html"
+    before = os.umask(0o077)  # would take the group's read bit away
+    try:
+        result = ask("--answers", write(tmp_path / "a.json", P01), "--save", saved, *flags)
+        reported = ask("--answers", tmp_path / "a.json", "--report", page, *flags)
+    finally:
+        os.umask(before)
+
+    assert result.exit_code == reported.exit_code == 0, result.output + reported.output
+    assert stat.S_IMODE(saved.stat().st_mode) == mode
+    assert stat.S_IMODE(page.stat().st_mode) == mode
+    assert f"(readable by {who})" in " ".join(result.stdout.split())
+    assert f"(readable by {who})" in " ".join(reported.output.split())
 
 
 def test_a_saved_file_can_be_given_back_as_answers(tmp_path: Path) -> None:

@@ -176,6 +176,99 @@ def test_delimiter_is_detected_and_kept(delimiter: str) -> None:
     assert row["answered"] == "2"
 
 
+def test_a_named_delimiter_reads_what_detection_would_split_wrongly(tmp_path: Path) -> None:
+    """A tab-separated REDCap export: no header name is a question id until its boxes are
+    gathered, and a clinic's column name holds more commas than the header has tabs."""
+    codes = list(load_bank().questions_by_id["previous_surgery"].codes)
+    notes = "Notes, if any: pain, sleep, work, sport, mood"
+    header = ["record_id", *(f"previous_surgery___{code}" for code in codes), notes]
+    row = ["1", *("1" if code == "none" else "0" for code in codes), "fine, thanks"]
+    source = write(tmp_path / "export.tsv", "\t".join(header) + "\n" + "\t".join(row) + "\n")
+
+    detected = batch(str(source), "-q")
+    assert detected.exit_code == EXIT_USAGE
+    assert "no column is a question id" in detected.stderr
+
+    for name in ("tab", "\\t", "\t"):
+        named = batch(str(source), "-q", "--delimiter", name)
+        assert named.exit_code == EXIT_OK, named.stderr
+        (result,) = rows_of(named.stdout, "\t")  # the output keeps the input's delimiter
+        assert result[notes] == "fine, thanks"
+        assert result["previous_surgery"] == "none"
+        assert result["answered"] == "1"
+
+
+def test_a_named_delimiter_is_for_csv_input_only(tmp_path: Path) -> None:
+    source = write(tmp_path / "in.ndjson", '{"resourceType": "QuestionnaireResponse"}\n')
+    result = batch(str(source), "--delimiter", ";")
+    assert result.exit_code == EXIT_USAGE
+    assert result.stderr == f"hipback: --delimiter is for CSV input; {source} is not CSV\n"
+
+
+def test_an_unknown_delimiter_is_a_usage_error() -> None:
+    result = batch("-", "--delimiter", "|", stdin="age|limp\n50|yes\n")
+    assert result.exit_code == EXIT_USAGE
+    assert result.stdout == ""
+    assert result.stderr.startswith("hipback: --delimiter '|' is not one hipback reads")
+
+
+def test_excel_unicode_text_gives_the_results_of_its_utf8_csv(tmp_path: Path) -> None:
+    """Excel's 'Unicode Text': UTF-16 LE with a byte-order mark, tab-separated, CRLF."""
+    with VIGNETTES.open(newline="", encoding="utf-8") as handle:
+        table = list(csv.reader(handle))
+    as_csv = write(tmp_path / "vignettes.csv", VIGNETTES.read_bytes())
+    as_text = tmp_path / "vignettes.txt"
+    tabbed = "".join("\t".join(row) + "\r\n" for row in table)
+    as_text.write_bytes(b"\xff\xfe" + tabbed.encode("utf-16-le"))
+
+    from_csv = batch(str(as_csv), "-q")
+    from_text = batch(str(as_text), "-q")
+
+    assert from_text.exit_code == from_csv.exit_code
+    assert from_text.stderr == from_csv.stderr.replace(str(as_csv), str(as_text))
+    assert from_text.stdout.startswith("\ufeff")  # Excel then reads the output as UTF-8
+    assert rows_of(from_text.stdout.removeprefix("\ufeff"), "\t") == rows_of(from_csv.stdout)
+    assert len(rows_of(from_csv.stdout)) == len(table) - 1
+
+
+@pytest.fixture
+def strict_umask() -> Any:
+    """A umask that would take the group's read bit away: the modes asked for still hold."""
+    before = os.umask(0o077)
+    yield
+    os.umask(before)
+
+
+@pytest.mark.usefixtures("strict_umask")
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".jsonl"])
+@pytest.mark.parametrize(("flags", "mode"), [((), 0o600), (("--shared",), 0o640)])
+def test_output_files_are_owner_only_unless_group_readable(
+    tmp_path: Path, suffix: str, flags: tuple[str, ...], mode: int
+) -> None:
+    out = tmp_path / f"out{suffix}"
+    result = batch(str(VIGNETTES), "-o", str(out), "-q", *flags)
+    assert result.exit_code == EXIT_OK, result.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == mode
+
+
+@pytest.mark.usefixtures("strict_umask")
+@pytest.mark.parametrize(
+    ("flags", "folder_mode", "mode"),
+    [((), 0o700, 0o600), (("--shared",), 0o750, 0o640)],
+)
+def test_reports_are_owner_only_unless_group_readable(
+    tmp_path: Path, flags: tuple[str, ...], folder_mode: int, mode: int
+) -> None:
+    folder = tmp_path / "reports"
+    text = "id,worst_site,limp\nP01,groin,yes\nP02,buttock,no\n"
+    result = batch("-", "-q", "--reports", str(folder), *flags, stdin=text)
+    assert result.exit_code == EXIT_OK, result.stderr
+    assert stat.S_IMODE(folder.stat().st_mode) == folder_mode
+    pages = sorted(folder.iterdir())
+    assert [p.name for p in pages] == ["P01.html", "P02.html"]
+    assert {stat.S_IMODE(p.stat().st_mode) for p in pages} == {mode}
+
+
 def test_excel_sep_line_is_honoured() -> None:
     result = batch("-", "-q", stdin="sep=;\nworst_site;limp\ngroin;yes\n")
     assert result.exit_code == EXIT_OK
@@ -265,7 +358,7 @@ def test_an_unknown_encoding_is_a_usage_error(tmp_path: Path) -> None:
         (b"", "is empty: expected a header row of question ids"),
         (b"\r\n\n", "is empty: expected a header row of question ids"),
         (b"PK\x03\x04rest", "is a zip file, probably an Excel workbook (.xlsx), not a CSV"),
-        (b"\xff\xfel\x00i\x00m\x00p\x00", "is UTF-16 text (Excel's 'Unicode Text'), not a CSV"),
+        (b"\xff\xfe\x00\x00l\x00\x00\x00", "is UTF-32 text, not a CSV hipback can read"),
         (
             b"name,date\nAnna,today\n",
             "no column is a question id (the header holds 'name', 'date')",

@@ -28,6 +28,52 @@ def test_version() -> None:
     assert result.stdout == f"hipback {__version__}\n"
 
 
+def test_dash_v_is_the_version() -> None:
+    result = runner.invoke(app, ["-V"])
+    assert result.exit_code == 0
+    assert result.stdout == f"hipback {__version__}\n"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "line"),
+    [
+        (["--bogus"], "hipback: no such option: --bogus (see hipback --help)"),
+        (["batch"], "hipback: missing argument 'INPUT' (see hipback batch --help)"),
+        (
+            ["questions", "--format", "xml"],
+            "hipback: invalid value for '--format': 'xml' is not one of 'table',"
+            " 'csv-template', 'json', 'fhir', 'redcap' (see hipback questions --help)",
+        ),
+        (
+            ["ask", "--format", "xml"],
+            "hipback: invalid value for '--format': 'xml' is not one of 'text', 'json',"
+            " 'fhir' (see hipback ask --help)",
+        ),
+        (["nosuch"], "hipback: no such command 'nosuch' (see hipback --help)"),
+    ],
+    ids=["bad option", "missing argument", "bad choice", "bad enum choice", "bad command"],
+)
+def test_a_usage_error_is_one_line(arguments: list[str], line: str) -> None:
+    result = runner.invoke(app, arguments, env={"COLUMNS": "60"})
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == line + "\n"
+
+
+@pytest.mark.slow
+def test_a_usage_error_is_one_line_from_the_installed_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "hipback", "batch", "in.csv", "--bogus"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("hipback: no such option: --bogus")
+    assert done.stderr.endswith(" (see hipback batch --help)\n")
+    assert done.stderr.count("\n") == 1
+
+
 @pytest.mark.slow
 def test_python_dash_m_runs_the_same_program() -> None:
     done = subprocess.run(

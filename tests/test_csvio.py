@@ -18,6 +18,7 @@ from hipback.formats.csv import (
     RowError,
     check_decodes,
     check_encoding,
+    delimiter_named,
     normalise,
     read_header,
     read_rows,
@@ -76,6 +77,29 @@ def test_the_delimiter_is_found_from_the_header(data: bytes, delimiter: str) -> 
     header, found = read(data)
     assert header.delimiter == delimiter
     assert found[-1][-1] == "yes"
+
+
+@pytest.mark.parametrize(
+    ("name", "delimiter"),
+    [(",", ","), (";", ";"), ("\t", "\t"), ("\\t", "\t"), ("tab", "\t"), ("TAB", "\t")],
+)
+def test_a_delimiter_is_named_as_people_type_it(name: str, delimiter: str) -> None:
+    assert delimiter_named(name) == delimiter
+
+
+@pytest.mark.parametrize("name", ["|", "", "t", ",;", "space"])
+def test_other_delimiters_are_refused(name: str) -> None:
+    with pytest.raises(HipbackError, match="is not one hipback reads"):
+        delimiter_named(name)
+
+
+def test_a_named_delimiter_overrides_detection_and_the_sep_line() -> None:
+    data = b"sep=,\nrecord_id\tnote, if any, or none\n1\tfine, thanks\n"
+    source = LineSource(io.BytesIO(data), "clinic.csv")
+    lines = iter(source)
+    header = read_header(lines, "clinic.csv", KNOWN, "\t")
+    assert header == Header(("record_id", "note, if any, or none"), "\t")
+    assert list(read_rows(lines, source, "clinic.csv", "\t")) == [["1", "fine, thanks"]]
 
 
 @pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"])
@@ -240,8 +264,6 @@ def test_a_header_line_that_cannot_be_read_is_unusable() -> None:
     [
         (b"\xff\xfe\x00\x00", "UTF-32"),
         (b"\x00\x00\xfe\xff", "UTF-32"),
-        (b"\xff\xfea\x00", "UTF-16"),
-        (b"\xfe\xff\x00a", "UTF-16"),
         (b"PK\x03\x04", "xlsx"),
     ],
 )
@@ -250,13 +272,52 @@ def test_files_that_are_not_csv_text_are_named_for_what_they_are(start: bytes, n
         read(start + b"rest\n")
 
 
+UTF8_TEXT = 'age\tworst_site\tnote\r\n50\tgroin\t"Zoë, 😀\r\nsecond"\r\n61\tbuttock\tok\r\n'
+
+
+@pytest.mark.parametrize(
+    ("mark", "codec"), [(b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")]
+)
+@pytest.mark.parametrize("asked", ["utf-8", "cp1252"])
+def test_utf16_named_by_its_mark_reads_as_its_utf8(mark: bytes, codec: str, asked: str) -> None:
+    header, found = read(mark + UTF8_TEXT.encode(codec), asked)
+    assert (header, found) == read(UTF8_TEXT.encode("utf-8"))
+    assert header.delimiter == "\t"
+    assert found[0] == ["50", "groin", "Zoë, 😀\r\nsecond"]
+
+
+@pytest.mark.parametrize(
+    ("asked", "codec"),
+    [("utf-16-le", "utf-16-le"), ("UTF-16BE", "utf-16-be"), ("utf-16", "utf-16-le")],
+)
+def test_utf16_without_a_mark_when_asked(asked: str, codec: str) -> None:
+    assert read(UTF8_TEXT.encode(codec), asked) == read(UTF8_TEXT.encode("utf-8"))
+
+
+def test_utf16_across_chunks_reads_every_row() -> None:
+    many = "age,note\n" + "".join(f"{n},😀 é {n}\n" for n in range(20_000))
+    data = b"\xff\xfe" + many.encode("utf-16-le")
+    assert len(data) > 5 * csvio._CHUNK
+    source = LineSource(io.BytesIO(data), "clinic.txt")
+    found = rows(data)
+    assert len(found) == 20_000 and found[-1] == ["19999", "😀 é 19999"]
+    list(source)
+    assert source.bytes_read == len(data)  # the progress bar counts the file's bytes
+
+
+@pytest.mark.parametrize("broken", [b"\xff\xfea\x00\x00\xd8b\x00\n\x00", b"\xff\xfea\x00\n\x00x"])
+def test_text_that_is_not_utf16_is_refused(broken: bytes) -> None:
+    with pytest.raises(HipbackError, match=r"clinic\.csv is not valid UTF-16-LE text"):
+        rows(broken)
+
+
 def test_utf8_sig_is_accepted_as_utf8() -> None:
     assert check_encoding("utf-8-sig") == "utf-8"
     assert check_encoding("UTF8") == "utf-8"
     assert rows(b"\xef\xbb\xbfage\n50\n", "utf-8-sig") == [["50"]]
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "no-such-codec\x1b[2J"])
+@pytest.mark.parametrize("encoding", ["cp037", "utf-32", "no-such-codec\x1b[2J"])
 def test_encodings_hipback_cannot_split_are_refused(encoding: str) -> None:
     with pytest.raises(HipbackError) as caught:
         check_encoding(encoding)

@@ -555,3 +555,23 @@ def test_batch_counts_its_rows_as_a_results_file_is_counted() -> None:
         added.add(from_batch(row, columns.label))
     assert counted.errors and counted.assessed and counted.never_checked
     assert counted == added
+
+
+@pytest.mark.parametrize(
+    ("flag", "shown"), [([], True), (["--charts"], True), (["--no-charts"], False)]
+)
+def test_the_charts_option_reaches_the_summary(
+    tmp_path: Path, flag: list[str], shown: bool
+) -> None:
+    from typer.testing import CliRunner
+
+    from hipback.cli import app
+
+    results = _write(
+        tmp_path / "r.csv", HEADER, [_result_line("R1", "none"), _result_line("U1", "emergency")]
+    )
+    done = CliRunner().invoke(app, ["summary", str(results), *flag])
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert any(line.startswith(("By ", "spine_probability")) for line in lines) is shown
+    assert "U1" in lines[-1]  # the urgent row still ends the picture

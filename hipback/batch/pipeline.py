@@ -53,7 +53,12 @@ from hipback.batch.workers import (
     default_jobs,
 )
 from hipback.errors import HipbackError
-from hipback.files import output_target, private_atomic_binary_writer, private_atomic_writer
+from hipback.files import (
+    file_mode,
+    output_target,
+    private_atomic_binary_writer,
+    private_atomic_writer,
+)
 from hipback.formats import (
     READERS,
     WRITERS,
@@ -62,6 +67,7 @@ from hipback.formats import (
     input_format,
     output_format_for,
 )
+from hipback.formats.csv import delimiter_named
 from hipback.formats.summary_text import closing_lines, rich_picture
 from hipback.messages import quoted
 
@@ -227,11 +233,20 @@ def run_batch(
     sheet: str | None = None,
     jobs: int | None = None,
     charts: bool = False,
+    delimiter: str | None = None,
+    group_readable: bool = False,
 ) -> int:
     """Assess every row of ``input_path`` ('-': standard input); returns the exit code.
 
     ``charts``: at a terminal, the counts and the histogram before the closing lines
     (which end with the urgent rows, so that they stay on the screen).
+
+    ``delimiter``: the CSV input's delimiter as ``--delimiter`` names it
+    (:func:`~hipback.formats.csv.delimiter_named`) instead of detecting it; the
+    CSV output uses the input's delimiter, as it does for a detected one.
+
+    ``group_readable``: the output file and the reports are readable by the
+    owner's group too (0640; a new reports folder 0750), else by the owner only.
 
     ``sheet``: the sheet of a workbook input to read (default: the first).
 
@@ -259,6 +274,8 @@ def run_batch(
         )
     if jobs is not None and jobs < 1:
         raise HipbackError(f"--jobs must be 1 or more, not {jobs}")
+    mode = file_mode(group_readable)
+    split_on = delimiter_named(delimiter) if delimiter is not None else None
     if output_format is None:
         output_format = output_format_for(output)
     if output_format not in WRITERS:
@@ -280,7 +297,7 @@ def run_batch(
         # starts quickly without.
         from hipback.formats.html import prepare_reports_folder
 
-        reports_folder = prepare_reports_folder(reports)
+        reports_folder = prepare_reports_folder(reports, mode)
     bank = load_bank(bank_path)
     tally = Tally()
     picture = False
@@ -297,6 +314,10 @@ def run_batch(
             if input_kind != "xlsx":
                 raise HipbackError(f"--sheet is for Excel workbooks (.xlsx); {name} is not one")
             reader = cast(Reader, functools.partial(cast(Any, reader), sheet=sheet))
+        if split_on is not None:
+            if input_kind != "csv":
+                raise HipbackError(f"--delimiter is for CSV input; {name} is not CSV")
+            reader = cast(Reader, functools.partial(cast(Any, reader), delimiter=split_on))
         prepared = reader(bank, binary, name, encoding)
         for warning in column_warnings(bank, prepared.columns):
             say(f"hipback: warning: {warning}")
@@ -304,7 +325,7 @@ def run_batch(
         out: IO[Any]
         if to_file and output is not None:
             opener = private_atomic_binary_writer if kind.binary else private_atomic_writer
-            out = stack.enter_context(opener(output))
+            out = stack.enter_context(opener(output, mode=mode))
         elif kind.binary:
             out = binary_stdout(stack)
         else:
@@ -316,7 +337,7 @@ def run_batch(
             from hipback.formats.html import ReportsWriter  # see prepare_reports_folder above
 
             reports_writer = ReportsWriter(
-                bank, reports_folder, prepared.columns, keep=(input_path, output)
+                bank, reports_folder, prepared.columns, keep=(input_path, output), mode=mode
             )
             watchers.append(reports_writer.watch)
         if not quiet and stderr_is_terminal():

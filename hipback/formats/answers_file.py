@@ -10,6 +10,7 @@ aliases) the size of what the text expands into.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,11 +51,14 @@ def read_answers_and_response(
     Returns the parsed answers and the ids of the questions the file leaves
     blank on purpose (present with an empty value): those are not asked.
     A file written by ``--save`` is read too (its ``answers``). Every problem
-    is reported at once, with the file's name. The third value: what a
-    QuestionnaireResponse says about itself (its id, subject, authored and
-    status), None for other files.
+    is reported at once, with the file's name. ``-`` reads standard input.
+    The third value: what a QuestionnaireResponse says about itself (its id,
+    subject, authored and status), None for other files.
     """
-    where = f"the answers file {printable(str(path))}"
+    if is_standard_input(path):
+        where = "the answers on standard input"
+    else:
+        where = f"the answers file {printable(str(path))}"
     data = _mapping(where, _read_tree(where, path))
     saved = data.value.get("answers")
     if (
@@ -108,6 +112,11 @@ def _fhir_answers(bank: Bank, where: str, resource: Any) -> tuple[ResponseInfo, 
         raise HipbackError(f"{where} is FHIR JSON, but {error}") from error
 
 
+def is_standard_input(path: Path) -> bool:
+    """Whether ``--answers`` names standard input (``-``)."""
+    return os.fspath(path) == "-"
+
+
 def same_file(path: Path, answers_file: Path) -> bool:
     """Whether writing ``path`` would overwrite ``answers_file`` (links followed)."""
     try:
@@ -118,7 +127,11 @@ def same_file(path: Path, answers_file: Path) -> bool:
 
 def _read_tree(where: str, path: Path) -> YamlNode | None:
     try:
-        data = read_at_most(path, ANSWERS_FILE_MAX_BYTES)
+        if is_standard_input(path):
+            data = sys.stdin.buffer.read(ANSWERS_FILE_MAX_BYTES + 1)
+            data = data if len(data) <= ANSWERS_FILE_MAX_BYTES else None
+        else:
+            data = read_at_most(path, ANSWERS_FILE_MAX_BYTES)
     except OSError as error:
         raise HipbackError(f"cannot read {where}: {error.strerror or error}") from error
     if data is None:

@@ -7,9 +7,16 @@ What is accepted:
   Windows Excel "CSV"; ``utf-8-sig`` is read as UTF-8). Text is never
   guessed at, because a wrongly decoded name or answer would be written back
   silently: a line that does not decode is an error for that line.
+- UTF-16, little- or big-endian, when a byte-order mark names it (Excel's
+  "Unicode Text", tab-separated) or ``--encoding`` does (``utf-16-le``,
+  ``utf-16-be``; ``utf-16`` without a mark is read little-endian, as Windows
+  writes it). A byte-order mark names the encoding whatever was asked, as
+  UTF-8's does. UTF-16 is turned into UTF-8 as it is read, so the rest of
+  the reading is the same; text that is not valid UTF-16 stops the reading.
 - ``,`` ``;`` or tab between fields, detected from the header line (the one
   under which most header names are known columns; then the one giving most
-  columns; ``,`` on a tie). An Excel ``sep=;`` first line is honoured.
+  columns; ``,`` on a tie). An Excel ``sep=;`` first line is honoured, and a
+  delimiter named by the caller (``batch --delimiter``) overrides both.
 - CRLF, LF or CR-only (old Mac) line ends, quoted fields holding the
   delimiter, quotes or line breaks.
 
@@ -43,6 +50,10 @@ from hipback.messages import quoted
 
 DELIMITERS = (",", ";", "\t")
 UTF8_BOM = b"\xef\xbb\xbf"
+#: Byte-order marks of UTF-16 and the codec each names (checked after UTF-32's).
+UTF16_BOMS = ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+#: What ``--encoding`` may name for UTF-16, and the codec read without a mark.
+_UTF16 = {"utf-16": "utf-16-le", "utf-16-le": "utf-16-le", "utf-16-be": "utf-16-be"}
 #: Longest cell read, in characters (Python's own limit is 128 KiB).
 MAX_CELL_CHARS = 1 << 20
 #: Longest line, and longest row whose quoted cells span lines, in bytes.
@@ -54,7 +65,6 @@ _CHUNK = 1 << 16
 _ASCII_PROBE = "\r\n,;\t\"'=abcAZ09_"
 _MAGIC = (
     ((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"), "is UTF-32 text, not a CSV hipback can read"),
-    ((b"\xff\xfe", b"\xfe\xff"), "is UTF-16 text (Excel's 'Unicode Text'), not a CSV"),
     ((b"PK\x03\x04",), "is a zip file, probably an Excel workbook (.xlsx), not a CSV"),
     ((b"\xd0\xcf\x11\xe0",), "is an old Excel workbook (.xls), not a CSV"),
 )
@@ -94,6 +104,8 @@ def check_encoding(encoding: str) -> str:
         raise HipbackError(f"unknown encoding {quoted(encoding)}; try utf-8 or cp1252") from None
     if name == "utf-8-sig":  # a byte-order mark is recognised whatever the encoding
         return "utf-8"
+    if name in _UTF16:  # turned into UTF-8 as it is read
+        return name
     try:
         compatible = _ASCII_PROBE.encode(name) == _ASCII_PROBE.encode("ascii")
     except (UnicodeError, LookupError):
@@ -101,9 +113,33 @@ def check_encoding(encoding: str) -> str:
     if not compatible:
         raise HipbackError(
             f"encoding {quoted(encoding)} is not supported: hipback reads encodings that keep"
-            f" plain ASCII as it is (utf-8, cp1252, latin-1); {_SAVE_AS}"
+            f" plain ASCII as it is (utf-8, cp1252, latin-1) and UTF-16; {_SAVE_AS}"
         )
     return name
+
+
+#: The names ``--delimiter`` accepts for each delimiter.
+_DELIMITER_NAMES = {
+    ",": ",",
+    "comma": ",",
+    ";": ";",
+    "semicolon": ";",
+    "\t": "\t",
+    "\\t": "\t",
+    "tab": "\t",
+}
+
+
+def delimiter_named(name: str) -> str:
+    """The delimiter ``name`` stands for: ``,`` ``;`` or a tab (``\\t``, ``tab`` or a tab
+    itself; ``comma`` and ``semicolon`` too); :class:`HipbackError` for anything else."""
+    found = _DELIMITER_NAMES.get(name.lower() if len(name) > 1 else name)
+    if found is None:
+        raise HipbackError(
+            f"--delimiter {quoted(name)} is not one hipback reads: give ',' ';' or a tab"
+            " ('\\t' or 'tab')"
+        )
+    return found
 
 
 class LineSource:
@@ -140,25 +176,29 @@ class LineSource:
             self.bytes_read += len(chunk)
             yield chunk
 
-    def _start(self, chunks: Iterator[bytes]) -> tuple[bytes, bytes]:
-        """The first bytes (enough to see the first line end) and the line separator."""
-        first = b""
-        for chunk in chunks:
-            first += chunk
-            if b"\n" in chunk or len(first) > MAX_ROW_BYTES:
-                break
+    def _start(self, chunks: Iterator[bytes]) -> tuple[bytes, bytes, Iterator[bytes]]:
+        """The first bytes (enough to see the first line end), the line separator and
+        the rest of the bytes (UTF-16 input: all of them turned into UTF-8)."""
+        first = _first_line_or_more(chunks)
         for magics, what in _MAGIC:
             if first.startswith(magics):
                 raise HipbackError(f"{self.name} {what}; {_SAVE_AS}")
         if first.startswith(UTF8_BOM):  # the mark says UTF-8, whatever was asked
             self.bom, first, self.encoding = True, first[len(UTF8_BOM) :], "utf-8"
+        utf16 = _UTF16.get(self.encoding)
+        for mark, codec in UTF16_BOMS:
+            if first.startswith(mark):  # the mark names the encoding, whatever was asked
+                self.bom, first, utf16 = True, first[len(mark) :], codec
+        if utf16 is not None:
+            self.bom, self.encoding = True, "utf-8"  # a CSV output: UTF-8 with a mark
+            chunks = _utf16_as_utf8(_prepend(first, chunks), utf16, self.name)
+            first = _first_line_or_more(chunks)
         old_mac = b"\n" not in first and b"\r" in first  # no LF before the first line ends
-        return first, b"\r" if old_mac else b"\n"
+        return first, b"\r" if old_mac else b"\n", chunks
 
     def _raw_lines(self) -> Iterator[bytes | RowError]:
         """Lines as bytes with their end; a RowError for one too long to hold."""
-        chunks = self._chunks()
-        first, separator = self._start(chunks)
+        first, separator, chunks = self._start(self._chunks())
         held: list[bytes] = []  # the start of a line whose end has not come yet
         held_size = 0
         skipped = 0  # bytes of an over-long line thrown away so far
@@ -239,6 +279,36 @@ class LineSource:
         return f"not {self.encoding} text ({what}); {_SAVE_AS}"
 
 
+def _first_line_or_more(chunks: Iterator[bytes]) -> bytes:
+    first = b""
+    for chunk in chunks:
+        first += chunk
+        if b"\n" in chunk or len(first) > MAX_ROW_BYTES:
+            break
+    return first
+
+
+def _utf16_as_utf8(chunks: Iterator[bytes], codec: str, name: str) -> Iterator[bytes]:
+    """UTF-16 bytes as UTF-8 bytes, chunk by chunk; :class:`HipbackError` where they
+    are not UTF-16 (a lone surrogate, an odd byte at the end)."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    done = 0
+    try:
+        for chunk in chunks:
+            text = decoder.decode(chunk)
+            done += len(chunk)
+            if text:
+                yield text.encode("utf-8")
+        text = decoder.decode(b"", final=True)
+    except UnicodeDecodeError as error:
+        raise HipbackError(
+            f"{name} is not valid {codec.upper()} text (within bytes {done + 1:,} to"
+            f" {done + len(error.object):,} after the byte-order mark); {_SAVE_AS}"
+        ) from None
+    if text:
+        yield text.encode("utf-8")
+
+
 def _prepend(first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
     if first:
         yield first
@@ -309,14 +379,21 @@ def _still_quoted(line: str, delimiters: str, quoted: bool = False) -> tuple[boo
             position = found + 1
 
 
-def read_header(lines: Iterator[str | RowError], name: str, known: Collection[str]) -> Header:
+def read_header(
+    lines: Iterator[str | RowError],
+    name: str,
+    known: Collection[str],
+    delimiter: str | None = None,
+) -> Header:
     """Read the header row (after blank lines and an Excel ``sep=`` line) and its delimiter.
+
+    ``delimiter``: the one to split on, whatever a ``sep=`` line or detection would give.
 
     Raises :class:`HipbackError` (exit 2) when there is no header, it cannot
     be read, or a quote in it is not closed within :data:`MAX_HEADER_LINES` lines.
     """
     text = ""
-    delimiter: str | None = None
+    sep_line_seen = False
     number = 0
     for line in lines:
         number += 1
@@ -325,8 +402,9 @@ def read_header(lines: Iterator[str | RowError], name: str, known: Collection[st
         stripped = line.strip()
         if not stripped:
             continue
-        if delimiter is None and stripped.lower().startswith("sep=") and len(stripped) == 5:
-            delimiter = stripped[4]
+        if not sep_line_seen and stripped.lower().startswith("sep=") and len(stripped) == 5:
+            sep_line_seen = True
+            delimiter = delimiter or stripped[4]
             continue
         text = line
         break

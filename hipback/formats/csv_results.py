@@ -31,12 +31,21 @@ _T = TypeVar("_T")
 # --- reading ---------------------------------------------------------------------------
 
 
-def prepare(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf-8") -> Prepared:
-    """Read the header of a CSV byte stream and match it to the bank (nothing written yet)."""
+def prepare(
+    bank: Bank,
+    binary: BinaryIO,
+    name: str,
+    encoding: str = "utf-8",
+    delimiter: str | None = None,
+) -> Prepared:
+    """Read the header of a CSV byte stream and match it to the bank (nothing written yet).
+
+    ``delimiter``: split on this one instead of detecting it (``batch --delimiter``).
+    """
     source = LineSource(binary, name, encoding)
     lines = _reading(iter(source), name)
     known = set(bank.questions_by_id) | set(RESULT_FIELDS)
-    header = read_header(lines, name, known)
+    header = read_header(lines, name, known, delimiter)
     rows: Iterator[list[str] | RowError] = read_rows(lines, source, name, header.delimiter)
     names, gathered_rows = redcap_gathered(bank, header.names, rows)  # a REDCap export's boxes
     columns = plan_columns(bank, names, name)
@@ -45,7 +54,13 @@ def prepare(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf-8") ->
     return Prepared(columns, header.delimiter, bom, rows, source)
 
 
-def read_csv(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf-8") -> Prepared:
+def read_csv(
+    bank: Bank,
+    binary: BinaryIO,
+    name: str,
+    encoding: str = "utf-8",
+    delimiter: str | None = None,
+) -> Prepared:
     """The CSV reader: a seekable file in the wrong encoding is refused whole, before any output.
 
     In a pipe, a line that does not decode can only be an error row.
@@ -53,7 +68,7 @@ def read_csv(bank: Bank, binary: BinaryIO, name: str, encoding: str = "utf-8") -
     if binary.seekable():
         with reading_errors(name):
             check_decodes(binary, name, encoding)
-    return prepare(bank, binary, name, encoding)
+    return prepare(bank, binary, name, encoding, delimiter)
 
 
 def _reading(lines: Iterator[_T], name: str) -> Iterator[_T]:

@@ -39,7 +39,7 @@ from hipback import __version__
 from hipback.answers import parse_answer
 from hipback.bank.model import Answers, AnswerValue, Bank, RedFlag
 from hipback.errors import AnswerError, HipbackError
-from hipback.files import private_atomic_writer
+from hipback.files import OWNER_ONLY, private_atomic_writer
 from hipback.formats import terminal as report
 from hipback.formats.body_map import (
     OUTLINE,
@@ -504,9 +504,10 @@ def render_report(
     return render(build_page(bank, answers, assessment, make_stamp(bank, when), fields))
 
 
-def write_report(path: str | Path, html: str) -> None:
-    """Write a report atomically, readable by its owner only (like ``--save``)."""
-    with private_atomic_writer(path, "write the report to") as handle:
+def write_report(path: str | Path, html: str, mode: int = OWNER_ONLY) -> None:
+    """Write a report atomically, readable by its owner only (like ``--save``) unless
+    ``mode`` says otherwise."""
+    with private_atomic_writer(path, "write the report to", mode) as handle:
         handle.write(html)
 
 
@@ -520,8 +521,9 @@ def check_report_target(path: Path) -> None:
 # --- batch: one report per row ------------------------------------------------------------
 
 
-def prepare_reports_folder(folder: str | Path) -> Path:
-    """The folder for ``batch --reports``: created (owner-only, 0700) when missing.
+def prepare_reports_folder(folder: str | Path, mode: int = OWNER_ONLY) -> Path:
+    """The folder for ``batch --reports``: created (owner-only, 0700) when missing;
+    0750 when the reports' ``mode`` lets the group read them.
 
     Raises :class:`HipbackError` (before any row is read) when it is a file
     or cannot be created.
@@ -542,6 +544,8 @@ def prepare_reports_folder(folder: str | Path) -> Path:
         return path
     try:
         os.mkdir(path, 0o700)
+        if mode & 0o040:
+            os.chmod(path, 0o750)
     except FileNotFoundError:
         raise HipbackError(
             f"cannot create the reports folder {shown}: the folder {quoted(path.parent, 200)}"
@@ -621,8 +625,10 @@ class ReportsWriter:
         when: datetime.date | None = None,
         *,
         keep: Iterable[str | Path | None] = (),
+        mode: int = OWNER_ONLY,
     ) -> None:
         self.bank = bank
+        self.mode = mode
         self.folder = folder
         self.columns = columns
         self.stamp = make_stamp(bank, when)
@@ -656,7 +662,7 @@ class ReportsWriter:
         for _ in range(_TRIES):
             name = self.names.name(shown, row.number)
             path = self.folder / name
-            if _write_new(path, html, self.folder):
+            if _write_new(path, html, self.folder, self.mode):
                 self.written += 1
                 return path
             self.names.take(name)
@@ -690,10 +696,10 @@ def _names_in(folder: Path, files: Iterable[str | Path | None]) -> list[str]:
     return names
 
 
-def _write_new(path: Path, html: str, folder: Path) -> bool:
-    """Write ``html`` to a new file ``path``; False when the name is taken."""
+def _write_new(path: Path, html: str, folder: Path, mode: int) -> bool:
+    """Write ``html`` to a new file ``path`` of ``mode``; False when the name is taken."""
     try:
-        descriptor = os.open(path, _CREATE, 0o600)
+        descriptor = os.open(path, _CREATE, OWNER_ONLY)
     except FileExistsError:
         return False
     except OSError as error:
@@ -704,6 +710,8 @@ def _write_new(path: Path, html: str, folder: Path) -> bool:
             f" {error.strerror or error}"
         ) from None
     try:
+        if mode != OWNER_ONLY:
+            os.fchmod(descriptor, mode)  # as asked, whatever the umask
         with open(descriptor, "w", encoding="utf-8", newline="") as handle:
             handle.write(html)
     except BaseException as error:

@@ -552,13 +552,13 @@ def unchecked_warning_signs(flags: Sequence[RedFlag], labels: Mapping[str, str])
     )
 
 
-def saved_line(path: Path) -> str:
-    return f"Saved your answers and the result to {path} (readable by you only)."
+def saved_line(path: Path, readable_by: str = "you only") -> str:
+    return f"Saved your answers and the result to {path} (readable by {readable_by})."
 
 
-def _kept(saved_to: Path | None, offer_save: bool) -> RenderableType | None:
+def _kept(saved_to: Path | None, offer_save: bool, readable_by: str) -> RenderableType | None:
     if saved_to is not None:
-        return Text(saved_line(saved_to))
+        return Text(saved_line(saved_to, readable_by))
     if offer_save:
         return Text(
             "Your answers were not saved. To keep them and this result for your clinician,"
@@ -596,6 +596,7 @@ def render_assessment(
     bank: Bank | None = None,
     answers: Answers | None = None,
     saved_to: Path | None = None,
+    readable_by: str = "you only",
     offer_save: bool = False,
 ) -> RenderableType:
     """The whole result: the details first, then the result itself (see the module's notes).
@@ -623,7 +624,7 @@ def render_assessment(
     parts += _details(assessment, bank, answers, others)
     parts.append(Rule(RESULT_TITLE, style="bold"))
     parts += _result(assessment, bank, answers)
-    kept = _kept(saved_to, offer_save)
+    kept = _kept(saved_to, offer_save, readable_by)
     if kept is not None:
         parts += [Text(""), kept]
     if assessment.urgent:

@@ -20,9 +20,9 @@ from hipback.answers import answers_as_data
 from hipback.bank.loader import load_bank
 from hipback.bank.model import AnswerValue, Bank, Question
 from hipback.errors import EXIT_OK, EXIT_USAGE, HipbackError, exit_code_for_signal
-from hipback.files import private_atomic_writer
+from hipback.files import OWNER_ONLY, file_mode, private_atomic_writer, readable_by
 from hipback.formats import terminal as report
-from hipback.formats.answers_file import read_answers_and_response, same_file
+from hipback.formats.answers_file import is_standard_input, read_answers_and_response, same_file
 from hipback.interview.prompts import (
     Interview,
     prompts_on,
@@ -67,13 +67,20 @@ def _screen(stack: ExitStack, *, as_json: bool) -> TextIO | None:
         return sys.stderr
 
 
-def not_answered_message(questions: Sequence[Question]) -> str:
+def not_answered_message(questions: Sequence[Question], *, answers_on_stdin: bool = False) -> str:
     """The no-terminal error, naming the questions still to answer."""
     count = len(questions)
     ids = [q.id for q in questions[:_NAMED_AT_MOST]]
     named = ", ".join(ids)
     if count > len(ids):
         named += f" and {count - len(ids)} more"
+    if answers_on_stdin:
+        return (
+            f"{count} question{'s are' if count != 1 else ' is'} not answered ({named}):"
+            " standard input gave the answers, so none can be asked; give every answer"
+            " there (YAML or JSON, the codes 'hipback questions' lists), or give the answers"
+            " with --answers FILE to be asked the rest"
+        )
     return (
         f"{count} question{'s are' if count != 1 else ' is'} not answered ({named}) and"
         " standard input is not a terminal to ask on; give the answers with --answers FILE"
@@ -89,6 +96,7 @@ def run_ask(
     bank_path: Path | None = None,
     report_file: Path | None = None,
     as_fhir: bool = False,
+    group_readable: bool = False,
 ) -> int:
     """Run the command; returns the exit code. Raises :class:`HipbackError` for the user.
 
@@ -97,15 +105,22 @@ def run_ask(
 
     ``report_file``: where to write the printable HTML report (:mod:`hipback.formats.html`).
 
+    ``group_readable``: the ``--save`` and ``--report`` files are readable by the
+    owner's group too (0640), for a clinic's shared folder; else by the owner only.
+
     A FHIR QuestionnaireResponse still in progress (or stopped) is assessed as it
     is, nothing asked: its result is preliminary, and says so first among its notes.
     """
+    mode = file_mode(group_readable)
     bank = load_bank(bank_path)
     answers: dict[str, AnswerValue] = {}
     left_blank: frozenset[str] = frozenset()
     response = None
+    answers_on_stdin = answers_file is not None and is_standard_input(answers_file)
     if answers_file is not None:
         answers, left_blank, response = read_answers_and_response(bank, answers_file)
+        if answers_on_stdin:
+            answers_file = None  # no file that --save or --report could overwrite
     preliminary = response is not None and response.preliminary
     if save is not None:
         _check_save_target(save, answers_file)
@@ -120,8 +135,11 @@ def run_ask(
         # The person's console: prompts, panels, the review. The report goes to standard output.
         person = Console(file=screen) if screen is not None else Console()
         if left:
-            if not stdin_is_terminal():
-                raise HipbackError(not_answered_message(left), exit_code=EXIT_USAGE)
+            if answers_on_stdin or not stdin_is_terminal():
+                raise HipbackError(
+                    not_answered_message(left, answers_on_stdin=answers_on_stdin),
+                    exit_code=EXIT_USAGE,
+                )
             interview = start_interview(bank, answers, person, left_blank=left_blank)
             stop_signals: list[int] = []
             try:
@@ -141,7 +159,7 @@ def run_ask(
         save_problem: HipbackError | None = None
         if save is not None:
             try:
-                write_saved(save, bank, answers, assessment, skipped=skipped)
+                write_saved(save, bank, answers, assessment, skipped=skipped, mode=mode)
             except HipbackError as error:
                 save_problem = error
         saved_to = save if save is not None and save_problem is None else None
@@ -150,7 +168,7 @@ def run_ask(
         # the urgent advice at its top.
         if report_file is not None and save_problem is None:
             try:
-                reported = _write_report(report_file, bank, answers, assessment)
+                reported = _write_report(report_file, bank, answers, assessment, mode)
             except HipbackError as error:
                 save_problem = error
         reported_to = report_file if reported is not None else None
@@ -168,7 +186,7 @@ def run_ask(
             if not carried_on:
                 person.print(_stopped_early(assessment, saved_to, reported_to))
             elif saved_to is not None:
-                person.print(Text(report.saved_line(saved_to)))
+                person.print(Text(report.saved_line(saved_to, readable_by(mode))))
         else:
             console = Console()
             if carried_on:
@@ -178,6 +196,7 @@ def run_ask(
                     bank=bank,
                     answers=answers,
                     saved_to=saved_to,
+                    readable_by=readable_by(mode),
                     offer_save=save is None and reported_to is None,
                 )
             else:
@@ -300,14 +319,19 @@ def _check_report_target(path: Path, answers_file: Path | None, save: Path | Non
 
 
 def _write_report(
-    path: Path, bank: Bank, answers: dict[str, AnswerValue], assessment: Assessment
+    path: Path,
+    bank: Bank,
+    answers: dict[str, AnswerValue],
+    assessment: Assessment,
+    mode: int = OWNER_ONLY,
 ) -> str:
     """Write the printable report; returns the line that tells the person where it is."""
     from hipback.formats.html import render_report, write_report
 
-    write_report(path, render_report(bank, answers, assessment))
+    write_report(path, render_report(bank, answers, assessment), mode)
     return (
-        f"Wrote the printable report to {path} (readable by you only): open it in a browser"
+        f"Wrote the printable report to {path} (readable by {readable_by(mode)}): open it in a"
+        " browser"
         " to print it or save it as PDF."
     )
 
@@ -351,12 +375,13 @@ def write_saved(
     assessment: Assessment,
     *,
     skipped: AbstractSet[str] = frozenset(),
+    mode: int = OWNER_ONLY,
 ) -> None:
-    """Write the answers and result atomically, readable by the owner only."""
+    """Write the answers and result atomically, readable by the owner only (or ``mode``)."""
     data = saved_data(bank, answers, assessment, skipped=skipped)
     text = json.dumps(data, indent=2, ensure_ascii=False)
     try:
-        with private_atomic_writer(path) as handle:
+        with private_atomic_writer(path, mode=mode) as handle:
             handle.write(text + "\n")
     except OSError as error:
         raise HipbackError(f"cannot save to {path}: {error.strerror or error}") from error
