@@ -8,7 +8,7 @@
 
 :func:`assess_records` never raises on a bad row: like ``hipback batch`` it
 gives one result per input mapping, in order, with ``error`` saying what is
-wrong. Each result holds the contract's result fields (``spine_probability``
+wrong. Each result holds hipback's result fields (``spine_probability``
 ... ``error``) as text, exactly the cells ``hipback batch`` writes in a CSV
 (before its spreadsheet-safety quote on cells that start like a formula).
 

@@ -1,6 +1,6 @@
 """The result fields of a row, once: their names, their order, the record every writer renders.
 
-:class:`ResultRecord` holds a row's result in the contract's order (the JSON
+:class:`ResultRecord` holds a row's result in the result fields' order (the JSON
 order: ``source_shares`` after ``likely_source``); :data:`RESULT_FIELDS` is
 that order without ``source_shares`` (the CSV and workbook columns, the keys
 of :func:`hipback.assess_records`). A field is None where the row has no
@@ -22,7 +22,7 @@ from hipback.scoring.warning_signs import RedFlagStatus
 
 
 class ResultRecord(NamedTuple):
-    """One row's result, field by field, in the contract's (JSON) order."""
+    """One row's result, field by field, in the result fields' (JSON) order."""
 
     spine_probability: float | None
     hip_probability: float | None
@@ -42,7 +42,7 @@ class ResultRecord(NamedTuple):
 
 #: The keys of a JSON result, in order.
 JSON_FIELDS: tuple[str, ...] = ResultRecord._fields
-#: The contract's result fields, in contract order: the CSV and workbook columns
+#: hipback's result fields, in their published order: the CSV and workbook columns
 #: (each source's share is JSON only).
 RESULT_FIELDS: tuple[str, ...] = tuple(name for name in JSON_FIELDS if name != "source_shares")
 

@@ -37,7 +37,7 @@ RED_FLAG_URGENCIES: tuple[Urgency, ...] = ("emergency", "same_day", "soon")
 URGENT_LEVELS: frozenset[Urgency] = frozenset(("emergency", "check_by_hand", "same_day", "soon"))
 #: The urgencies beside which no benign source is named (a warning sign comes first).
 SOURCE_WITHHELD_LEVELS: frozenset[Urgency] = frozenset(("emergency", "same_day", "check_by_hand"))
-#: Other causes the answers may fit (contract, ``also_consider``), most pressing first.
+#: Other causes the answers may fit (``also_consider``), most pressing first.
 ALSO_CONSIDER: tuple[str, ...] = (
     "cauda_equina",
     "cancer_spread",
@@ -51,7 +51,7 @@ ALSO_CONSIDER: tuple[str, ...] = (
     "hip_tendons",
     "thigh_nerve",
 )
-#: The specific sources of pain (contract, ``likely_source``), the hip joint first.
+#: The specific sources of pain (``likely_source``), the hip joint first.
 SOURCES: tuple[Source, ...] = ("hip_joint", "nerve_root", "spinal_stenosis", "back_joints")
 SPINAL_SOURCES: tuple[Source, ...] = ("nerve_root", "spinal_stenosis", "back_joints")
 VERDICTS = ("spine", "leaning_spine", "uncertain", "leaning_hip", "hip", "too_few_answers")

@@ -23,7 +23,7 @@ ROWS_SHOWN = 20
 #: The histogram's bins: ten of 0.1, with the verdict bands' edges inside the bands they
 #: belong to (0.20 is ``hip``, 0.80 is ``spine``).
 BINS = 10
-#: Urgent levels, most pressing first (the contract's order).
+#: Urgent levels, most pressing first (the order of the urgency levels).
 URGENT_LEVELS = ("emergency", "check_by_hand", "same_day", "soon")
 #: Urgencies of rows whose warning signs were never checked: nobody answered the question,
 #: or ("") the row could not be read at all.

@@ -49,7 +49,7 @@ from hipback.scoring.engine import Assessment, RedFlagStatus
 
 #: The outcomes ``spine`` and ``hip``.
 RESULT_SYSTEM = f"{CANONICAL_BASE}:CodeSystem:result"
-#: The contract's ``verdict``, ``likely_source``, ``also_consider`` and ``urgency`` codes.
+#: hipback's ``verdict``, ``likely_source``, ``also_consider`` and ``urgency`` codes.
 VERDICT_SYSTEM = f"{CANONICAL_BASE}:CodeSystem:verdict"
 SOURCE_SYSTEM = f"{CANONICAL_BASE}:CodeSystem:likely_source"
 ALSO_CONSIDER_SYSTEM = f"{CANONICAL_BASE}:CodeSystem:also_consider"
@@ -284,7 +284,7 @@ def _narrative(resource: Mapping[str, Any], said: Sequence[str], notes: Sequence
 
 def read_result(resource: Mapping[str, Any]) -> dict[str, Any]:
     """The result fields a RiskAssessment written by :func:`risk_assessment` holds, by
-    their contract names (those it has no value for are None; ``reasons`` and ``notes``
+    their result-field names (those it has no value for are None; ``reasons`` and ``notes``
     are in it as words only)."""
     found: dict[str, Any] = {
         "spine_probability": None,

@@ -303,8 +303,6 @@ def short_source(source: str) -> str:
             short = f"{found.group(1)} {found.group(2)}"
         elif part.startswith("expert judgement"):
             short = "expert judgement"
-        elif part.startswith("evidence.md"):
-            short = "evidence.md"
         elif not any(c.isupper() for c in part.split()[0]):
             continue  # a remark on the figure ("no published likelihood ratio")
         else:

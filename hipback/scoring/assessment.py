@@ -1,4 +1,4 @@
-"""What an assessment is: the contract's result, with its reasons and source shares.
+"""What an assessment is: hipback's result fields, with their reasons and source shares.
 
 Built by :mod:`hipback.scoring.engine` (the fast path) and by
 :mod:`hipback.scoring.method` (the same method written plainly); read by every output.
@@ -14,7 +14,7 @@ from hipback.bank.model import SOURCES, Finding, LikelySource, RedFlag, Urgency
 
 __all__ = ["RESULT_FIELDS", "Assessment", "Reason", "SourceShares", "reason_data"]
 
-#: The contract's result fields, in contract order (CSV columns and JSON keys).
+#: hipback's result fields, in their published order (CSV columns and JSON keys).
 RESULT_FIELDS = (
     "spine_probability",
     "hip_probability",
@@ -135,7 +135,7 @@ def reason_data(reason: Reason) -> dict[str, Any]:
 
 
 class Assessment(NamedTuple):
-    """The result of :func:`hipback.assess`; names follow the contract.
+    """The result of :func:`hipback.assess`; names are hipback's result fields (docs/results.md).
 
     Immutable (a named tuple: it is built once per CSV row, so cheaply).
 
@@ -143,7 +143,7 @@ class Assessment(NamedTuple):
         spine_probability: likelihood that the pain comes from the lumbar spine
             (3 decimals, always within 0.05-0.95 for the built-in bank).
         hip_probability: ``1 - spine_probability``: likelihood that it comes from the hip joint.
-        verdict: the contract's band for ``spine_probability``, or
+        verdict: hipback's band for ``spine_probability``, or
             ``too_few_answers`` when too few questions that carry evidence were answered.
         likely_source: the most likely specific source, or ``unclear`` (always
             beside a warning sign graded emergency, same_day or check_by_hand).
@@ -194,7 +194,7 @@ class Assessment(NamedTuple):
         return math.exp(self.spine_weight - self.hip_weight)
 
     def as_dict(self) -> dict[str, Any]:
-        """The contract's result fields as JSON-ready data, plus the explanation."""
+        """The result fields as JSON-ready data, plus the explanation."""
         return {
             "spine_probability": self.spine_probability,
             "hip_probability": self.hip_probability,

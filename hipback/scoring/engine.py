@@ -591,7 +591,7 @@ _BEYOND_ROUNDING = 1.0 + 1e-9
 def _likely_source(
     settings: Settings, verdict: str, shares: tuple[float, float, float, float]
 ) -> LikelySource:
-    """The specific source that stands out, never against the verdict (contract)."""
+    """The specific source that stands out, never against the verdict."""
     if verdict == "hip" or verdict == "leaning_hip":
         return "hip_joint"
     if verdict != "spine" and verdict != "leaning_spine":

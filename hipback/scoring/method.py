@@ -23,7 +23,7 @@ answers: no I/O, no randomness.
    ``1 - most_certain`` and ``most_certain``, because answers alone never justify
    more. Every reason is shown with its effective contribution after steps 3
    and 4; the contributions add up exactly to the log-odds of the probability.
-5. **Verdict.** The contract's band for the rounded spine probability.
+5. **Verdict.** hipback's verdict band for the rounded spine probability.
 6. **Likely source.** The hip joint holds the hip's probability; the spine's is
    shared among nerve root, spinal stenosis and back joints by the findings that
    fit each. A source is named when it holds enough of its side, never against
@@ -205,7 +205,7 @@ def assess_plainly(bank: Bank, answers: Mapping[str, Any]) -> Assessment:
 
 
 def verdict_for(settings: Settings, spine_probability: float) -> str:
-    """The contract's verdict band for a (rounded) spine probability."""
+    """hipback's verdict band for a (rounded) spine probability."""
     if spine_probability >= settings.spine_at_least:
         return "spine"
     if spine_probability >= settings.leaning_spine_at_least:
