@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -187,6 +187,21 @@ def _batch_format_help() -> str:
     )
 
 
+def _listing_format(listings: tuple[Listing, ...]) -> Any:
+    """The ``--format`` option of a command that prints one of ``listings``."""
+    return typer.Option(
+        "--format",
+        callback=_choices(shown.name for shown in listings),
+        metavar=_metavar(listings),
+        help=_choices_help(listings),
+    )
+
+
+QuestionsFormat = Annotated[str, _listing_format(QUESTIONS_FORMATS)]
+EvidenceFormat = Annotated[str, _listing_format(EVIDENCE_FORMATS)]
+SummaryFormat = Annotated[str, _listing_format(SUMMARY_FORMATS)]
+
+
 @app.command()
 @reports_errors
 def batch(
@@ -315,15 +330,7 @@ def batch(
 @app.command()
 @reports_errors
 def questions(
-    output_format: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            callback=_choices(shown.name for shown in QUESTIONS_FORMATS),
-            metavar=_metavar(QUESTIONS_FORMATS),
-            help=_choices_help(QUESTIONS_FORMATS),
-        ),
-    ] = QUESTIONS_FORMATS[0].name,
+    output_format: QuestionsFormat = QUESTIONS_FORMATS[0].name,
     bank: BankOption = None,
 ) -> None:
     """List every question: its id, type, allowed answer codes and wording."""
@@ -335,15 +342,7 @@ def questions(
 @app.command()
 @reports_errors
 def evidence(
-    output_format: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            callback=_choices(shown.name for shown in EVIDENCE_FORMATS),
-            metavar=_metavar(EVIDENCE_FORMATS),
-            help=_choices_help(EVIDENCE_FORMATS),
-        ),
-    ] = EVIDENCE_FORMATS[0].name,
+    output_format: EvidenceFormat = EVIDENCE_FORMATS[0].name,
     bank: BankOption = None,
 ) -> None:
     """Every finding: which way it points, its likelihood ratio and its published source;
@@ -394,15 +393,7 @@ def summary(
             " '-' reads standard input.",
         ),
     ],
-    output_format: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            callback=_choices(shown.name for shown in SUMMARY_FORMATS),
-            metavar=_metavar(SUMMARY_FORMATS),
-            help=_choices_help(SUMMARY_FORMATS),
-        ),
-    ] = SUMMARY_FORMATS[0].name,
+    output_format: SummaryFormat = SUMMARY_FORMATS[0].name,
     bank: BankOption = None,
     charts: Annotated[
         Optional[bool],  # noqa: UP045
