@@ -72,6 +72,25 @@ def _say(message: str) -> None:
         _discard(sys.stderr)
 
 
+#: The escape sequence that shows a terminal's cursor again.
+SHOW_CURSOR = "\x1b[?25h"
+
+
+def _say_stopped() -> None:
+    """The goodbye after a stop. A prompt hides the cursor while it draws, and a
+    signal that arrives before its first redraw stops it before it can show the
+    cursor again: show it here, on the terminal, whenever the stop came."""
+    for stream in (sys.stderr, sys.stdout):
+        try:
+            if stream.isatty():
+                stream.write(SHOW_CURSOR)
+                stream.flush()
+                break
+        except (OSError, ValueError):
+            continue
+    _say("\nhipback: stopped; nothing was saved.")
+
+
 def _discard(stream: object) -> None:
     """Send what is left of a stream to /dev/null, so that Python's own flush at
     exit cannot fail again and turn the exit code into 120 (the recipe from
@@ -142,7 +161,7 @@ def reports_errors(command: F) -> F:
             _say("\n".join([f"hipback: {printable(lines[0])}", *map(printable, lines[1:])]))
             raise typer.Exit(error.exit_code) from None
         except (KeyboardInterrupt, EOFError):
-            _say("\nhipback: stopped; nothing was saved.")
+            _say_stopped()
             raise typer.Exit(_interrupted_exit_code()) from None
         except OSError as error:
             raise typer.Exit(_output_failure(error)) from None
@@ -225,7 +244,7 @@ def run(app: typer.Typer) -> int:
     except KeyboardInterrupt:
         if hasattr(signal, "setitimer"):
             signal.setitimer(signal.ITIMER_REAL, 0)  # the interrupt arrived: none raised again
-        _say("\nhipback: stopped; nothing was saved.")
+        _say_stopped()
         return _interrupted_exit_code()
     except OSError as error:
         return _output_failure(error)
