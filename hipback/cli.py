@@ -16,6 +16,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from hipback import __version__
+from hipback.completion import answer_if_asked
 from hipback.formats import (
     EVIDENCE_FORMATS,
     FORMATS,
@@ -417,4 +418,5 @@ def summary(
 
 def main() -> None:
     """The ``hipback`` command: exit codes are listed in the README."""
+    answer_if_asked()
     sys.exit(run(app))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -223,3 +224,36 @@ def test_a_missing_bank_option_is_a_usage_error(tmp_path: Path) -> None:
 def test_an_unknown_format_is_a_usage_error() -> None:
     result = runner.invoke(app, ["questions", "--format", "xml"])
     assert result.exit_code == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_a_shell_gets_its_completion_script(shell: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "hipback"],
+        env={**os.environ, "_HIPBACK_COMPLETE": f"source_{shell}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"_HIPBACK_COMPLETE=complete_{shell}" in done.stdout
+
+
+@pytest.mark.slow
+def test_a_shell_asking_for_completions_gets_the_commands() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "hipback"],
+        env={
+            **os.environ,
+            "_HIPBACK_COMPLETE": "complete_bash",
+            "COMP_WORDS": "hipback ba",
+            "COMP_CWORD": "1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.stdout.split() == ["batch"], done.stderr
