@@ -261,7 +261,8 @@ def test_command_piped_is_plain_text(tmp_path, ids):
     done = hipback("summary", str(path), env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
     assert "\x1b" not in done.stdout
-    assert done.stdout.splitlines()[1:] == picture(path, ids)[1:]
+    piped = plain_lines(summarise(str(path), ids), "results", urgent_last=False)
+    assert done.stdout.splitlines()[1:] == piped[1:]  # the urgent rows first, as published
     markdown_run = hipback("summary", str(path), "--format", "markdown")
     assert markdown_run.stdout.startswith("# hipback summary of")
     with open(path, "rb") as handle:
@@ -507,7 +508,8 @@ def test_in_a_file_nothing_is_cut_and_the_charts_are_shown(tmp_path, ids, monkey
     flags = ";".join(["bladder_bowel", "saddle_numbness", "night_pain", "weight_loss"] * 3)
     assert any(line.endswith(flags) for line in lines)
     assert "…" not in "".join(lines)
-    assert lines[-3] == "Urgent rows (2), most pressing first:"
+    # In a file the urgent rows come first, under the headline (at a terminal, last).
+    assert lines[2] == "Urgent rows (2), most pressing first:"
 
 
 def test_markdown_is_the_same_with_or_without_charts(tmp_path, ids, monkeypatch):
@@ -574,4 +576,5 @@ def test_the_charts_option_reaches_the_summary(
     assert done.exit_code == 0, done.output
     lines = done.output.splitlines()
     assert any(line.startswith(("By ", "spine_probability")) for line in lines) is shown
-    assert "U1" in lines[-1]  # the urgent row still ends the picture
+    # In a file or a pipe the urgent rows come first, right under the headline.
+    assert lines[2].startswith("Urgent rows (1)") and "U1" in lines[3]

@@ -156,9 +156,14 @@ def plain_lines(
     charts: bool = True,
     width: int | None = None,
     mark: str = "#",
+    urgent_last: bool = True,
 ) -> list[str]:
-    """The picture as plain text lines, the urgent rows last (the last lines on a screen).
+    """The picture as plain text lines.
 
+    ``urgent_last``: the urgent rows (and the never-checked ones) as the last lines,
+    where a screen keeps them in view; else first, as a file or a pipe gives them
+    (urgent rows, never-checked rows, then the counts, the histogram, the mixed
+    pattern and the errors).
     ``charts``: the count tables and the histogram (without them, one line of verdicts).
     ``width``: cut names and messages so that no line is wider (a terminal's width);
     None: in full (a file or a pipe). The charts always fit in 80 columns.
@@ -167,6 +172,9 @@ def plain_lines(
     lines: list[str] = []
     if not short:
         lines += [headline(tally, name), ""]
+        if not urgent_last:
+            lines += [*_urgent_lines(tally, width), ""]
+            lines += _not_checked_lines(tally, width)
     if charts:
         lines += _chart_lines(tally, mark)
     elif not short:
@@ -174,8 +182,9 @@ def plain_lines(
     if not short:
         lines += _mixed_lines(tally, width)
         lines += _error_lines(tally, width)
-        lines += _not_checked_lines(tally, width)
-        lines += _urgent_lines(tally, width)
+        if urgent_last:
+            lines += _not_checked_lines(tally, width)
+            lines += _urgent_lines(tally, width)
     while lines and not lines[-1]:
         lines.pop()
     return lines
@@ -375,7 +384,7 @@ def show_text(tally: Tally, name: str, *, charts: bool | None = None) -> None:
             rich_picture(tally, printable(name), charts=bool(charts), width=console.width)
         )
     else:
-        shown = plain_lines(tally, printable(name), charts=charts is not False)
+        shown = plain_lines(tally, printable(name), charts=charts is not False, urgent_last=False)
         sys.stdout.write("\n".join(shown) + "\n")
 
 
