@@ -12,24 +12,7 @@ from typing import Any, NamedTuple
 
 from hipback.bank.model import SOURCES, Finding, LikelySource, RedFlag, Urgency
 
-__all__ = ["RESULT_FIELDS", "Assessment", "Reason", "SourceShares", "reason_data"]
-
-#: hipback's result fields, in their published order (CSV columns and JSON keys).
-RESULT_FIELDS = (
-    "spine_probability",
-    "hip_probability",
-    "verdict",
-    "likely_source",
-    "also_consider",
-    "mixed_pattern",
-    "urgent",
-    "urgency",
-    "red_flags_present",
-    "answered",
-    "reasons",
-    "notes",
-    "error",
-)
+__all__ = ["Assessment", "Reason", "SourceShares", "reason_data"]
 
 
 class SourceShares(Mapping[str, float]):

@@ -56,7 +56,6 @@ from hipback.bank.model import (
 )
 from hipback.memos import ByIdentity
 from hipback.scoring.assessment import (
-    RESULT_FIELDS,
     Assessment,
     Reason,
     SourceShares,
@@ -66,7 +65,6 @@ from hipback.scoring.method import next_checks, verdict_for
 from hipback.scoring.warning_signs import RedFlagStatus, assess_red_flags, grade
 
 __all__ = [
-    "RESULT_FIELDS",
     "Assessment",
     "Reason",
     "RedFlagStatus",
