@@ -129,15 +129,36 @@ def text_cells(record: ResultRecord, decimal_comma: bool = False) -> list[str]:
 
 
 def typed_cells(record: ResultRecord) -> list[Any]:
-    """:func:`text_cells`, with the probabilities and the count of answers as numbers."""
-    cells: list[Any] = text_cells(record)
-    if record.spine_probability is not None:
-        cells[0] = record.spine_probability
-    if record.hip_probability is not None:
-        cells[1] = record.hip_probability
-    if record.answered is not None:
-        cells[_ANSWERED] = record.answered
-    return cells
-
-
-_ANSWERED = RESULT_FIELDS.index("answered")
+    """:func:`text_cells`, with the probabilities and the count of answers as numbers
+    (written out field by field: a workbook's rows pass here one by one)."""
+    (
+        spine,
+        hip,
+        verdict,
+        source,
+        also,
+        _,
+        mixed,
+        urgent,
+        urgency,
+        flags,
+        answered,
+        reasons,
+        notes,
+        error,
+    ) = record
+    return [
+        "" if spine is None else spine,
+        "" if hip is None else hip,
+        verdict or "",
+        source or "",
+        "" if also is None else ";".join(also),
+        "" if mixed is None else "yes" if mixed else "no",
+        "" if urgent is None else "yes" if urgent else "no",
+        urgency or "",
+        "" if flags is None else ";".join(flags),
+        "" if answered is None else answered,
+        "" if reasons is None else " | ".join([reason.text for reason in reasons]),
+        "" if notes is None else " | ".join(notes),
+        error or "",
+    ]
